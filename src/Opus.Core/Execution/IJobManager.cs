@@ -1,0 +1,22 @@
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Execution;
+
+/// <summary>
+/// Runs prepared job directories somewhere (this machine, a cluster). Managers do not change
+/// phases themselves except through <see cref="JobEvents"/>, which applies the runner's reports.
+/// </summary>
+public interface IJobManager
+{
+    /// <summary>The name definitions and configuration use ("local", "slurm").</summary>
+    string Name { get; }
+
+    /// <summary>Hands a QUEUED job, whose directory is prepared, to the manager.</summary>
+    Task SubmitAsync(Job job, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops the job's processes, if any are running; the phase is already set by the caller.</summary>
+    Task KillAsync(Job job, CancellationToken cancellationToken = default);
+
+    /// <summary>After a restart: takes charge of an active job again, or settles it from what is left.</summary>
+    Task ReconcileAsync(Job job, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,103 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Opus.Core.Definitions;
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Execution;
+
+/// <summary>
+/// The job directory data/jobs/&lt;id&gt;/: runner.sh, script.sh, job.env and parameters.json
+/// (written here, by C#; no value is ever spliced into script text), then events, logs and work/.
+/// </summary>
+public sealed class JobWorkspace(OpusOptions options)
+{
+    private static readonly Lazy<string> RunnerScript = new(() =>
+    {
+        using var stream = typeof(JobWorkspace).Assembly.GetManifestResourceStream("Opus.Core.Execution.runner.sh")
+            ?? throw new InvalidOperationException("runner.sh is not embedded");
+        return new StreamReader(stream).ReadToEnd();
+    });
+
+    public string DirectoryOf(string jobId) => Path.Combine(options.JobsPath, jobId);
+
+    public string RunnerPath(string jobId) => Path.Combine(DirectoryOf(jobId), "runner.sh");
+
+    public string EventsPath(string jobId) => Path.Combine(DirectoryOf(jobId), "events");
+
+    public string StdoutPath(string jobId) => Path.Combine(DirectoryOf(jobId), "stdout.log");
+
+    public string StderrPath(string jobId) => Path.Combine(DirectoryOf(jobId), "stderr.log");
+
+    public string WorkPath(string jobId) => Path.Combine(DirectoryOf(jobId), "work");
+
+    public string InputsPath(string jobId) => Path.Combine(DirectoryOf(jobId), "inputs");
+
+    /// <summary>Writes everything the runner needs; the callback token is kept only here (the database holds its hash).</summary>
+    public async Task PrepareAsync(Job job, JobDefinition definition, string callbackToken, CancellationToken cancellationToken = default)
+    {
+        var dir = DirectoryOf(job.Id);
+        Directory.CreateDirectory(dir);
+        Directory.CreateDirectory(WorkPath(job.Id));
+        // A rerun after a restart starts from a clean slate.
+        File.Delete(EventsPath(job.Id));
+
+        await File.WriteAllTextAsync(RunnerPath(job.Id), RunnerScript.Value, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "script.sh"), definition.Script, cancellationToken);
+
+        var header = Path.Combine(dir, "callback.header");
+        await File.WriteAllTextAsync(header, $"Authorization: Bearer {callbackToken}\n", cancellationToken);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(header, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var environment = new List<KeyValuePair<string, string>>
+        {
+            new("OPUS_JOB_ID", job.Id),
+            new("OPUS_JOB_DIR", dir),
+            new("OPUS_DEFINITION", job.Definition),
+        };
+        if (!string.IsNullOrEmpty(options.CallbackUrl))
+            environment.Add(new("OPUS_CALLBACK_URL", options.CallbackUrl));
+
+        // Declared parameters with their defaults, then what the job was given.
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in definition.Parameters.Where(p => p.Default is not null))
+            values[p.Name] = p.Default!;
+        foreach (var p in job.Parameters)
+            values[p.Name] = p.ByReference ? Path.Combine(InputsPath(job.Id), p.Name) : p.Value;
+        foreach (var generated in definition.Generated)
+            values.TryAdd(generated.Name, generated.File);
+        environment.AddRange(values);
+
+        var env = new StringBuilder();
+        foreach (var (name, value) in environment)
+            env.Append(name).Append('=').Append(value).Append('\0');
+        await File.WriteAllTextAsync(Path.Combine(dir, "job.env"), env.ToString(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "parameters.json"), JsonSerializer.Serialize(values), cancellationToken);
+    }
+
+    public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    public void Delete(string jobId)
+    {
+        var dir = DirectoryOf(jobId);
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>The last lines of the job's stderr, for the error summary.</summary>
+    public string? StderrTail(string jobId, int maxLines = 5, int maxChars = 1000)
+    {
+        var path = StderrPath(jobId);
+        if (!File.Exists(path))
+            return null;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var start = Math.Max(0, stream.Length - 8192);
+        stream.Seek(start, SeekOrigin.Begin);
+        var text = new StreamReader(stream).ReadToEnd();
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var tail = string.Join(" | ", lines.TakeLast(maxLines));
+        return tail.Length == 0 ? null : tail.Length > maxChars ? tail[^maxChars..] : tail;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Execution;
+
+/// <summary>
+/// Runs jobs on this machine: each runner in its own session and process group (setsid), at most
+/// <see cref="OpusOptions.MaxConcurrentJobs"/> at once (the rest wait in QUEUED), killed as a whole
+/// group on abort or when the execution duration is reached.
+/// </summary>
+public sealed class LocalManager : IJobManager, IDisposable
+{
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
+    private readonly ConcurrentDictionary<string, int> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly OpusOptions _options;
+    private readonly JobWorkspace _workspace;
+    private readonly JobEvents _events;
+    private readonly JobRepository _jobs;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LocalManager> _logger;
+
+    public LocalManager(OpusOptions options, JobWorkspace workspace, JobEvents events, JobRepository jobs, TimeProvider time, ILogger<LocalManager> logger)
+    {
+        _options = options;
+        _workspace = workspace;
+        _events = events;
+        _jobs = jobs;
+        _time = time;
+        _logger = logger;
+        for (var i = 0; i < Math.Max(1, options.MaxConcurrentJobs); i++)
+            _ = Task.Run(WorkAsync);
+    }
+
+    public string Name => "local";
+
+    public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        _queue.Writer.TryWrite(job.Id);
+        return Task.CompletedTask;
+    }
+
+    public Task KillAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        if (_running.TryGetValue(job.Id, out var group) || TryAdoptedGroup(job, out group))
+            Stop(group);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReconcileAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        if (await _events.ApplyEventsFileAsync(job.Id, cancellationToken))
+            return;
+        if (TryAdoptedGroup(job, out var group))
+        {
+            _logger.LogInformation("Job {JobId}: runner {Pid} survived the restart; watching it", job.Id, group);
+            _running[job.Id] = group;
+            _ = Task.Run(() => WatchAdoptedAsync(job, group));
+            return;
+        }
+
+        var reported = RunnerEvent.ReadFile(_workspace.EventsPath(job.Id));
+        if (job.Phase == JobPhase.QUEUED && reported.Count == 0)
+        {
+            await SubmitAsync(job, cancellationToken);
+            return;
+        }
+
+        await _events.FinishAsync(job.Id, JobPhase.ERROR, "the job's process ended while the server was down, without reporting its end", cancellationToken: cancellationToken);
+    }
+
+    private async Task WorkAsync()
+    {
+        await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            try
+            {
+                await RunAsync(jobId);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Job {JobId}: the local manager failed to run it", jobId);
+                await _events.FinishAsync(jobId, JobPhase.ERROR, "the server could not start the job");
+            }
+        }
+    }
+
+    private async Task RunAsync(string jobId)
+    {
+        var job = await _jobs.FindAsync(jobId);
+        if (job is not { Phase: JobPhase.QUEUED })
+            return;
+
+        var directory = _workspace.DirectoryOf(jobId);
+        var start = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+            ArgumentList = { "bash", _workspace.RunnerPath(jobId), directory },
+        };
+        // Jobs see a small, known environment: nothing of the server's (secrets, connection strings).
+        start.Environment.Clear();
+        start.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        start.Environment["LANG"] = "C.UTF-8";
+        start.Environment["HOME"] = directory;
+        start.Environment["TMPDIR"] = directory;
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
+        var group = process.Id;
+        _running[jobId] = group;
+        try
+        {
+            await _jobs.TryUpdateAsync(jobId, [JobPhase.QUEUED, JobPhase.EXECUTING],
+                set => set.SetProperty(j => j.ManagerJobId, group.ToString(CultureInfo.InvariantCulture)));
+
+            // An abort may have won the race between our read and the start.
+            if ((await _jobs.FindAsync(jobId))?.Phase.IsFinal() != false)
+                Stop(group);
+
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            if (job.ExecutionDuration > 0)
+                limit.CancelAfter(TimeSpan.FromSeconds(job.ExecutionDuration));
+            try
+            {
+                await process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+            {
+                await _events.FinishAsync(jobId, JobPhase.ERROR,
+                    $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped");
+                Stop(group);
+                await process.WaitForExitAsync(_stopping.Token);
+            }
+        }
+        finally
+        {
+            _running.TryRemove(jobId, out _);
+        }
+
+        await SettleAsync(jobId);
+    }
+
+    /// <summary>After the runner is gone: apply what it wrote, and end the job if it never reported an end.</summary>
+    private async Task SettleAsync(string jobId)
+    {
+        if (!await _events.ApplyEventsFileAsync(jobId))
+            await _events.FinishAsync(jobId, JobPhase.ERROR, "the job's runner ended without reporting its end");
+    }
+
+    private async Task WatchAdoptedAsync(Job job, int group)
+    {
+        var deadline = job.ExecutionDuration > 0 && job.StartTime is { } started ? started.AddSeconds(job.ExecutionDuration) : DateTime.MaxValue;
+        try
+        {
+            // Not our child: no exit notification, so a slow look at the process group.
+            while (ProcessGroups.IsAlive(group) && !_stopping.IsCancellationRequested)
+            {
+                if (_time.GetUtcNow().UtcDateTime >= deadline)
+                {
+                    await _events.FinishAsync(job.Id, JobPhase.ERROR, $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped");
+                    Stop(group);
+                }
+
+                await Task.Delay(500, _stopping.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+        }
+
+        await SettleAsync(job.Id);
+    }
+
+    private bool TryAdoptedGroup(Job job, out int group)
+    {
+        group = 0;
+        return int.TryParse(job.ManagerJobId, CultureInfo.InvariantCulture, out group)
+            && ProcessGroups.IsRunnerOf(group, _workspace.DirectoryOf(job.Id));
+    }
+
+    /// <summary>SIGTERM to the whole group (the runner's trap reports), then SIGKILL after the grace period.</summary>
+    private void Stop(int group)
+    {
+        if (!ProcessGroups.Signal(group, ProcessGroups.SIGTERM))
+            return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(_options.KillGraceSeconds));
+            ProcessGroups.Signal(group, ProcessGroups.SIGKILL);
+        });
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,49 @@
+namespace Opus.Core.Jobs;
+
+/// <summary>A UWS job as stored. Phase changes go through <see cref="JobService"/>'s compare-and-set, never by assignment.</summary>
+public sealed class Job
+{
+    public required string Id { get; init; }
+
+    /// <summary>The job list it belongs to: the definition's name.</summary>
+    public required string Definition { get; init; }
+
+    public required string DefinitionVersion { get; init; }
+
+    public string? RunId { get; set; }
+
+    public string? Owner { get; set; }
+
+    public JobPhase Phase { get; set; }
+
+    public DateTime CreationTime { get; init; }
+
+    public DateTime? StartTime { get; set; }
+
+    public DateTime? EndTime { get; set; }
+
+    /// <summary>Wall-clock seconds the job may run; 0 means unlimited.</summary>
+    public int ExecutionDuration { get; set; }
+
+    public DateTime? Destruction { get; set; }
+
+    public DateTime? Quote { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    /// <summary>"transient" or "fatal", as the schema's ErrorType.</summary>
+    public string? ErrorType { get; set; }
+
+    public List<JobParameter> Parameters { get; set; } = [];
+
+    public List<JobResult> Results { get; set; } = [];
+
+    /// <summary>Which manager runs it ("local", later "slurm").</summary>
+    public string Manager { get; set; } = "local";
+
+    /// <summary>The manager's handle (a process group id, a SLURM job id): never a key.</summary>
+    public string? ManagerJobId { get; set; }
+
+    /// <summary>SHA-256 of the per-job callback token; the token itself lives only in the job directory.</summary>
+    public string? CallbackTokenHash { get; set; }
+}

@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Opus.Core.Definitions;
+using Opus.Core.Storage;
+
+namespace Opus.Core.Jobs;
+
+/// <summary>
+/// Start-up and housekeeping: migrates the database, loads the definitions folder, reconciles jobs
+/// left active by a previous run, then destroys expired jobs at every sweep interval.
+/// </summary>
+public sealed class JobMaintenance(
+    IDbContextFactory<OpusDbContext> contexts, DefinitionCatalog catalog, JobService jobs, OpusOptions options, ILogger<JobMaintenance> logger)
+    : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _sweeper;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
+        if (options.DefinitionsPath is { } folder)
+            catalog.LoadFolder(folder);
+        await jobs.ReconcileAsync(cancellationToken);
+        _sweeper = Task.Run(SweepAsync, CancellationToken.None);
+    }
+
+    private async Task SweepAsync()
+    {
+        using var timer = new PeriodicTimer(options.SweepInterval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await jobs.DestroyExpiredAsync(_stopping.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "The destruction sweep failed; it runs again in {Interval}", options.SweepInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_stopping.Token));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_sweeper is not null)
+            await _sweeper.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+}

@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+using Opus.Core.Storage;
+
+namespace Opus.Core.Jobs;
+
+/// <summary>
+/// Reads jobs and applies every phase change as one compare-and-set UPDATE
+/// (WHERE id = @id AND phase IN @expected); a change that loses the race changes nothing.
+/// </summary>
+public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals)
+{
+    private static readonly Func<OpusDbContext, string, Task<Job?>> FindById =
+        EF.CompileAsyncQuery((OpusDbContext db, string id) => db.Jobs.AsNoTracking().FirstOrDefault(j => j.Id == id));
+
+    public async Task<Job?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await FindById(db, id);
+    }
+
+    public async Task AddAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Moves the job from one of <paramref name="from"/> to <paramref name="to"/>; false when its phase was not one of them.</summary>
+    public async Task<bool> TryTransitionAsync(
+        string id, IReadOnlyCollection<JobPhase> from, JobPhase to,
+        Action<UpdateSettersBuilder<Job>>? alsoSet = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Jobs
+            .Where(j => j.Id == id && from.Contains(j.Phase))
+            .ExecuteUpdateAsync(set =>
+            {
+                set.SetProperty(j => j.Phase, to);
+                alsoSet?.Invoke(set);
+            }, cancellationToken);
+        if (changed > 0)
+            signals.Notify(id);
+        return changed > 0;
+    }
+
+    /// <summary>Updates fields of a job that is in one of <paramref name="phases"/>; false when it was not.</summary>
+    public async Task<bool> TryUpdateAsync(
+        string id, IReadOnlyCollection<JobPhase> phases, Action<UpdateSettersBuilder<Job>> set,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Jobs.Where(j => j.Id == id && phases.Contains(j.Phase)).ExecuteUpdateAsync(set, cancellationToken);
+        if (changed > 0)
+            signals.Notify(id);
+        return changed > 0;
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var deleted = await db.Jobs.Where(j => j.Id == id).ExecuteDeleteAsync(cancellationToken);
+        signals.Notify(id);
+        return deleted > 0;
+    }
+
+    /// <summary>Streams a job list, newest first, reading only the columns a jobref needs.</summary>
+    public async IAsyncEnumerable<JobSummary> ListAsync(
+        JobQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var jobs = db.Jobs.AsNoTracking().Where(j => j.Definition == query.Definition);
+        if (query.Phases is { Count: > 0 } phases)
+        {
+            var list = phases.Distinct().ToList();
+            jobs = list.Count == 1 ? jobs.Where(j => j.Phase == list[0]) : jobs.Where(j => list.Contains(j.Phase));
+        }
+        else
+        {
+            jobs = jobs.Where(j => j.Phase != JobPhase.ARCHIVED);
+        }
+
+        if (query.After is { } after)
+            jobs = jobs.Where(j => j.CreationTime > after);
+        if (query.Owner is not null)
+            jobs = jobs.Where(j => j.Owner == query.Owner);
+        jobs = jobs.OrderByDescending(j => j.CreationTime).ThenByDescending(j => j.Id);
+        if (query.Last is { } last)
+            jobs = jobs.Take(last);
+        await foreach (var job in jobs.Select(j => new JobSummary(j.Id, j.Phase, j.RunId, j.Owner, j.CreationTime)).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            yield return job;
+    }
+
+    /// <summary>Jobs in any of the phases (reconcile on start-up).</summary>
+    public async Task<List<Job>> InPhasesAsync(IReadOnlyCollection<JobPhase> phases, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => phases.Contains(j.Phase)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Ids of jobs whose destruction time has passed.</summary>
+    public async Task<List<string>> ExpiredAsync(DateTime now, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.Where(j => j.Destruction != null && j.Destruction <= now).OrderBy(j => j.Destruction).Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
+    }
+}

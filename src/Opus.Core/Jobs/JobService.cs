@@ -1,0 +1,372 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Opus.Core.Definitions;
+using Opus.Core.Execution;
+
+namespace Opus.Core.Jobs;
+
+/// <summary>
+/// Everything a client can do to a job (UWS semantics), shared by the REST endpoints and the cmdlets.
+/// Throws <see cref="OpusValidationException"/> (400), <see cref="OpusStateException"/> (403) or
+/// <see cref="OpusNotFoundException"/> (404) with a one-line message.
+/// </summary>
+public sealed class JobService(
+    JobRepository jobs,
+    DefinitionCatalog catalog,
+    JobWorkspace workspace,
+    JobEvents events,
+    JobSignals signals,
+    IEnumerable<IJobManager> managers,
+    OpusOptions options,
+    TimeProvider time,
+    ILogger<JobService> logger)
+{
+    private static readonly JobPhase[] Abortable = [JobPhase.PENDING, JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public async Task<Job> CreateAsync(JobCreation request, CancellationToken cancellationToken = default)
+    {
+        var definition = catalog.Get(request.Definition);
+        var parameters = ValidateParameters(definition, request.Parameters, request.Uploads, requireAll: true);
+        var now = Now;
+        var job = new Job
+        {
+            Id = NewJobId(),
+            Definition = definition.Name,
+            DefinitionVersion = definition.Version,
+            RunId = request.RunId,
+            Owner = request.Owner,
+            Phase = JobPhase.PENDING,
+            CreationTime = now,
+            ExecutionDuration = ClampDuration(request.ExecutionDuration ?? (definition.ExecutionDuration > 0 ? definition.ExecutionDuration : options.DefaultExecutionDuration)),
+            Destruction = ClampDestruction(request.Destruction, now),
+            Quote = definition.Quote is { } quote ? now.AddSeconds(quote) : null,
+            Parameters = parameters,
+            Manager = "local",
+        };
+
+        // Uploads go to the job directory before the job exists, so no job is ever half-written.
+        if (request.Uploads.Count > 0)
+        {
+            var inputs = workspace.InputsPath(job.Id);
+            Directory.CreateDirectory(inputs);
+            foreach (var upload in request.Uploads)
+            {
+                await using var source = upload.Open();
+                // The declared name (an identifier), never the client's spelling, names the file.
+                var name = definition.FindParameter(upload.Name)?.Name ?? definition.FindUsed(upload.Name)!.Name;
+                await using var target = File.Create(Path.Combine(inputs, name));
+                await source.CopyToAsync(target, cancellationToken);
+            }
+        }
+
+        try
+        {
+            await jobs.AddAsync(job, cancellationToken);
+        }
+        catch
+        {
+            workspace.Delete(job.Id);
+            throw;
+        }
+
+        if (request.Run)
+            await RunAsync(job.Definition, job.Id, cancellationToken);
+        return job;
+    }
+
+    public async Task<Job> GetAsync(string definition, string id, CancellationToken cancellationToken = default)
+    {
+        var job = await jobs.FindAsync(id, cancellationToken);
+        if (job is null || job.Definition != definition)
+            throw new OpusNotFoundException($"no job '{id}' in job list '{definition}'");
+        return job;
+    }
+
+    public IAsyncEnumerable<JobSummary> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        catalog.Get(query.Definition);
+        return jobs.ListAsync(query, cancellationToken);
+    }
+
+    /// <summary>Replaces the given parameters; only while PENDING (UWS 9.2).</summary>
+    public async Task<Job> SetParametersAsync(string definition, string id, IReadOnlyList<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        RequirePending(job, "its parameters cannot change");
+        var jobDefinition = catalog.Get(definition);
+        var changed = ValidateParameters(jobDefinition, values, [], requireAll: false);
+        var merged = job.Parameters.Where(p => changed.All(c => c.Name != p.Name)).Concat(changed).ToList();
+        if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.Parameters, merged), cancellationToken))
+            throw StateError(await GetAsync(definition, id, cancellationToken), "its parameters cannot change");
+        return await GetAsync(definition, id, cancellationToken);
+    }
+
+    public async Task SetExecutionDurationAsync(string definition, string id, int seconds, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        RequirePending(job, "its execution duration cannot change");
+        var value = ClampDuration(seconds);
+        if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.ExecutionDuration, value), cancellationToken))
+            throw StateError(await GetAsync(definition, id, cancellationToken), "its execution duration cannot change");
+    }
+
+    /// <summary>Sets the destruction time (any phase before the job is gone), within the server's limit.</summary>
+    public async Task SetDestructionAsync(string definition, string id, DateTime destruction, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        var value = ClampDestruction(destruction, job.CreationTime);
+        await jobs.TryUpdateAsync(id, [job.Phase], set => set.SetProperty(j => j.Destruction, value), cancellationToken);
+    }
+
+    /// <summary>PHASE=RUN: PENDING (or HELD) to QUEUED and hand over to the manager. RUN on a job already on its way is a no-op.</summary>
+    public async Task RunAsync(string definition, string id, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        if (job.Phase.IsFinal())
+            throw StateError(job, "it cannot be run again");
+        if (job.Phase is not (JobPhase.PENDING or JobPhase.HELD))
+            return;
+
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var tokenHash = JobWorkspace.HashToken(token);
+        if (!await jobs.TryTransitionAsync(id, [JobPhase.PENDING, JobPhase.HELD], JobPhase.QUEUED,
+                set => set.SetProperty(j => j.CallbackTokenHash, tokenHash), cancellationToken))
+        {
+            var now = await GetAsync(definition, id, cancellationToken);
+            if (now.Phase.IsFinal())
+                throw StateError(now, "it cannot be run again");
+            return;
+        }
+
+        try
+        {
+            var jobDefinition = catalog.Get(definition);
+            await workspace.PrepareAsync(job, jobDefinition, token, cancellationToken);
+            await ManagerOf(job).SubmitAsync(job, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            logger.LogError(e, "Job {JobId} could not be started", id);
+            await events.FinishAsync(id, JobPhase.ERROR, "the server could not prepare the job", cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>PHASE=ABORT: any phase before the end goes to ABORTED; the job's processes are stopped.</summary>
+    public async Task AbortAsync(string definition, string id, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        if (job.Phase.IsFinal())
+            throw StateError(job, "it cannot be aborted");
+        if (!await jobs.TryTransitionAsync(id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, Now), cancellationToken))
+        {
+            var now = await GetAsync(definition, id, cancellationToken);
+            throw StateError(now, "it cannot be aborted");
+        }
+
+        if (job.Phase != JobPhase.PENDING)
+            await ManagerOf(job).KillAsync(job, cancellationToken);
+    }
+
+    /// <summary>Destroys the job: aborts it if it runs, removes its files and its record (UWS 4.6).</summary>
+    public async Task DeleteAsync(string definition, string id, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        await DestroyAsync(job, cancellationToken);
+    }
+
+    internal async Task DestroyAsync(Job job, CancellationToken cancellationToken)
+    {
+        if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
+        {
+            await jobs.TryTransitionAsync(job.Id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, Now), cancellationToken);
+            await ManagerOf(job).KillAsync(job, cancellationToken);
+        }
+
+        await jobs.DeleteAsync(job.Id, cancellationToken);
+        try
+        {
+            workspace.Delete(job.Id);
+        }
+        catch (IOException e)
+        {
+            // A killed job may still be writing; the sweeper's next pass would find no record, so retry once.
+            logger.LogWarning("Job {JobId}: directory removal retried: {Reason}", job.Id, e.Message);
+            await Task.Delay(TimeSpan.FromSeconds(options.KillGraceSeconds), cancellationToken);
+            workspace.Delete(job.Id);
+        }
+    }
+
+    /// <summary>
+    /// UWS blocking WAIT: returns when the job changes, after <paramref name="seconds"/> (-1 = the cap),
+    /// or at once when the job is in a phase that does not block or not in <paramref name="expected"/>.
+    /// </summary>
+    public async Task<Job> WaitAsync(string definition, string id, int seconds, JobPhase? expected, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(definition, id, cancellationToken);
+        if (!job.Phase.CanBlock() || (expected is { } phase && job.Phase != phase) || seconds == 0)
+            return job;
+        var wait = TimeSpan.FromSeconds(seconds < 0 ? options.WaitCapSeconds : Math.Min(seconds, options.WaitCapSeconds));
+        var change = signals.NextChange(id);
+        var current = await GetAsync(definition, id, cancellationToken);
+        if (current.Phase != job.Phase)
+            return current;
+        try
+        {
+            await change.WaitAsync(wait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        return await jobs.FindAsync(id, cancellationToken) ?? current;
+    }
+
+    /// <summary>Destroys jobs whose destruction time has passed; returns how many.</summary>
+    public async Task<int> DestroyExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        foreach (var id in await jobs.ExpiredAsync(Now, 500, cancellationToken))
+        {
+            if (await jobs.FindAsync(id, cancellationToken) is { } job)
+            {
+                await DestroyAsync(job, cancellationToken);
+                count++;
+            }
+        }
+
+        if (count > 0)
+            logger.LogInformation("Destroyed {Count} expired jobs", count);
+        return count;
+    }
+
+    /// <summary>On start-up: every job left QUEUED or EXECUTING is taken up again or settled.</summary>
+    public async Task ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        var active = await jobs.InPhasesAsync([JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken);
+        foreach (var job in active.OrderBy(j => j.CreationTime))
+        {
+            try
+            {
+                await ManagerOf(job).ReconcileAsync(job, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Job {JobId}: reconcile failed", job.Id);
+            }
+        }
+
+        if (active.Count > 0)
+            logger.LogInformation("Reconciled {Count} jobs left active by the previous run", active.Count);
+    }
+
+    private IJobManager ManagerOf(Job job) =>
+        managers.FirstOrDefault(m => m.Name == job.Manager)
+        ?? throw new InvalidOperationException($"no job manager named '{job.Manager}'");
+
+    private List<JobParameter> ValidateParameters(
+        JobDefinition definition, IReadOnlyList<KeyValuePair<string, string>> values, IReadOnlyList<JobUpload> uploads, bool requireAll)
+    {
+        var result = new List<JobParameter>();
+        var given = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            var parameter = definition.FindParameter(name);
+            if (parameter is null)
+            {
+                if (definition.FindUsed(name) is not null)
+                    throw new OpusValidationException($"parameter '{name}': an input file must be uploaded (multipart/form-data)");
+                throw new OpusValidationException($"unknown parameter '{name}'; '{definition.Name}' takes: {ParameterList(definition)}");
+            }
+
+            if (!given.Add(parameter.Name))
+                throw new OpusValidationException($"parameter '{parameter.Name}' is given more than once");
+            if (value.Contains('\0'))
+                throw new OpusValidationException($"parameter '{parameter.Name}': the value contains a NUL character");
+            if (parameter.Type == ParameterTypes.File)
+                throw new OpusValidationException($"parameter '{parameter.Name}': a file must be uploaded (multipart/form-data)");
+            result.Add(new JobParameter(parameter.Name, ParameterValidator.Validate(parameter, value)));
+        }
+
+        foreach (var upload in uploads)
+        {
+            var name = definition.FindParameter(upload.Name) is { Type: ParameterTypes.File } file ? file.Name : definition.FindUsed(upload.Name)?.Name;
+            if (name is null)
+                throw new OpusValidationException($"upload '{upload.Name}': the definition has no file parameter or input of that name");
+            if (!given.Add(name))
+                throw new OpusValidationException($"parameter '{name}' is given more than once");
+            var fileName = Path.GetFileName(upload.FileName);
+            result.Add(new JobParameter(name, string.IsNullOrEmpty(fileName) ? name : fileName, ByReference: true));
+        }
+
+        if (requireAll)
+        {
+            var missing = definition.Parameters.Where(p => p.Required && p.Default is null && !given.Contains(p.Name)).Select(p => p.Name)
+                .Concat(definition.Used.Where(u => u.Required && !given.Contains(u.Name)).Select(u => u.Name))
+                .ToList();
+            if (missing.Count > 0)
+                throw new OpusValidationException($"missing required parameter{(missing.Count > 1 ? "s" : "")}: {string.Join(", ", missing)}");
+        }
+
+        return result;
+    }
+
+    private static string ParameterList(JobDefinition definition) =>
+        definition.Parameters.Count + definition.Used.Count == 0
+            ? "no parameters"
+            : string.Join(", ", definition.Parameters.Select(p => p.Name).Concat(definition.Used.Select(u => u.Name)));
+
+    private int ClampDuration(int seconds)
+    {
+        if (seconds < 0)
+            throw new OpusValidationException($"EXECUTIONDURATION: {seconds} is negative; give seconds, 0 for no limit");
+        var max = options.MaxExecutionDuration;
+        return max > 0 && (seconds == 0 || seconds > max) ? max : seconds;
+    }
+
+    private DateTime ClampDestruction(DateTime? requested, DateTime creation)
+    {
+        var limit = creation + options.MaxLifetime;
+        if (requested is not { } value)
+            return creation + options.DefaultLifetime;
+        value = value.ToUniversalTime();
+        if (value <= Now)
+            throw new OpusValidationException($"DESTRUCTION: {UwsTime.Format(value)} is in the past");
+        return value > limit ? limit : value;
+    }
+
+    private static void RequirePending(Job job, string what)
+    {
+        if (job.Phase != JobPhase.PENDING)
+            throw StateError(job, what);
+    }
+
+    private static OpusStateException StateError(Job job, string what) =>
+        new($"job '{job.Id}' is {job.Phase}: {what}");
+
+    /// <summary>128 random bits, base32 (26 characters of a-z and 2-7): a legal URI segment that never collides in practice.</summary>
+    internal static string NewJobId()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        Span<char> chars = stackalloc char[26];
+        var buffer = 0;
+        var bits = 0;
+        var n = 0;
+        foreach (var b in bytes)
+        {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
+            {
+                chars[n++] = alphabet[(buffer >> (bits - 5)) & 31];
+                bits -= 5;
+            }
+        }
+
+        chars[n++] = alphabet[(buffer << (5 - bits)) & 31];
+        return new string(chars[..n]);
+    }
+}

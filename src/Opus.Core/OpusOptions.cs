@@ -1,0 +1,50 @@
+namespace Opus.Core;
+
+/// <summary>Settings of an Opus instance (configuration section "Opus").</summary>
+public sealed class OpusOptions
+{
+    /// <summary>Root of the database (SQLite), job directories and the store. Relative paths are resolved against the working directory.</summary>
+    public string DataPath { get; set; } = "data";
+
+    /// <summary>A folder of YAML definitions loaded at start (the samples by default).</summary>
+    public string? DefinitionsPath { get; set; }
+
+    /// <summary>Where runners POST their events; empty means no callbacks (events are read from the events file).</summary>
+    public string? CallbackUrl { get; set; }
+
+    /// <summary>How many jobs the local manager runs at once; further jobs wait in QUEUED.</summary>
+    public int MaxConcurrentJobs { get; set; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary>Execution duration when a definition gives none (seconds).</summary>
+    public int DefaultExecutionDuration { get; set; } = 3600;
+
+    /// <summary>Upper bound on execution durations a client may ask for (seconds); 0 = no bound.</summary>
+    public int MaxExecutionDuration { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>Lifetime of a job from its creation until it is destroyed.</summary>
+    public TimeSpan DefaultLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Longest lifetime a client may ask for with DESTRUCTION.</summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Cap on a blocking WAIT (UWS 7.5).</summary>
+    public int WaitCapSeconds { get; set; } = 60;
+
+    /// <summary>How often expired jobs are destroyed and silent jobs reconciled.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Seconds between SIGTERM and SIGKILL when a job is aborted or runs out of time.</summary>
+    public double KillGraceSeconds { get; set; } = 2;
+
+    /// <summary>"Sqlite" (default) or, later, "Postgres".</summary>
+    public string StorageProvider { get; set; } = "Sqlite";
+
+    /// <summary>Connection string; for SQLite the default is opus.db under <see cref="DataPath"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    public string FullDataPath => Path.GetFullPath(DataPath);
+
+    public string JobsPath => Path.Combine(FullDataPath, "jobs");
+
+    public string StorePath => Path.Combine(FullDataPath, "store");
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Storage;
+
+/// <summary>
+/// The one database of Opus. Provider-neutral: SQLite by default, PostgreSQL by configuration.
+/// A job is one row (parameters and results as JSON columns) so reading a job is one query.
+/// </summary>
+public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbContext(options)
+{
+    public DbSet<Job> Jobs => Set<Job>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var job = modelBuilder.Entity<Job>();
+        job.ToTable("jobs");
+        job.HasKey(j => j.Id);
+        job.Property(j => j.Id).HasMaxLength(32);
+        job.Property(j => j.Definition).HasMaxLength(64).IsRequired();
+        job.Property(j => j.DefinitionVersion).HasMaxLength(64).IsRequired();
+        job.Property(j => j.Phase).HasConversion<string>().HasMaxLength(16);
+        job.Property(j => j.Owner).HasMaxLength(256);
+        job.Property(j => j.RunId).HasMaxLength(1024);
+        job.Property(j => j.Manager).HasMaxLength(32);
+        job.Property(j => j.ManagerJobId).HasMaxLength(64);
+        job.Property(j => j.CallbackTokenHash).HasMaxLength(64);
+        job.Property(j => j.ErrorType).HasMaxLength(16);
+        job.Property(j => j.Parameters).HasConversion(JsonConverter<List<JobParameter>>(), JsonComparer<List<JobParameter>>());
+        job.Property(j => j.Results).HasConversion(JsonConverter<List<JobResult>>(), JsonComparer<List<JobResult>>());
+
+        // The job list filters: definition + newest first (LAST, AFTER), and by phase.
+        job.HasIndex(j => new { j.Definition, j.CreationTime });
+        job.HasIndex(j => new { j.Definition, j.Phase, j.CreationTime });
+        // Reconcile and the sweeper look for active and expiring jobs across definitions.
+        job.HasIndex(j => j.Phase);
+        job.HasIndex(j => j.Destruction);
+
+        if (Database.IsSqlite())
+        {
+            // SQLite has no date type: ticks keep ordering and comparisons exact and index-friendly.
+            var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
+            var utcNullable = new ValueConverter<DateTime?, long?>(v => v.HasValue ? v.Value.Ticks : null, v => v.HasValue ? new DateTime(v.Value, DateTimeKind.Utc) : null);
+            foreach (var property in job.Metadata.GetProperties())
+            {
+                if (property.ClrType == typeof(DateTime))
+                    property.SetValueConverter(utc);
+                else if (property.ClrType == typeof(DateTime?))
+                    property.SetValueConverter(utcNullable);
+            }
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private static ValueConverter<T, string> JsonConverter<T>() where T : new() =>
+        new(v => JsonSerializer.Serialize(v, JsonOptions), v => JsonSerializer.Deserialize<T>(v, JsonOptions) ?? new T());
+
+    private static ValueComparer<T> JsonComparer<T>() =>
+        new(
+            (a, b) => JsonSerializer.Serialize(a, JsonOptions) == JsonSerializer.Serialize(b, JsonOptions),
+            v => JsonSerializer.Serialize(v, JsonOptions).GetHashCode(StringComparison.Ordinal),
+            v => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(v, JsonOptions), JsonOptions)!);
+}
