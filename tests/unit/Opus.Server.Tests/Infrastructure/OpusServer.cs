@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Opus.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real Opus server process (Kestrel on 127.0.0.1, a free port) over its own data folder.
+/// It can be killed and started again on the same port and data, as a crash and restart would.
+/// </summary>
+public sealed class OpusServer : IAsyncDisposable
+{
+    private readonly StringBuilder _log = new();
+    private readonly Dictionary<string, string> _settings;
+    private Process? _process;
+
+    private OpusServer(string dataPath, int port, Dictionary<string, string> settings)
+    {
+        DataPath = dataPath;
+        Port = port;
+        _settings = settings;
+        BaseUri = new Uri($"http://127.0.0.1:{port}");
+        Client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(120) };
+    }
+
+    public string DataPath { get; }
+
+    public int Port { get; }
+
+    public Uri BaseUri { get; }
+
+    /// <summary>A client that does not follow redirects, so tests see the 303s.</summary>
+    public HttpClient Client { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+                return _log.ToString();
+        }
+    }
+
+    /// <summary>Starts a server; <paramref name="settings"/> are configuration keys such as "Opus:MaxConcurrentJobs".</summary>
+    public static async Task<OpusServer> StartAsync(IDictionary<string, string>? settings = null, string? dataPath = null)
+    {
+        dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
+        var server = new OpusServer(dataPath, FreePort(), new Dictionary<string, string>(settings ?? new Dictionary<string, string>()));
+        await server.StartProcessAsync();
+        return server;
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Opus.sln")))
+                dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Opus.sln not found above the test folder");
+        }
+    }
+
+    private static string ServerAssembly
+    {
+        get
+        {
+            // The test project builds the server first (a project reference without the assembly).
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            var path = Path.Combine(RepositoryRoot, "src", "Opus.Server", "bin", configuration, "net10.0", "Opus.Server.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("build the server first", path);
+        }
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = DataPath,
+        };
+        start.ArgumentList.Add(ServerAssembly);
+        start.ArgumentList.Add($"--urls=http://127.0.0.1:{Port}");
+        start.ArgumentList.Add($"--Opus:DataPath={DataPath}");
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Information");
+        foreach (var (key, value) in _settings)
+            start.ArgumentList.Add($"--{key}={value}");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Log}");
+            try
+            {
+                using var response = await Client.GetAsync("/health");
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the server did not answer within 60 s:\n{Log}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_log)
+            _log.AppendLine(line);
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: false);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts the server again on the same port and data folder.</summary>
+    public Task RestartAsync() => StartProcessAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Client.Dispose();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A killed job may still be writing into its directory; the temp folder is left behind.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
