@@ -32,7 +32,7 @@ public sealed class DefinitionCatalog(ILogger<DefinitionCatalog> logger)
         {
             try
             {
-                Add(DefinitionYaml.Read(File.ReadAllText(path), Path.GetFileName(path)));
+                Add(DefinitionFiles.Read(path));
                 count++;
             }
             catch (OpusValidationException e)

@@ -1,0 +1,15 @@
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Definitions;
+
+/// <summary>Reads definition files (YAML for now; JSON and VOTable follow) for the module and the catalog.</summary>
+public static class DefinitionFiles
+{
+    /// <summary>Reads and validates one file; throws <see cref="OpusValidationException"/> naming the file and every problem.</summary>
+    public static JobDefinition Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new OpusNotFoundException($"{path}: no such file");
+        return DefinitionYaml.Read(File.ReadAllText(path), Path.GetFileName(path));
+    }
+}
