@@ -42,9 +42,25 @@ public sealed class OpusOptions
     /// <summary>Connection string; for SQLite the default is opus.db under <see cref="DataPath"/>.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Limits on input entities the server downloads.</summary>
+    public InputOptions Inputs { get; set; } = new();
+
     public string FullDataPath => Path.GetFullPath(DataPath);
 
     public string JobsPath => Path.Combine(FullDataPath, "jobs");
 
     public string StorePath => Path.Combine(FullDataPath, "store");
+}
+
+/// <summary>How the server fetches inputs given by URL or identifier.</summary>
+public sealed class InputOptions
+{
+    /// <summary>Largest input the server downloads or accepts as an upload (bytes).</summary>
+    public long MaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>Longest a download may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Allows URLs on loopback and private networks (off: no request forgery into the local network).</summary>
+    public bool AllowPrivateAddresses { get; set; }
 }

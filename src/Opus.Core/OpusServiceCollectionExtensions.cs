@@ -23,6 +23,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<JobRepository>();
         services.AddSingleton<DefinitionCatalog>();
         services.AddSingleton<EntityStore>();
+        services.AddSingleton<InputResolver>();
         services.AddSingleton<JobWorkspace>();
         services.AddSingleton<JobEvents>();
         services.AddSingleton<LocalManager>();

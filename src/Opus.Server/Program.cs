@@ -33,6 +33,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 app.MapGet("/", () => Results.Redirect("/rest"));
 app.MapUws();
 app.MapJobEvents();
+app.MapStore();
 app.MapGet("/health", () => Results.Text("ok\n"));
 
 app.Run();

@@ -2,7 +2,8 @@ namespace Opus.Core.Definitions;
 
 /// <summary>
 /// A job definition: an IVOA ActivityDescription with its parameters, used and generated
-/// entities and the bash script that does the work.
+/// entities, scheduler resources and the bash script that does the work.
+/// The same model is read and written as YAML, JSON and VOTable.
 /// </summary>
 public sealed class JobDefinition
 {
@@ -12,11 +13,26 @@ public sealed class JobDefinition
 
     public string? Description { get; set; }
 
-    /// <summary>Default execution duration in seconds (0 = unlimited).</summary>
+    /// <summary>ActivityDescription type (e.g. "reconstruction", "test").</summary>
+    public string? Type { get; set; }
+
+    public string? Subtype { get; set; }
+
+    /// <summary>Where the code is documented.</summary>
+    public string? Doculink { get; set; }
+
+    public string? ContactName { get; set; }
+
+    public string? ContactEmail { get; set; }
+
+    /// <summary>Default execution duration in seconds (0 = the server's default).</summary>
     public int ExecutionDuration { get; set; }
 
     /// <summary>Expected run time in seconds, used for the UWS quote.</summary>
     public int? Quote { get; set; }
+
+    /// <summary>What a scheduler should reserve for a job (used by the SLURM manager).</summary>
+    public JobResources? Resources { get; set; }
 
     public List<ParameterDefinition> Parameters { get; set; } = [];
 
@@ -50,6 +66,10 @@ public sealed class ParameterDefinition
 
     public string? Unit { get; set; }
 
+    public string? Ucd { get; set; }
+
+    public string? Utype { get; set; }
+
     public string? Min { get; set; }
 
     public string? Max { get; set; }
@@ -57,18 +77,34 @@ public sealed class ParameterDefinition
     public List<string>? Options { get; set; }
 }
 
-/// <summary>An input entity the job uses: a file given by upload, URL or identifier.</summary>
+/// <summary>
+/// An input entity the job uses (a Used group): a file given by upload, by URL, or by an
+/// identifier resolved through <see cref="Url"/> (a template containing $ID).
+/// </summary>
 public sealed class UsedDefinition
 {
+    /// <summary>The form field and environment variable name.</summary>
     public string Name { get; set; } = "";
+
+    /// <summary>The provenance role (defaults to the name).</summary>
+    public string? Role { get; set; }
 
     public string? Description { get; set; }
 
     public string? ContentType { get; set; }
 
+    /// <summary>How many entities: "1" (default), "0..1", "*" or a maximum such as "5".</summary>
+    public string? Multiplicity { get; set; }
+
+    /// <summary>A default identifier, URL or value when none is given.</summary>
+    public string? Default { get; set; }
+
+    /// <summary>A URL template with $ID to resolve identifiers ("file://$ID" means: upload only).</summary>
+    public string? Url { get; set; }
+
     public bool Required { get; set; }
 
-    /// <summary>The file name the script sees in its working directory (default: the name).</summary>
+    /// <summary>The file name the script sees in its inputs directory (default: the name).</summary>
     public string? File { get; set; }
 }
 
@@ -82,4 +118,21 @@ public sealed class GeneratedDefinition
     public string? ContentType { get; set; }
 
     public string? Description { get; set; }
+
+    /// <summary>The provenance role (defaults to the name).</summary>
+    public string? Role { get; set; }
+
+    /// <summary>How many files: "1" (default) or "*" for a glob.</summary>
+    public string? Multiplicity { get; set; }
+}
+
+/// <summary>Scheduler resources for a job of this definition.</summary>
+public sealed class JobResources
+{
+    public string? Partition { get; set; }
+
+    public int? Cpus { get; set; }
+
+    /// <summary>Memory as SLURM writes it, e.g. "2G" or "500M".</summary>
+    public string? Memory { get; set; }
 }

@@ -114,7 +114,10 @@ public sealed class JobEvents(
                 {
                     var (sha, size) = await store.AddFileAsync(full, cancellationToken);
                     var id = files.Count == 1 ? generated.Name : $"{generated.Name}_{index}";
-                    results.Add(new JobResult(id, relative, sha, size, generated.ContentType ?? MediaTypes.Guess(relative)));
+                    var contentType = generated.ContentType ?? MediaTypes.Guess(relative);
+                    // The first job to produce this content is its generator; a later identical result is a re-generation.
+                    await store.RegisterAsync(sha, size, Path.GetFileName(relative), contentType, job.Owner, (job.Id, job.Definition, id), cancellationToken);
+                    results.Add(new JobResult(id, relative, sha, size, contentType));
                 }
                 catch (IOException e)
                 {

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Store;
 
 namespace Opus.Core.Execution;
 
@@ -11,7 +12,7 @@ namespace Opus.Core.Execution;
 /// The job directory data/jobs/&lt;id&gt;/: runner.sh, script.sh, job.env and parameters.json
 /// (written here, by C#; no value is ever spliced into script text), then events, logs and work/.
 /// </summary>
-public sealed class JobWorkspace(OpusOptions options)
+public sealed class JobWorkspace(OpusOptions options, EntityStore store)
 {
     private static readonly Lazy<string> RunnerScript = new(() =>
     {
@@ -64,8 +65,32 @@ public sealed class JobWorkspace(OpusOptions options)
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in definition.Parameters.Where(p => p.Default is not null))
             values[p.Name] = p.Default!;
-        foreach (var p in job.Parameters)
-            values[p.Name] = p.ByReference ? Path.Combine(InputsPath(job.Id), p.Name) : p.Value;
+        foreach (var p in job.Parameters.Where(p => !p.ByReference))
+            values[p.Name] = p.Value;
+        // Inputs: stored files are copied in (a script may write to its inputs; the store must not change),
+        // and the variable holds the path, or the paths separated by spaces (file names are made safe for that).
+        foreach (var group in job.Inputs.GroupBy(i => i.Name))
+        {
+            var items = new List<string>();
+            foreach (var input in group)
+            {
+                if (input.Kind != JobInputKind.File)
+                {
+                    items.Add(input.Value);
+                    continue;
+                }
+
+                var folder = Path.Combine(InputsPath(job.Id), input.Name);
+                Directory.CreateDirectory(folder);
+                var target = Path.Combine(folder, group.Count() == 1 ? input.FileName! : $"{input.Index}_{input.FileName}");
+                File.Copy(store.PathOf(input.Sha256!), target, overwrite: true);
+                File.SetAttributes(target, FileAttributes.Normal);
+                items.Add(target);
+            }
+
+            values[group.Key] = string.Join(' ', items);
+        }
+
         foreach (var generated in definition.Generated)
             values.TryAdd(generated.Name, generated.File);
         environment.AddRange(values);

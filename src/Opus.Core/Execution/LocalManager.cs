@@ -17,6 +17,10 @@ public sealed class LocalManager : IJobManager, IDisposable
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<string, int> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+
+    // One slot per running job, whether started here or adopted after a restart, so survivors count against the limit.
+    // Not disposed: workers may still release during shutdown, and it never allocates a wait handle.
+    private readonly SemaphoreSlim _slots;
     private readonly OpusOptions _options;
     private readonly JobWorkspace _workspace;
     private readonly JobEvents _events;
@@ -32,7 +36,9 @@ public sealed class LocalManager : IJobManager, IDisposable
         _jobs = jobs;
         _time = time;
         _logger = logger;
-        for (var i = 0; i < Math.Max(1, options.MaxConcurrentJobs); i++)
+        var slots = Math.Max(1, options.MaxConcurrentJobs);
+        _slots = new SemaphoreSlim(slots, slots);
+        for (var i = 0; i < slots; i++)
             _ = Task.Run(WorkAsync);
     }
 
@@ -59,7 +65,9 @@ public sealed class LocalManager : IJobManager, IDisposable
         {
             _logger.LogInformation("Job {JobId}: runner {Pid} survived the restart; watching it", job.Id, group);
             _running[job.Id] = group;
-            _ = Task.Run(() => WatchAdoptedAsync(job, group));
+            // More survivors than slots (the limit was lowered) cannot be helped: they run on, outside the count.
+            var slot = _slots.Wait(0);
+            _ = Task.Run(() => WatchAdoptedAsync(job, group, slot));
             return;
         }
 
@@ -77,6 +85,7 @@ public sealed class LocalManager : IJobManager, IDisposable
     {
         await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
+            await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
             try
             {
                 await RunAsync(jobId);
@@ -85,6 +94,10 @@ public sealed class LocalManager : IJobManager, IDisposable
             {
                 _logger.LogError(e, "Job {JobId}: the local manager failed to run it", jobId);
                 await _events.FinishAsync(jobId, JobPhase.ERROR, "the server could not start the job");
+            }
+            finally
+            {
+                _slots.Release();
             }
         }
     }
@@ -151,7 +164,7 @@ public sealed class LocalManager : IJobManager, IDisposable
             await _events.FinishAsync(jobId, JobPhase.ERROR, "the job's runner ended without reporting its end");
     }
 
-    private async Task WatchAdoptedAsync(Job job, int group)
+    private async Task WatchAdoptedAsync(Job job, int group, bool slot)
     {
         var deadline = job.ExecutionDuration > 0 && job.StartTime is { } started ? started.AddSeconds(job.ExecutionDuration) : DateTime.MaxValue;
         try
@@ -177,7 +190,15 @@ public sealed class LocalManager : IJobManager, IDisposable
             _running.TryRemove(job.Id, out _);
         }
 
-        await SettleAsync(job.Id);
+        try
+        {
+            await SettleAsync(job.Id);
+        }
+        finally
+        {
+            if (slot)
+                _slots.Release();
+        }
     }
 
     private bool TryAdoptedGroup(Job job, out int group)

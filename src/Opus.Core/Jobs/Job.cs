@@ -38,6 +38,9 @@ public sealed class Job
 
     public List<JobResult> Results { get; set; } = [];
 
+    /// <summary>The used entities, resolved at creation.</summary>
+    public List<JobInput> Inputs { get; set; } = [];
+
     /// <summary>Which manager runs it ("local", later "slurm").</summary>
     public string Manager { get; set; } = "local";
 

@@ -16,6 +16,7 @@ public sealed class JobService(
     JobWorkspace workspace,
     JobEvents events,
     JobSignals signals,
+    InputResolver inputResolver,
     IEnumerable<IJobManager> managers,
     OpusOptions options,
     TimeProvider time,
@@ -28,7 +29,20 @@ public sealed class JobService(
     public async Task<Job> CreateAsync(JobCreation request, CancellationToken cancellationToken = default)
     {
         var definition = catalog.Get(request.Definition);
-        var parameters = ValidateParameters(definition, request.Parameters, request.Uploads, requireAll: true);
+        var slots = InputResolver.SlotsOf(definition);
+        bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+        var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
+        if (request.Uploads.FirstOrDefault(u => !IsInput(u.Name)) is { } stray)
+            throw new OpusValidationException($"upload '{stray.Name}': '{definition.Name}' has no input or file parameter of that name");
+        // Inputs are resolved (uploaded, fetched, looked up) before the job exists: no job is ever half-written.
+        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, request.Owner, cancellationToken);
+        // The job shows the values it runs with: defaults of parameters not given are listed too.
+        parameters.AddRange(definition.Parameters
+            .Where(p => p.Default is not null && p.Type != ParameterTypes.File && parameters.All(given => given.Name != p.Name))
+            .Select(p => new JobParameter(p.Name, p.Default!)));
+        parameters.AddRange(inputs.Select(i => i.Kind == JobInputKind.File
+            ? new JobParameter(i.Name, i.Sha256!, ByReference: true)
+            : new JobParameter(i.Name, i.Value)));
         var now = Now;
         var job = new Job
         {
@@ -43,33 +57,11 @@ public sealed class JobService(
             Destruction = ClampDestruction(request.Destruction, now),
             Quote = definition.Quote is { } quote ? now.AddSeconds(quote) : null,
             Parameters = parameters,
+            Inputs = inputs,
             Manager = "local",
         };
 
-        // Uploads go to the job directory before the job exists, so no job is ever half-written.
-        if (request.Uploads.Count > 0)
-        {
-            var inputs = workspace.InputsPath(job.Id);
-            Directory.CreateDirectory(inputs);
-            foreach (var upload in request.Uploads)
-            {
-                await using var source = upload.Open();
-                // The declared name (an identifier), never the client's spelling, names the file.
-                var name = definition.FindParameter(upload.Name)?.Name ?? definition.FindUsed(upload.Name)!.Name;
-                await using var target = File.Create(Path.Combine(inputs, name));
-                await source.CopyToAsync(target, cancellationToken);
-            }
-        }
-
-        try
-        {
-            await jobs.AddAsync(job, cancellationToken);
-        }
-        catch
-        {
-            workspace.Delete(job.Id);
-            throw;
-        }
+        await jobs.AddAsync(job, cancellationToken);
 
         if (request.Run)
             await RunAsync(job.Definition, job.Id, cancellationToken);
@@ -96,7 +88,9 @@ public sealed class JobService(
         var job = await GetAsync(definition, id, cancellationToken);
         RequirePending(job, "its parameters cannot change");
         var jobDefinition = catalog.Get(definition);
-        var changed = ValidateParameters(jobDefinition, values, [], requireAll: false);
+        if (values.FirstOrDefault(v => InputResolver.SlotsOf(jobDefinition).Any(slot => slot.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))) is { Key: { } input })
+            throw new OpusValidationException($"input '{input}' is set when the job is created; create a new job to change it");
+        var changed = ValidateParameters(jobDefinition, values, requireAll: false);
         var merged = job.Parameters.Where(p => changed.All(c => c.Name != p.Name)).Concat(changed).ToList();
         if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.Parameters, merged), cancellationToken))
             throw StateError(await GetAsync(definition, id, cancellationToken), "its parameters cannot change");
@@ -245,7 +239,8 @@ public sealed class JobService(
     public async Task ReconcileAsync(CancellationToken cancellationToken = default)
     {
         var active = await jobs.InPhasesAsync([JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken);
-        foreach (var job in active.OrderBy(j => j.CreationTime))
+        // Jobs a manager had started first: a surviving runner takes its concurrency slot before waiting jobs are resubmitted.
+        foreach (var job in active.OrderBy(j => j.ManagerJobId is null).ThenBy(j => j.CreationTime))
         {
             try
             {
@@ -265,45 +260,26 @@ public sealed class JobService(
         managers.FirstOrDefault(m => m.Name == job.Manager)
         ?? throw new InvalidOperationException($"no job manager named '{job.Manager}'");
 
-    private List<JobParameter> ValidateParameters(
-        JobDefinition definition, IReadOnlyList<KeyValuePair<string, string>> values, IReadOnlyList<JobUpload> uploads, bool requireAll)
+    private static List<JobParameter> ValidateParameters(JobDefinition definition, IReadOnlyList<KeyValuePair<string, string>> values, bool requireAll)
     {
         var result = new List<JobParameter>();
         var given = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, value) in values)
         {
-            var parameter = definition.FindParameter(name);
-            if (parameter is null)
-            {
-                if (definition.FindUsed(name) is not null)
-                    throw new OpusValidationException($"parameter '{name}': an input file must be uploaded (multipart/form-data)");
-                throw new OpusValidationException($"unknown parameter '{name}'; '{definition.Name}' takes: {ParameterList(definition)}");
-            }
-
+            var parameter = definition.FindParameter(name)
+                ?? throw new OpusValidationException($"unknown parameter '{name}'; '{definition.Name}' takes: {ParameterList(definition)}");
             if (!given.Add(parameter.Name))
                 throw new OpusValidationException($"parameter '{parameter.Name}' is given more than once");
             if (value.Contains('\0'))
                 throw new OpusValidationException($"parameter '{parameter.Name}': the value contains a NUL character");
-            if (parameter.Type == ParameterTypes.File)
-                throw new OpusValidationException($"parameter '{parameter.Name}': a file must be uploaded (multipart/form-data)");
             result.Add(new JobParameter(parameter.Name, ParameterValidator.Validate(parameter, value)));
-        }
-
-        foreach (var upload in uploads)
-        {
-            var name = definition.FindParameter(upload.Name) is { Type: ParameterTypes.File } file ? file.Name : definition.FindUsed(upload.Name)?.Name;
-            if (name is null)
-                throw new OpusValidationException($"upload '{upload.Name}': the definition has no file parameter or input of that name");
-            if (!given.Add(name))
-                throw new OpusValidationException($"parameter '{name}' is given more than once");
-            var fileName = Path.GetFileName(upload.FileName);
-            result.Add(new JobParameter(name, string.IsNullOrEmpty(fileName) ? name : fileName, ByReference: true));
         }
 
         if (requireAll)
         {
-            var missing = definition.Parameters.Where(p => p.Required && p.Default is null && !given.Contains(p.Name)).Select(p => p.Name)
-                .Concat(definition.Used.Where(u => u.Required && !given.Contains(u.Name)).Select(u => u.Name))
+            var missing = definition.Parameters
+                .Where(p => p.Required && p.Default is null && p.Type != ParameterTypes.File && !given.Contains(p.Name))
+                .Select(p => p.Name)
                 .ToList();
             if (missing.Count > 0)
                 throw new OpusValidationException($"missing required parameter{(missing.Count > 1 ? "s" : "")}: {string.Join(", ", missing)}");

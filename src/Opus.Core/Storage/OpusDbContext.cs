@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Opus.Core.Jobs;
+using Opus.Core.Store;
 
 namespace Opus.Core.Storage;
 
@@ -13,6 +14,8 @@ namespace Opus.Core.Storage;
 public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbContext(options)
 {
     public DbSet<Job> Jobs => Set<Job>();
+
+    public DbSet<StoredEntity> Entities => Set<StoredEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -31,6 +34,7 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         job.Property(j => j.ErrorType).HasMaxLength(16);
         job.Property(j => j.Parameters).HasConversion(JsonConverter<List<JobParameter>>(), JsonComparer<List<JobParameter>>());
         job.Property(j => j.Results).HasConversion(JsonConverter<List<JobResult>>(), JsonComparer<List<JobResult>>());
+        job.Property(j => j.Inputs).HasConversion(JsonConverter<List<JobInput>>(), JsonComparer<List<JobInput>>());
 
         // The job list filters: definition + newest first (LAST, AFTER), and by phase.
         job.HasIndex(j => new { j.Definition, j.CreationTime });
@@ -39,12 +43,24 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         job.HasIndex(j => j.Phase);
         job.HasIndex(j => j.Destruction);
 
+        var entity = modelBuilder.Entity<StoredEntity>();
+        entity.ToTable("entities");
+        entity.HasKey(e => e.Sha256);
+        entity.Property(e => e.Sha256).HasMaxLength(64);
+        entity.Property(e => e.FileName).HasMaxLength(256);
+        entity.Property(e => e.ContentType).HasMaxLength(128);
+        entity.Property(e => e.Owner).HasMaxLength(256);
+        entity.Property(e => e.GeneratorJobId).HasMaxLength(32);
+        entity.Property(e => e.GeneratorDefinition).HasMaxLength(64);
+        entity.Property(e => e.GeneratorResult).HasMaxLength(128);
+        entity.HasIndex(e => e.GeneratorJobId);
+
         if (Database.IsSqlite())
         {
             // SQLite has no date type: ticks keep ordering and comparisons exact and index-friendly.
             var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
             var utcNullable = new ValueConverter<DateTime?, long?>(v => v.HasValue ? v.Value.Ticks : null, v => v.HasValue ? new DateTime(v.Value, DateTimeKind.Utc) : null);
-            foreach (var property in job.Metadata.GetProperties())
+            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()))
             {
                 if (property.ClrType == typeof(DateTime))
                     property.SetValueConverter(utc);

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Opus.Core.Storage;
 
 namespace Opus.Core.Store;
 
@@ -6,7 +8,7 @@ namespace Opus.Core.Store;
 /// Content-addressed file store: each file lives once under data/store/ab/abcdef... (its SHA-256),
 /// is written once and never changed.
 /// </summary>
-public sealed class EntityStore(OpusOptions options)
+public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbContext> contexts, TimeProvider time)
 {
     public string PathOf(string sha256)
     {
@@ -55,9 +57,59 @@ public sealed class EntityStore(OpusOptions options)
     {
         Directory.CreateDirectory(options.StorePath);
         var temp = Path.Combine(options.StorePath, $".incoming-{Guid.NewGuid():N}");
-        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            await content.CopyToAsync(file, cancellationToken);
-        return await AddFileAsync(temp, cancellationToken);
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                await content.CopyToAsync(file, cancellationToken);
+            return await AddFileAsync(temp, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Records the content's entity row if it is new (provenance.md section 4); the first name,
+    /// owner and generator win. Returns the row as stored.
+    /// </summary>
+    public async Task<StoredEntity> RegisterAsync(
+        string sha256, long size, string fileName, string contentType, string? owner,
+        (string JobId, string Definition, string Result)? generator, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.Entities.AsNoTracking().FirstOrDefaultAsync(e => e.Sha256 == sha256, cancellationToken) is { } existing)
+            return existing;
+        var entity = new StoredEntity
+        {
+            Sha256 = sha256,
+            Size = size,
+            FileName = fileName,
+            ContentType = contentType,
+            CreationTime = time.GetUtcNow().UtcDateTime,
+            Owner = owner,
+            GeneratorJobId = generator?.JobId,
+            GeneratorDefinition = generator?.Definition,
+            GeneratorResult = generator?.Result,
+        };
+        db.Entities.Add(entity);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return entity;
+        }
+        catch (DbUpdateException)
+        {
+            // Registered by someone else at the same moment: theirs is the first.
+            await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+            return await again.Entities.AsNoTracking().FirstAsync(e => e.Sha256 == sha256, cancellationToken);
+        }
+    }
+
+    public async Task<StoredEntity?> FindAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Entities.AsNoTracking().FirstOrDefaultAsync(e => e.Sha256 == sha256, cancellationToken);
     }
 
     public FileStream OpenRead(string sha256) =>

@@ -126,7 +126,13 @@ public static class UwsXml
             xml.WriteStartElement("uws", "parameter", Namespace);
             xml.WriteAttributeString("id", parameter.Name);
             // A value XML cannot carry (control characters) is given by reference (UWS 5.7).
-            if (parameter.ByReference || !IsXmlSafe(parameter.Value))
+            if (parameter.ByReference)
+            {
+                // A file input: its content in the store.
+                xml.WriteAttributeString("byReference", "true");
+                xml.WriteString(StoreUrl(jobUrl, parameter.Value));
+            }
+            else if (!IsXmlSafe(parameter.Value))
             {
                 xml.WriteAttributeString("byReference", "true");
                 xml.WriteString($"{jobUrl}/parameters/{Uri.EscapeDataString(parameter.Name)}");
@@ -160,6 +166,13 @@ public static class UwsXml
         }
 
         xml.WriteEndElement();
+    }
+
+    /// <summary>The store URL of a digest, on the server that serves <paramref name="jobUrl"/> (.../rest/definition/id).</summary>
+    public static string StoreUrl(string jobUrl, string sha256)
+    {
+        var rest = jobUrl.LastIndexOf("/rest/", StringComparison.Ordinal);
+        return $"{(rest < 0 ? "" : jobUrl[..rest])}/store/?ID={sha256}";
     }
 
     private static void WriteNamespaces(XmlWriter xml)

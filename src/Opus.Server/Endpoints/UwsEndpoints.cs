@@ -225,17 +225,18 @@ public static class UwsEndpoints
         return Results.File(store.OpenRead(found.Sha256), found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> GetParameter(string definition, string id, string name, JobService jobs, JobWorkspace workspace, CancellationToken ct)
+    private static async Task<IResult> GetParameter(string definition, string id, string name, JobService jobs, EntityStore store, CancellationToken ct)
     {
         var job = await jobs.GetAsync(definition, id, ct);
         var parameter = job.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
             ?? throw new OpusNotFoundException($"job '{id}' has no parameter '{name}'");
         if (!parameter.ByReference)
             return Results.Text(parameter.Value, TextPlain);
-        var path = Path.Combine(workspace.InputsPath(id), parameter.Name);
-        if (!File.Exists(path))
-            throw new OpusNotFoundException($"the uploaded content of parameter '{parameter.Name}' is no longer stored");
-        return Results.File(path, "application/octet-stream", parameter.Value);
+        // A file input: its content (the first one, for an input that took several files).
+        var input = job.Inputs.First(i => i.Sha256 == parameter.Value);
+        if (!store.Contains(input.Sha256!))
+            throw new OpusNotFoundException($"the content of input '{parameter.Name}' is no longer stored");
+        return Results.File(store.OpenRead(input.Sha256!), input.ContentType ?? "application/octet-stream", input.FileName);
     }
 
     private static async Task<IResult> SetParameter(string definition, string id, string name, HttpContext context, JobService jobs, CancellationToken ct)
