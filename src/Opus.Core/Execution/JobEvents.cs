@@ -92,10 +92,10 @@ public sealed class JobEvents(
     private async Task<List<JobResult>> CollectResultsAsync(Job job, CancellationToken cancellationToken)
     {
         var results = new List<JobResult>();
-        var definition = catalog.Find(job.Definition);
         var work = workspace.WorkPath(job.Id);
-        if (definition is null || !Directory.Exists(work))
+        if (!Directory.Exists(work))
             return results;
+        var definition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
         var root = Path.GetFullPath(work) + Path.DirectorySeparatorChar;
         foreach (var generated in definition.Generated)
         {

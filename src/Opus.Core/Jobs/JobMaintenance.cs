@@ -21,7 +21,9 @@ public sealed class JobMaintenance(
     {
         await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
         if (options.DefinitionsPath is { } folder)
-            catalog.LoadFolder(folder);
+            await catalog.LoadFolderAsync(folder, cancellationToken);
+        else
+            await catalog.ReloadAsync(cancellationToken);
         await jobs.ReconcileAsync(cancellationToken);
         _sweeper = Task.Run(SweepAsync, CancellationToken.None);
     }
@@ -36,6 +38,8 @@ public sealed class JobMaintenance(
                 try
                 {
                     await jobs.DestroyExpiredAsync(_stopping.Token);
+                    // Another server process may have published or withdrawn definitions.
+                    await catalog.ReloadAsync(_stopping.Token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -43,7 +43,9 @@ public sealed class JobService(
         parameters.AddRange(inputs.Select(i => i.Kind == JobInputKind.File
             ? new JobParameter(i.Name, i.Sha256!, ByReference: true)
             : new JobParameter(i.Name, i.Value)));
+        // Kept at the millisecond the job document shows, so AFTER=<a job's creationTime> excludes that job (UWS 2.4).
         var now = Now;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
         var job = new Job
         {
             Id = NewJobId(),
@@ -78,7 +80,8 @@ public sealed class JobService(
 
     public IAsyncEnumerable<JobSummary> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
-        catalog.Get(query.Definition);
+        if (!catalog.Exists(query.Definition))
+            throw new OpusNotFoundException($"no job definition named '{query.Definition}'");
         return jobs.ListAsync(query, cancellationToken);
     }
 
@@ -87,7 +90,7 @@ public sealed class JobService(
     {
         var job = await GetAsync(definition, id, cancellationToken);
         RequirePending(job, "its parameters cannot change");
-        var jobDefinition = catalog.Get(definition);
+        var jobDefinition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
         if (values.FirstOrDefault(v => InputResolver.SlotsOf(jobDefinition).Any(slot => slot.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))) is { Key: { } input })
             throw new OpusValidationException($"input '{input}' is set when the job is created; create a new job to change it");
         var changed = ValidateParameters(jobDefinition, values, requireAll: false);
@@ -136,7 +139,7 @@ public sealed class JobService(
 
         try
         {
-            var jobDefinition = catalog.Get(definition);
+            var jobDefinition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
             await workspace.PrepareAsync(job, jobDefinition, token, cancellationToken);
             await ManagerOf(job).SubmitAsync(job, cancellationToken);
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Opus.Core.Definitions;
 using Opus.Core.Jobs;
 using Opus.Core.Store;
 
@@ -16,6 +17,8 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
     public DbSet<Job> Jobs => Set<Job>();
 
     public DbSet<StoredEntity> Entities => Set<StoredEntity>();
+
+    public DbSet<DefinitionRecord> Definitions => Set<DefinitionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -55,12 +58,21 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         entity.Property(e => e.GeneratorResult).HasMaxLength(128);
         entity.HasIndex(e => e.GeneratorJobId);
 
+        var definition = modelBuilder.Entity<DefinitionRecord>();
+        definition.ToTable("definitions");
+        definition.HasKey(d => new { d.Name, d.Version });
+        definition.Property(d => d.Name).HasMaxLength(64);
+        definition.Property(d => d.Version).HasMaxLength(64);
+        definition.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+        definition.Property(d => d.CreatedBy).HasMaxLength(256);
+        definition.Property(d => d.PublishedBy).HasMaxLength(256);
+
         if (Database.IsSqlite())
         {
             // SQLite has no date type: ticks keep ordering and comparisons exact and index-friendly.
             var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
             var utcNullable = new ValueConverter<DateTime?, long?>(v => v.HasValue ? v.Value.Ticks : null, v => v.HasValue ? new DateTime(v.Value, DateTimeKind.Utc) : null);
-            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()))
+            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()).Concat(definition.Metadata.GetProperties()))
             {
                 if (property.ClrType == typeof(DateTime))
                     property.SetValueConverter(utc);
