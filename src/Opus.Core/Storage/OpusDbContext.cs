@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
 using Opus.Core.Store;
+using Opus.Core.Users;
 
 namespace Opus.Core.Storage;
 
@@ -19,6 +20,10 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
     public DbSet<StoredEntity> Entities => Set<StoredEntity>();
 
     public DbSet<DefinitionRecord> Definitions => Set<DefinitionRecord>();
+
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,12 +72,34 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         definition.Property(d => d.CreatedBy).HasMaxLength(256);
         definition.Property(d => d.PublishedBy).HasMaxLength(256);
 
+        var user = modelBuilder.Entity<User>();
+        user.ToTable("users");
+        user.HasKey(u => u.Id);
+        user.Property(u => u.Id).HasMaxLength(32);
+        user.Property(u => u.UserName).HasMaxLength(128);
+        user.Property(u => u.DisplayName).HasMaxLength(256);
+        user.Property(u => u.Email).HasMaxLength(256);
+        user.Property(u => u.Source).HasMaxLength(256);
+        user.Property(u => u.Roles).HasConversion(JsonConverter<List<string>>(), JsonComparer<List<string>>());
+        user.HasIndex(u => u.UserName).IsUnique();
+
+        var token = modelBuilder.Entity<ApiToken>();
+        token.ToTable("tokens");
+        token.HasKey(t => t.Id);
+        token.Property(t => t.Id).HasMaxLength(32);
+        token.Property(t => t.UserId).HasMaxLength(32);
+        token.Property(t => t.Name).HasMaxLength(64);
+        token.Property(t => t.Hash).HasMaxLength(64);
+        token.HasIndex(t => t.Hash).IsUnique();
+        token.HasIndex(t => t.UserId);
+
         if (Database.IsSqlite())
         {
             // SQLite has no date type: ticks keep ordering and comparisons exact and index-friendly.
             var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
             var utcNullable = new ValueConverter<DateTime?, long?>(v => v.HasValue ? v.Value.Ticks : null, v => v.HasValue ? new DateTime(v.Value, DateTimeKind.Utc) : null);
-            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()).Concat(definition.Metadata.GetProperties()))
+            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()).Concat(definition.Metadata.GetProperties())
+                         .Concat(user.Metadata.GetProperties()).Concat(token.Metadata.GetProperties()))
             {
                 if (property.ClrType == typeof(DateTime))
                     property.SetValueConverter(utc);

@@ -1,0 +1,18 @@
+namespace Opus.Core.Users;
+
+/// <summary>Who makes a request, and what they may do: the one input to every permission check.</summary>
+public sealed record Caller(string UserName, IReadOnlyCollection<string> Roles, bool Anonymous = false)
+{
+    public const string AdminRole = "admin";
+
+    /// <summary>The server itself (start-up, maintenance, a local PowerShell session): may do everything.</summary>
+    public static readonly Caller System = new("system", [AdminRole]);
+
+    public bool IsAdmin => Roles.Contains(AdminRole);
+
+    /// <summary>May create and run jobs of the definition (role granting it, "*", or admin).</summary>
+    public bool MayUse(string definition) => IsAdmin || Roles.Contains("*") || Roles.Contains(definition);
+
+    /// <summary>Jobs are visible to their owner and to admins only.</summary>
+    public bool MayRead(string? owner) => IsAdmin || (owner is not null && owner == UserName);
+}

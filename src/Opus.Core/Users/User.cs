@@ -1,0 +1,26 @@
+namespace Opus.Core.Users;
+
+/// <summary>A person or service that uses Opus. Roles: "admin", or a job definition name, or "*" (every definition).</summary>
+public sealed class User
+{
+    /// <summary>Stable identifier (the SCIM id).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The login name, unique, as jobs record their owner.</summary>
+    public required string UserName { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public string? Email { get; set; }
+
+    public bool Active { get; set; } = true;
+
+    public List<string> Roles { get; set; } = [];
+
+    public DateTime CreatedAt { get; init; }
+
+    public DateTime? LastSeenAt { get; set; }
+
+    /// <summary>Where the user came from: "local", or the OIDC issuer.</summary>
+    public string Source { get; set; } = "local";
+}
