@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Opus.Core.Users;
+
+namespace Opus.Server.Auth;
+
+/// <summary>
+/// Authenticates every request: HTTP Basic (user name and API token), Bearer with an API token,
+/// Bearer with an OIDC JWT (handed to the JWT scheme), or anonymous when configured. Failed
+/// attempts are counted per client address (the socket's, never a header's).
+/// </summary>
+public sealed class OpusAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    UserService users,
+    AuthOptions options,
+    FailedAttempts failures)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+{
+    public const string SchemeName = "Opus";
+    public const string JwtSchemeName = "Oidc";
+    private const string BlockedKey = "opus.blocked";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var address = Context.Connection.RemoteIpAddress;
+        if (failures.IsBlocked(address, out var retryAfter))
+        {
+            Context.Items[BlockedKey] = retryAfter;
+            return AuthenticateResult.Fail("too many failed attempts from this address");
+        }
+
+        var header = Request.Headers.Authorization.ToString();
+        if (header.Length == 0)
+        {
+            return options.AnonymousEnabled
+                ? Success(new Caller("anonymous", options.AnonymousRoles, Anonymous: true), CallerExtensions.AnonymousType)
+                : AuthenticateResult.NoResult();
+        }
+
+        Caller? caller = null;
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            if (DecodeBasic(header[6..]) is { } basic)
+                caller = await users.AuthenticateAsync(basic.Token, basic.User, Context.RequestAborted);
+        }
+        else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = header[7..].Trim();
+            if (options.Oidc.Enabled && token.Count(c => c == '.') == 2)
+            {
+                var jwt = await Context.AuthenticateAsync(JwtSchemeName);
+                if (jwt.Succeeded)
+                    return AuthenticateResult.Success(new AuthenticationTicket(jwt.Principal, SchemeName));
+                failures.Record(address);
+                return AuthenticateResult.Fail(jwt.Failure?.Message ?? "the bearer token is not valid");
+            }
+
+            caller = await users.AuthenticateAsync(token, cancellationToken: Context.RequestAborted);
+        }
+
+        if (caller is null)
+        {
+            failures.Record(address);
+            return AuthenticateResult.Fail("the credentials are not valid");
+        }
+
+        return Success(caller, SchemeName);
+    }
+
+    private AuthenticateResult Success(Caller caller, string type) =>
+        AuthenticateResult.Success(new AuthenticationTicket(CallerExtensions.Principal(caller, type), SchemeName));
+
+    private static (string User, string Token)? DecodeBasic(string encoded)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(encoded.Trim()));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return colon <= 0 ? null : (text[..colon], text[(colon + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items.TryGetValue(BlockedKey, out var value) && value is TimeSpan retryAfter)
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            await Response.WriteAsync("too many failed sign-in attempts from this address; try again later\n");
+            return;
+        }
+
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Basic realm=\"Opus\", Bearer realm=\"Opus\"";
+        Response.ContentType = "text/plain; charset=utf-8";
+        await Response.WriteAsync("authentication required: HTTP Basic with your user name and API token, or Authorization: Bearer\n");
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        Response.ContentType = "text/plain; charset=utf-8";
+        await Response.WriteAsync("not allowed\n");
+    }
+}

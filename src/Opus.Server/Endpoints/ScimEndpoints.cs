@@ -1,0 +1,309 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Opus.Core.Jobs;
+using Opus.Core.Users;
+using Opus.Server.Auth;
+
+namespace Opus.Server.Endpoints;
+
+/// <summary>
+/// SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the HTTP face of the user store, for admins only.
+/// Roles are SCIM "roles"; tokens never appear.
+/// </summary>
+public static partial class ScimEndpoints
+{
+    public const string MediaType = "application/scim+json";
+    private const string UserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+    private const string ListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+    private const string ErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
+    private const string PatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+    public static void MapScim(this IEndpointRouteBuilder app)
+    {
+        var scim = app.MapGroup("/scim/v2").AddEndpointFilter(async (context, next) =>
+        {
+            if (!context.HttpContext.Caller().IsAdmin)
+                return Error(StatusCodes.Status403Forbidden, null, "SCIM is for admins only");
+            try
+            {
+                return await next(context);
+            }
+            catch (OpusValidationException e)
+            {
+                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
+            }
+            catch (OpusConflictException e)
+            {
+                return Error(StatusCodes.Status409Conflict, "uniqueness", e.Message);
+            }
+            catch (OpusNotFoundException e)
+            {
+                return Error(StatusCodes.Status404NotFound, null, e.Message);
+            }
+            catch (JsonException e)
+            {
+                return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}");
+            }
+        }).DisableAntiforgery();
+
+        scim.MapGet("/ServiceProviderConfig", (HttpContext context) => Scim(ServiceProviderConfig(context)));
+        scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(List([UserResourceType(context)], 1, 1)));
+        scim.MapGet("/ResourceTypes/User", (HttpContext context) => Scim(UserResourceType(context)));
+        scim.MapGet("/Schemas", () => Scim(List([UserSchemaDocument()], 1, 1)));
+        scim.MapGet("/Schemas/{id}", (string id) =>
+            id == UserSchema ? Scim(UserSchemaDocument()) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
+
+        scim.MapGet("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        {
+            var query = context.Request.Query;
+            string? userName = null;
+            if (UwsRequest.Single(query, "filter") is { } filter)
+            {
+                var match = UserNameFilter().Match(filter);
+                if (!match.Success)
+                    return Error(StatusCodes.Status400BadRequest, "invalidFilter", $"filter '{filter}' is not supported; use userName eq \"name\"");
+                userName = match.Groups["v"].Value.Replace("\\\"", "\"", StringComparison.Ordinal);
+            }
+
+            var startIndex = UwsRequest.Single(query, "startIndex") is { } s ? Math.Max(1, UwsRequest.ParseInt(s, "startIndex")) : 1;
+            var count = UwsRequest.Single(query, "count") is { } c ? Math.Clamp(UwsRequest.ParseInt(c, "count"), 0, 1000) : 100;
+            var (total, page) = await users.ListAsync(userName, startIndex, count, ct);
+            return Scim(List(page.Select(u => UserDocument(context, u)), total, startIndex));
+        });
+        scim.MapPost("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        {
+            var body = await ReadAsync(context, ct);
+            var user = await users.CreateAsync(
+                RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, cancellationToken: ct);
+            context.Response.Headers.Location = UserUrl(context, user);
+            return Scim(UserDocument(context, user), StatusCodes.Status201Created);
+        });
+        scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+            Scim(UserDocument(context, await users.GetAsync(id, ct))));
+        scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        {
+            // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1).
+            var body = await ReadAsync(context, ct);
+            var user = await users.UpdateAsync(id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
+                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ct);
+            return Scim(UserDocument(context, user));
+        });
+        scim.MapMethods("/Users/{id}", ["PATCH"], async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        {
+            var body = await ReadAsync(context, ct);
+            if (body["schemas"] is not JsonArray schemas || !schemas.Any(s => s?.GetValue<string>() == PatchSchema))
+                return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"a PATCH body has schemas [\"{PatchSchema}\"]");
+            var user = await users.GetAsync(id, ct);
+            var roles = user.Roles.ToList();
+            var email = user.Email;
+            var displayName = user.DisplayName;
+            var active = user.Active;
+            foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
+                Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active);
+            var updated = await users.UpdateAsync(user.Id, null, displayName ?? "", email ?? "", active, roles, ct);
+            return Scim(UserDocument(context, updated));
+        });
+        scim.MapDelete("/Users/{id}", async (string id, UserService users, CancellationToken ct) =>
+        {
+            await users.DeleteAsync(id, ct);
+            return Results.NoContent();
+        });
+    }
+
+    /// <summary>One PATCH operation on the attributes we support (RFC 7644 3.5.2).</summary>
+    private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active)
+    {
+        var op = operation["op"]?.GetValue<string>().ToLowerInvariant() ?? throw new OpusValidationException("an operation has no op");
+        var path = operation["path"]?.GetValue<string>();
+        var value = operation["value"];
+        if (path is null)
+        {
+            if (op == "remove" || value is not JsonObject attributes)
+                throw new OpusValidationException("an operation without a path needs an object value (add or replace)");
+            foreach (var (name, inner) in attributes)
+                Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active);
+            return;
+        }
+
+        var filtered = RoleValueFilter().Match(path);
+        switch (filtered.Success ? "roles[value]" : path.ToLowerInvariant())
+        {
+            case "active":
+                if (op == "remove")
+                    throw new OpusValidationException("active cannot be removed");
+                active = value?.GetValue<bool>() ?? throw new OpusValidationException("active needs a boolean value");
+                break;
+            case "displayname":
+                displayName = op == "remove" ? null : value?.GetValue<string>();
+                break;
+            case "emails":
+                email = op == "remove" ? null : value is JsonArray list ? list.Select(e => e?["value"]?.GetValue<string>()).FirstOrDefault(e => e is not null) : value?["value"]?.GetValue<string>();
+                break;
+            case "roles":
+                var given = value is null ? [] : RoleValues(value);
+                if (op == "replace" || (op == "remove" && value is null))
+                    roles.Clear();
+                if (op == "remove")
+                    roles.RemoveAll(given.Contains);
+                else
+                    roles.AddRange(given.Where(r => !roles.Contains(r)));
+                break;
+            case "roles[value]":
+                if (op != "remove")
+                    throw new OpusValidationException($"path '{path}' supports remove only");
+                roles.Remove(filtered.Groups["v"].Value);
+                break;
+            default:
+                throw new OpusValidationException($"path '{path}' is not supported; use active, displayName, emails or roles");
+        }
+    }
+
+    private static List<string> RoleValues(JsonNode value) =>
+        value is JsonArray array
+            ? array.Select(r => r is JsonObject o ? o["value"]?.GetValue<string>() : r?.GetValue<string>()).OfType<string>().ToList()
+            : value is JsonObject one ? [one["value"]?.GetValue<string>() ?? ""] : [value.GetValue<string>()];
+
+    private static async Task<JsonObject> ReadAsync(HttpContext context, CancellationToken ct)
+    {
+        var node = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct);
+        return node as JsonObject ?? throw new OpusValidationException("the body must be a JSON object");
+    }
+
+    private static string RequiredString(JsonObject body, string name) =>
+        OptionalString(body, name) ?? throw new OpusValidationException($"{name} is required");
+
+    private static string? OptionalString(JsonObject body, string name) =>
+        body.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value?.GetValue<string>();
+
+    private static string? PrimaryEmail(JsonObject body) =>
+        body["emails"] is JsonArray emails
+            ? (emails.FirstOrDefault(e => e?["primary"]?.GetValue<bool>() == true) ?? emails.FirstOrDefault())?["value"]?.GetValue<string>()
+            : null;
+
+    private static List<string>? Roles(JsonObject body) => body["roles"] is { } roles ? RoleValues(roles) : null;
+
+    private static string UserUrl(HttpContext context, User user) =>
+        $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/Users/{user.Id}";
+
+    internal static JsonObject UserDocument(HttpContext context, User user)
+    {
+        var document = new JsonObject
+        {
+            ["schemas"] = new JsonArray(UserSchema),
+            ["id"] = user.Id,
+            ["userName"] = user.UserName,
+            ["active"] = user.Active,
+            ["roles"] = new JsonArray(user.Roles.Select(r => (JsonNode)new JsonObject { ["value"] = r }).ToArray()),
+            ["meta"] = new JsonObject
+            {
+                ["resourceType"] = "User",
+                ["created"] = UwsTime.Format(user.CreatedAt),
+                ["lastModified"] = UwsTime.Format(user.LastSeenAt ?? user.CreatedAt),
+                ["location"] = UserUrl(context, user),
+            },
+        };
+        if (user.DisplayName is not null)
+            document["displayName"] = user.DisplayName;
+        if (user.Email is not null)
+            document["emails"] = new JsonArray(new JsonObject { ["value"] = user.Email, ["primary"] = true });
+        return document;
+    }
+
+    private static JsonObject List(IEnumerable<JsonNode> resources, int total, int startIndex)
+    {
+        var items = new JsonArray(resources.ToArray());
+        return new JsonObject
+        {
+            ["schemas"] = new JsonArray(ListSchema),
+            ["totalResults"] = total,
+            ["startIndex"] = startIndex,
+            ["itemsPerPage"] = items.Count,
+            ["Resources"] = items,
+        };
+    }
+
+    private static JsonObject ServiceProviderConfig(HttpContext context) => new()
+    {
+        ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"),
+        ["patch"] = new JsonObject { ["supported"] = true },
+        ["bulk"] = new JsonObject { ["supported"] = false, ["maxOperations"] = 0, ["maxPayloadSize"] = 0 },
+        ["filter"] = new JsonObject { ["supported"] = true, ["maxResults"] = 1000 },
+        ["changePassword"] = new JsonObject { ["supported"] = false },
+        ["sort"] = new JsonObject { ["supported"] = false },
+        ["etag"] = new JsonObject { ["supported"] = false },
+        ["authenticationSchemes"] = new JsonArray(
+            new JsonObject { ["type"] = "httpbasic", ["name"] = "HTTP Basic", ["description"] = "User name and Opus API token" },
+            new JsonObject { ["type"] = "oauthbearertoken", ["name"] = "Bearer", ["description"] = "An Opus API token, or an OIDC access token (JWT)" }),
+        ["meta"] = new JsonObject
+        {
+            ["resourceType"] = "ServiceProviderConfig",
+            ["location"] = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/ServiceProviderConfig",
+        },
+    };
+
+    private static JsonObject UserResourceType(HttpContext context) => new()
+    {
+        ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ResourceType"),
+        ["id"] = "User",
+        ["name"] = "User",
+        ["endpoint"] = "/Users",
+        ["description"] = "Opus users",
+        ["schema"] = UserSchema,
+        ["meta"] = new JsonObject
+        {
+            ["resourceType"] = "ResourceType",
+            ["location"] = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/ResourceTypes/User",
+        },
+    };
+
+    private static JsonObject UserSchemaDocument()
+    {
+        static JsonObject Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none", JsonArray? sub = null)
+        {
+            var attribute = new JsonObject
+            {
+                ["name"] = name, ["type"] = type, ["multiValued"] = multiValued, ["description"] = description, ["required"] = required,
+                ["caseExact"] = false, ["mutability"] = "readWrite", ["returned"] = "default", ["uniqueness"] = uniqueness,
+            };
+            if (sub is not null)
+                attribute["subAttributes"] = sub;
+            return attribute;
+        }
+
+        return new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Schema"),
+            ["id"] = UserSchema,
+            ["name"] = "User",
+            ["description"] = "Opus user account",
+            ["attributes"] = new JsonArray(
+                Attribute("userName", "string", false, true, "Unique login name; jobs record it as their owner", "server"),
+                Attribute("displayName", "string", false, false, "Name for display"),
+                Attribute("active", "boolean", false, false, "An inactive user cannot sign in"),
+                Attribute("emails", "complex", true, false, "E-mail addresses (the primary one is kept)", sub: new JsonArray(
+                    Attribute("value", "string", false, false, "The address"), Attribute("primary", "boolean", false, false, "The preferred address"))),
+                Attribute("roles", "complex", true, false, "admin, * (every job definition) or a job definition name", sub: new JsonArray(
+                    Attribute("value", "string", false, false, "The role")))),
+            ["meta"] = new JsonObject { ["resourceType"] = "Schema", ["location"] = $"/scim/v2/Schemas/{UserSchema}" },
+        };
+    }
+
+    private static IResult Scim(JsonObject document, int status = StatusCodes.Status200OK) =>
+        Results.Text(document.ToJsonString(), MediaType, statusCode: status);
+
+    private static IResult Error(int status, string? scimType, string detail)
+    {
+        var error = new JsonObject { ["schemas"] = new JsonArray(ErrorSchema), ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture), ["detail"] = detail };
+        if (scimType is not null)
+            error["scimType"] = scimType;
+        return Scim(error, status);
+    }
+
+    [GeneratedRegex("^\\s*userName\\s+eq\\s+\"(?<v>(?:[^\"\\\\]|\\\\.)*)\"\\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex UserNameFilter();
+
+    [GeneratedRegex("^roles\\[value\\s+eq\\s+\"(?<v>[^\"]*)\"\\]$", RegexOptions.IgnoreCase)]
+    private static partial Regex RoleValueFilter();
+}
