@@ -16,6 +16,21 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
 var app = builder.Build();
 app.UseMiddleware<ErrorMessages>();
+// Unmatched routes and methods get a one-line message too, not an empty body.
+app.UseStatusCodePages(async context =>
+{
+    var response = context.HttpContext.Response;
+    if (response.ContentLength is null && response.ContentType is null)
+    {
+        response.ContentType = "text/plain; charset=utf-8";
+        await response.WriteAsync(response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => $"no resource at {context.HttpContext.Request.Path}\n",
+            StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}\n",
+            _ => $"{response.StatusCode}\n",
+        });
+    }
+});
 
 // Runners call back to this server unless the configuration names another address.
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -114,7 +114,8 @@ public sealed class JobService(
     {
         var job = await GetAsync(definition, id, cancellationToken);
         var value = ClampDestruction(destruction, job.CreationTime);
-        await jobs.TryUpdateAsync(id, [job.Phase], set => set.SetProperty(j => j.Destruction, value), cancellationToken);
+        if (!await jobs.TryUpdateAsync(id, Enum.GetValues<JobPhase>(), set => set.SetProperty(j => j.Destruction, value), cancellationToken))
+            throw new OpusNotFoundException($"no job '{id}' in job list '{definition}'");
     }
 
     /// <summary>PHASE=RUN: PENDING (or HELD) to QUEUED and hand over to the manager. RUN on a job already on its way is a no-op.</summary>
