@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Net.Http.Headers;
+using Opus.Core.Definitions;
+using Opus.Core.Jobs;
+using Opus.Core.Users;
+using Opus.Server.Auth;
+
+namespace Opus.Server.Endpoints;
+
+/// <summary>
+/// /jdl: job definitions. Anyone signed in may propose a definition or a new version; admins
+/// publish and withdraw (OPUS's propose/validate workflow). Every version is kept.
+/// </summary>
+public static class DefinitionEndpoints
+{
+    public static void MapDefinitions(this IEndpointRouteBuilder app)
+    {
+        var jdl = app.MapGroup("/jdl").DisableAntiforgery();
+
+        jdl.MapGet("", (HttpContext context, DefinitionCatalog catalog) =>
+        {
+            var caller = context.Caller();
+            var list = new JsonArray(catalog.All.Where(d => caller.MayUse(d.Name)).Select(d => (JsonNode)Summary(d)).ToArray());
+            return Results.Text(new JsonObject { ["definitions"] = list }.ToJsonString(), "application/json");
+        });
+
+        jdl.MapGet("/{name}", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        {
+            var definition = await Readable(name, context, catalog, ct);
+            var format = ChooseFormat(context.Request);
+            var document = DefinitionFormats.Write(definition, format, $"{BaseUrl(context)}/rest/{Uri.EscapeDataString(name)}");
+            return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
+        });
+
+        jdl.MapGet("/{name}/script", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+            Results.Text((await Readable(name, context, catalog, ct)).Script, "text/x-shellscript; charset=utf-8"));
+
+        jdl.MapGet("/{name}/versions", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        {
+            RequireUse(context.Caller(), name);
+            var versions = await catalog.VersionsAsync(name, ct);
+            var current = catalog.Find(name)?.Version;
+            var list = new JsonArray(versions.Select(v => (JsonNode)new JsonObject
+            {
+                ["version"] = v.Version,
+                ["status"] = v.Status.ToString().ToLowerInvariant(),
+                ["current"] = v.Version == current,
+                ["createdAt"] = UwsTime.Format(v.CreatedAt),
+                ["createdBy"] = v.CreatedBy,
+                ["publishedAt"] = v.PublishedAt is { } p ? UwsTime.Format(p) : null,
+                ["publishedBy"] = v.PublishedBy,
+            }).ToArray());
+            return Results.Text(new JsonObject { ["name"] = name, ["versions"] = list }.ToJsonString(), "application/json");
+        });
+
+        jdl.MapPost("", (HttpContext context, DefinitionCatalog catalog, CancellationToken ct) => ProposeAsync(null, context, catalog, ct));
+        jdl.MapPut("/{name}", (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) => ProposeAsync(name, context, catalog, ct));
+
+        jdl.MapPost("/{name}/publish", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        {
+            RequireAdmin(context.Caller(), "publish a definition");
+            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
+            var version = UwsRequest.Single(form, "version") ?? UwsRequest.Single(context.Request.Query, "version")
+                ?? throw new OpusValidationException("version is missing: POST version=<version>");
+            await catalog.PublishAsync(name, version, context.Caller().UserName, ct);
+            context.Response.Headers.Location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(name)}";
+            return Results.StatusCode(StatusCodes.Status303SeeOther);
+        });
+
+        jdl.MapDelete("/{name}", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        {
+            RequireAdmin(context.Caller(), "delete a definition");
+            await catalog.WithdrawAsync(name, context.Caller().UserName, ct);
+            return Results.NoContent();
+        });
+    }
+
+    /// <summary>The definition a GET names: the current one, or ?version=; 403 without a role for it.</summary>
+    private static async Task<JobDefinition> Readable(string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct)
+    {
+        RequireUse(context.Caller(), name);
+        return UwsRequest.Single(context.Request.Query, "version") is { } version
+            ? await catalog.GetVersionAsync(name, version, ct)
+            : catalog.Get(name);
+    }
+
+    private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct)
+    {
+        var caller = context.Caller();
+        if (caller.Anonymous)
+            throw new OpusStateException("sign in to propose a job definition");
+        var (content, source) = await ReadDocumentAsync(context.Request, ct);
+        var definition = DefinitionFormats.Read(content, source);
+        if (name is not null && definition.Name != name)
+            throw new OpusValidationException($"the document defines '{definition.Name}', not '{name}'");
+        if (catalog.Find(definition.Name) is not null && !caller.MayUse(definition.Name))
+            throw new OpusStateException($"you have no role for job definition '{definition.Name}'");
+        var publishWanted = UwsRequest.Single(context.Request.Query, "publish") is { } p && p is "true" or "1";
+        if (publishWanted)
+            RequireAdmin(caller, "publish a definition");
+        var record = await catalog.ProposeAsync(definition, caller.UserName, publishWanted, ct);
+        var location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(record.Name)}?version={Uri.EscapeDataString(record.Version)}";
+        context.Response.Headers.Location = location;
+        var body = new JsonObject
+        {
+            ["name"] = record.Name,
+            ["version"] = record.Version,
+            ["status"] = record.Status.ToString().ToLowerInvariant(),
+            ["location"] = location,
+        };
+        return Results.Text(body.ToJsonString(), "application/json", statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>The definition document: a multipart file part, or the body itself.</summary>
+    private static async Task<(string Content, string Source)> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            var file = form.Files.FirstOrDefault() ?? throw new OpusValidationException("attach the definition file (YAML, JSON or VOTable)");
+            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
+            return (await reader.ReadToEndAsync(ct), Path.GetFileName(file.FileName));
+        }
+
+        using var body = new StreamReader(request.Body, Encoding.UTF8);
+        var content = await body.ReadToEndAsync(ct);
+        if (string.IsNullOrWhiteSpace(content))
+            throw new OpusValidationException("send the definition (YAML, JSON or VOTable) as the request body");
+        return (content, "the request body");
+    }
+
+    /// <summary>?format= first, then the Accept header; VOTable (the IVOA serialization) by default.</summary>
+    private static DefinitionFormat ChooseFormat(HttpRequest request)
+    {
+        if (UwsRequest.Single(request.Query, "format") is { } format)
+            return DefinitionFormats.Parse(format);
+        var accepted = MediaTypeHeaderValue.ParseList(request.Headers.Accept.OfType<string>().ToList())
+            .OrderByDescending(m => m.Quality ?? 1);
+        foreach (var media in accepted)
+        {
+            if (DefinitionFormats.TryParse(media.MediaType.Value, out var chosen))
+                return chosen;
+            if (media.MediaType.Value is "text/xml")
+                return DefinitionFormat.VoTable;
+        }
+
+        return DefinitionFormat.VoTable;
+    }
+
+    private static JsonObject Summary(JobDefinition d) => new()
+    {
+        ["name"] = d.Name,
+        ["version"] = d.Version,
+        ["description"] = d.Description,
+        ["type"] = d.Type,
+        ["subtype"] = d.Subtype,
+        ["contactName"] = d.ContactName,
+        ["executionDuration"] = d.ExecutionDuration,
+    };
+
+    private static void RequireUse(Caller caller, string name)
+    {
+        if (!caller.MayUse(name))
+            throw new OpusStateException($"you have no role for job definition '{name}'");
+    }
+
+    private static void RequireAdmin(Caller caller, string what)
+    {
+        if (!caller.IsAdmin)
+            throw new OpusStateException($"only admins may {what}");
+    }
+
+    private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+}
