@@ -13,13 +13,15 @@ public sealed class OpusServer : IAsyncDisposable
 {
     private readonly StringBuilder _log = new();
     private readonly Dictionary<string, string> _settings;
+    private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
-    private OpusServer(string dataPath, int port, Dictionary<string, string> settings)
+    private OpusServer(string dataPath, int port, Dictionary<string, string> settings, Dictionary<string, string> environment)
     {
         DataPath = dataPath;
         Port = port;
         _settings = settings;
+        _environment = environment;
         BaseUri = new Uri($"http://127.0.0.1:{port}");
         Client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(120) };
     }
@@ -42,11 +44,17 @@ public sealed class OpusServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a server; <paramref name="settings"/> are configuration keys such as "Opus:MaxConcurrentJobs".</summary>
-    public static async Task<OpusServer> StartAsync(IDictionary<string, string>? settings = null, string? dataPath = null)
+    /// <summary>
+    /// Starts a server; <paramref name="settings"/> are configuration keys such as "Opus:MaxConcurrentJobs",
+    /// <paramref name="environment"/> extra variables of the server process.
+    /// </summary>
+    public static async Task<OpusServer> StartAsync(
+        IDictionary<string, string>? settings = null, string? dataPath = null, IDictionary<string, string>? environment = null)
     {
         dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
-        var server = new OpusServer(dataPath, FreePort(), new Dictionary<string, string>(settings ?? new Dictionary<string, string>()));
+        var server = new OpusServer(dataPath, FreePort(),
+            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()),
+            new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
         await server.StartProcessAsync();
         return server;
     }
@@ -90,6 +98,8 @@ public sealed class OpusServer : IAsyncDisposable
             start.ArgumentList.Add($"--{key}={value}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in _environment)
+            start.Environment[name] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         process.OutputDataReceived += (_, e) => Append(e.Data);
