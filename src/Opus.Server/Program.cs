@@ -2,20 +2,30 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Opus.Core;
 using Opus.Core.Jobs;
+using Opus.Core.Users;
 using Opus.Server;
+using Opus.Server.Auth;
 using Opus.Server.Endpoints;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 var options = builder.Configuration.GetSection("Opus").Get<OpusOptions>() ?? new OpusOptions();
 options.DefinitionsPath ??= Path.Combine(AppContext.BaseDirectory, "definitions");
+// Runners call back to this server unless the configuration names another address; known before any job is resubmitted.
+options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
+var auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
 
 builder.Services.AddOpus(options);
+builder.Services.AddSingleton<UserService>();
 builder.Services.AddHostedService<JobMaintenance>();
+builder.Services.AddHostedService<AdminBootstrap>();
+builder.Services.AddOpusAuth(auth);
 builder.Services.AddProblemDetails();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
 var app = builder.Build();
 app.UseMiddleware<ErrorMessages>();
+app.UseAuthentication();
+app.UseAuthorization();
 // Unmatched routes and methods get a one-line message too, not an empty body.
 app.UseStatusCodePages(async context =>
 {
@@ -32,23 +42,31 @@ app.UseStatusCodePages(async context =>
     }
 });
 
-// Runners call back to this server unless the configuration names another address.
 app.Lifetime.ApplicationStarted.Register(() =>
 {
-    if (string.IsNullOrEmpty(options.CallbackUrl))
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        if (address is not null)
-            options.CallbackUrl = $"{address.TrimEnd('/').Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1")}/handler/job_event";
-    }
+    // Port 0 or no configured address: the callback address is known only now.
+    if (string.IsNullOrEmpty(options.CallbackUrl) || options.CallbackUrl.Contains(":0/", StringComparison.Ordinal))
+        options.CallbackUrl = CallbackFrom(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault());
 
     app.Logger.LogInformation("Opus serves {Count} job definitions; data in {DataPath}", app.Services.GetRequiredService<Opus.Core.Definitions.DefinitionCatalog>().All.Count, options.FullDataPath);
 });
 
-app.MapGet("/", () => Results.Redirect("/rest"));
-app.MapUws();
+app.MapGet("/", () => Results.Redirect("/rest")).AllowAnonymous();
+app.MapGet("/health", () => Results.Text("ok\n")).AllowAnonymous();
 app.MapJobEvents();
+app.MapUws();
+app.MapDefinitions();
 app.MapStore();
-app.MapGet("/health", () => Results.Text("ok\n"));
+app.MapScim();
 
 app.Run();
+
+// The first listening address as runners reach it, + /handler/job_event; null without one.
+static string? CallbackFrom(string? urls)
+{
+    var address = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    if (address is null)
+        return null;
+    var local = address.TrimEnd('/').Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1");
+    return $"{local}/handler/job_event";
+}

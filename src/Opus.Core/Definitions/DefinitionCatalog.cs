@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Jobs;
@@ -14,11 +13,6 @@ namespace Opus.Core.Definitions;
 /// </summary>
 public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, ILogger<DefinitionCatalog> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
-
     private readonly ConcurrentDictionary<(string Name, string Version), JobDefinition> _versions = new();
     private volatile Dictionary<string, JobDefinition> _current = new(StringComparer.Ordinal);
     private volatile HashSet<string> _known = new(StringComparer.Ordinal);
@@ -61,10 +55,10 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
     /// </summary>
     public async Task<DefinitionRecord> ProposeAsync(JobDefinition definition, string? by, bool publish, CancellationToken cancellationToken = default)
     {
-        var problems = DefinitionValidator.Validate(definition);
-        if (problems.Count > 0)
-            throw new OpusValidationException($"{definition.Name}: {string.Join("; ", problems)}");
-        var document = JsonSerializer.Serialize(definition, Json);
+        // The standard form (empty is absent, \r\n is \n...) then validation, as every reader does,
+        // so a version's stored document is the same however the definition arrived.
+        definition = DefinitionCleanup.Finish(definition, definition.Name);
+        var document = DefinitionJson.Write(definition);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var existing = await db.Definitions.FirstOrDefaultAsync(d => d.Name == definition.Name && d.Version == definition.Version, cancellationToken);
         if (existing is not null)
@@ -130,7 +124,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
             .ToListAsync(cancellationToken);
         var current = new Dictionary<string, JobDefinition>(StringComparer.Ordinal);
         foreach (var latest in rows.Where(r => r.Status == DefinitionStatus.Published).GroupBy(r => r.Name).Select(g => g.MaxBy(r => r.PublishedAt)!))
-            current[latest.Name] = _versions.GetOrAdd((latest.Name, latest.Version), _ => JsonSerializer.Deserialize<JobDefinition>(latest.Document, Json)!);
+            current[latest.Name] = _versions.GetOrAdd((latest.Name, latest.Version), _ => DefinitionJson.Read(latest.Document, latest.Name));
         _current = current;
         _known = rows.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
     }
@@ -167,6 +161,5 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         return count;
     }
 
-    private static JobDefinition Deserialize(DefinitionRecord record) =>
-        JsonSerializer.Deserialize<JobDefinition>(record.Document, Json)!;
+    private static JobDefinition Deserialize(DefinitionRecord record) => DefinitionJson.Read(record.Document, record.Name);
 }

@@ -2,7 +2,7 @@ using Opus.Core.Jobs;
 
 namespace Opus.Core.Definitions;
 
-/// <summary>Reads definition files (YAML for now; JSON and VOTable follow) for the module and the catalog.</summary>
+/// <summary>Reads definition files (YAML, JSON or VOTable, told apart by content) for the module and the catalog.</summary>
 public static class DefinitionFiles
 {
     /// <summary>The files a definitions folder may hold.</summary>
@@ -14,6 +14,6 @@ public static class DefinitionFiles
     {
         if (!File.Exists(path))
             throw new OpusNotFoundException($"{path}: no such file");
-        return DefinitionYaml.Read(File.ReadAllText(path), Path.GetFileName(path));
+        return DefinitionFormats.Read(File.ReadAllText(path), Path.GetFileName(path));
     }
 }

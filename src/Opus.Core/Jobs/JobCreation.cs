@@ -17,8 +17,6 @@ public sealed class JobCreation
 
     public DateTime? Destruction { get; init; }
 
-    public string? Owner { get; init; }
-
     /// <summary>PHASE=RUN in the creation request: queue the job at once.</summary>
     public bool Run { get; init; }
 }

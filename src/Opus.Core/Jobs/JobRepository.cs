@@ -84,11 +84,21 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
             jobs = jobs.Where(j => j.CreationTime > after);
         if (query.Owner is not null)
             jobs = jobs.Where(j => j.Owner == query.Owner);
+        else if (query.OnlyUnowned)
+            jobs = jobs.Where(j => j.Owner == null);
         jobs = jobs.OrderByDescending(j => j.CreationTime).ThenByDescending(j => j.Id);
         if (query.Last is { } last)
             jobs = jobs.Take(last);
         await foreach (var job in jobs.Select(j => new JobSummary(j.Id, j.Phase, j.RunId, j.Owner, j.CreationTime)).AsAsyncEnumerable().WithCancellation(cancellationToken))
             yield return job;
+    }
+
+    /// <summary>How many jobs of an owner are committed to run and not finished (the quota).</summary>
+    public async Task<int> CountActiveAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.CountAsync(j => j.Owner == owner
+            && (j.Phase == JobPhase.QUEUED || j.Phase == JobPhase.EXECUTING || j.Phase == JobPhase.HELD || j.Phase == JobPhase.SUSPENDED), cancellationToken);
     }
 
     /// <summary>Jobs in any of the phases (reconcile on start-up).</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
+using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
 
@@ -26,16 +27,19 @@ public sealed class JobService(
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    public async Task<Job> CreateAsync(JobCreation request, CancellationToken cancellationToken = default)
+    public async Task<Job> CreateAsync(Caller caller, JobCreation request, CancellationToken cancellationToken = default)
     {
         var definition = catalog.Get(request.Definition);
+        RequireUse(caller, definition.Name);
+        // Without an authenticated creator the owner is NULL (UWS 2.1.8); anonymous jobs belong to no one user.
+        var owner = caller.Anonymous ? null : caller.UserName;
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
         if (request.Uploads.FirstOrDefault(u => !IsInput(u.Name)) is { } stray)
             throw new OpusValidationException($"upload '{stray.Name}': '{definition.Name}' has no input or file parameter of that name");
         // Inputs are resolved (uploaded, fetched, looked up) before the job exists: no job is ever half-written.
-        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, request.Owner, cancellationToken);
+        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, owner, cancellationToken);
         // The job shows the values it runs with: defaults of parameters not given are listed too.
         parameters.AddRange(definition.Parameters
             .Where(p => p.Default is not null && p.Type != ParameterTypes.File && parameters.All(given => given.Name != p.Name))
@@ -52,7 +56,7 @@ public sealed class JobService(
             Definition = definition.Name,
             DefinitionVersion = definition.Version,
             RunId = request.RunId,
-            Owner = request.Owner,
+            Owner = owner,
             Phase = JobPhase.PENDING,
             CreationTime = now,
             ExecutionDuration = ClampDuration(request.ExecutionDuration ?? (definition.ExecutionDuration > 0 ? definition.ExecutionDuration : options.DefaultExecutionDuration)),
@@ -66,29 +70,34 @@ public sealed class JobService(
         await jobs.AddAsync(job, cancellationToken);
 
         if (request.Run)
-            await RunAsync(job.Definition, job.Id, cancellationToken);
+            await RunAsync(caller, job.Definition, job.Id, cancellationToken);
         return job;
     }
 
-    public async Task<Job> GetAsync(string definition, string id, CancellationToken cancellationToken = default)
+    /// <summary>A job the caller may read; another owner's job is "not found", so its existence is not revealed.</summary>
+    public async Task<Job> GetAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default)
     {
         var job = await jobs.FindAsync(id, cancellationToken);
-        if (job is null || job.Definition != definition)
+        if (job is null || job.Definition != definition || !caller.MayRead(job.Owner))
             throw new OpusNotFoundException($"no job '{id}' in job list '{definition}'");
         return job;
     }
 
-    public IAsyncEnumerable<JobSummary> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    /// <summary>The caller's jobs of a definition (every owner's for admins).</summary>
+    public IAsyncEnumerable<JobSummary> ListAsync(Caller caller, JobQuery query, CancellationToken cancellationToken = default)
     {
         if (!catalog.Exists(query.Definition))
             throw new OpusNotFoundException($"no job definition named '{query.Definition}'");
+        RequireUse(caller, query.Definition);
+        if (!caller.IsAdmin)
+            query = query with { Owner = caller.Anonymous ? null : caller.UserName, OnlyUnowned = caller.Anonymous };
         return jobs.ListAsync(query, cancellationToken);
     }
 
     /// <summary>Replaces the given parameters; only while PENDING (UWS 9.2).</summary>
-    public async Task<Job> SetParametersAsync(string definition, string id, IReadOnlyList<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
+    public async Task<Job> SetParametersAsync(Caller caller, string definition, string id, IReadOnlyList<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         RequirePending(job, "its parameters cannot change");
         var jobDefinition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
         if (values.FirstOrDefault(v => InputResolver.SlotsOf(jobDefinition).Any(slot => slot.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))) is { Key: { } input })
@@ -96,43 +105,47 @@ public sealed class JobService(
         var changed = ValidateParameters(jobDefinition, values, requireAll: false);
         var merged = job.Parameters.Where(p => changed.All(c => c.Name != p.Name)).Concat(changed).ToList();
         if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.Parameters, merged), cancellationToken))
-            throw StateError(await GetAsync(definition, id, cancellationToken), "its parameters cannot change");
-        return await GetAsync(definition, id, cancellationToken);
+            throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its parameters cannot change");
+        return await GetAsync(caller, definition, id, cancellationToken);
     }
 
-    public async Task SetExecutionDurationAsync(string definition, string id, int seconds, CancellationToken cancellationToken = default)
+    public async Task SetExecutionDurationAsync(Caller caller, string definition, string id, int seconds, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         RequirePending(job, "its execution duration cannot change");
         var value = ClampDuration(seconds);
         if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.ExecutionDuration, value), cancellationToken))
-            throw StateError(await GetAsync(definition, id, cancellationToken), "its execution duration cannot change");
+            throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its execution duration cannot change");
     }
 
     /// <summary>Sets the destruction time (any phase before the job is gone), within the server's limit.</summary>
-    public async Task SetDestructionAsync(string definition, string id, DateTime destruction, CancellationToken cancellationToken = default)
+    public async Task SetDestructionAsync(Caller caller, string definition, string id, DateTime destruction, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         var value = ClampDestruction(destruction, job.CreationTime);
         if (!await jobs.TryUpdateAsync(id, Enum.GetValues<JobPhase>(), set => set.SetProperty(j => j.Destruction, value), cancellationToken))
             throw new OpusNotFoundException($"no job '{id}' in job list '{definition}'");
     }
 
     /// <summary>PHASE=RUN: PENDING (or HELD) to QUEUED and hand over to the manager. RUN on a job already on its way is a no-op.</summary>
-    public async Task RunAsync(string definition, string id, CancellationToken cancellationToken = default)
+    public async Task RunAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         if (job.Phase.IsFinal())
             throw StateError(job, "it cannot be run again");
         if (job.Phase is not (JobPhase.PENDING or JobPhase.HELD))
             return;
+
+        if (options.MaxActiveJobsPerUser > 0 && job.Owner is not null && !caller.IsAdmin
+            && await jobs.CountActiveAsync(job.Owner, cancellationToken) >= options.MaxActiveJobsPerUser)
+            throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs per user; wait for one to end or abort one");
 
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var tokenHash = JobWorkspace.HashToken(token);
         if (!await jobs.TryTransitionAsync(id, [JobPhase.PENDING, JobPhase.HELD], JobPhase.QUEUED,
                 set => set.SetProperty(j => j.CallbackTokenHash, tokenHash), cancellationToken))
         {
-            var now = await GetAsync(definition, id, cancellationToken);
+            var now = await GetAsync(caller, definition, id, cancellationToken);
             if (now.Phase.IsFinal())
                 throw StateError(now, "it cannot be run again");
             return;
@@ -152,14 +165,14 @@ public sealed class JobService(
     }
 
     /// <summary>PHASE=ABORT: any phase before the end goes to ABORTED; the job's processes are stopped.</summary>
-    public async Task AbortAsync(string definition, string id, CancellationToken cancellationToken = default)
+    public async Task AbortAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         if (job.Phase.IsFinal())
             throw StateError(job, "it cannot be aborted");
         if (!await jobs.TryTransitionAsync(id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, Now), cancellationToken))
         {
-            var now = await GetAsync(definition, id, cancellationToken);
+            var now = await GetAsync(caller, definition, id, cancellationToken);
             throw StateError(now, "it cannot be aborted");
         }
 
@@ -168,9 +181,9 @@ public sealed class JobService(
     }
 
     /// <summary>Destroys the job: aborts it if it runs, removes its files and its record (UWS 4.6).</summary>
-    public async Task DeleteAsync(string definition, string id, CancellationToken cancellationToken = default)
+    public async Task DeleteAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         await DestroyAsync(job, cancellationToken);
     }
 
@@ -200,14 +213,14 @@ public sealed class JobService(
     /// UWS blocking WAIT: returns when the job changes, after <paramref name="seconds"/> (-1 = the cap),
     /// or at once when the job is in a phase that does not block or not in <paramref name="expected"/>.
     /// </summary>
-    public async Task<Job> WaitAsync(string definition, string id, int seconds, JobPhase? expected, CancellationToken cancellationToken = default)
+    public async Task<Job> WaitAsync(Caller caller, string definition, string id, int seconds, JobPhase? expected, CancellationToken cancellationToken = default)
     {
-        var job = await GetAsync(definition, id, cancellationToken);
+        var job = await GetAsync(caller, definition, id, cancellationToken);
         if (!job.Phase.CanBlock() || (expected is { } phase && job.Phase != phase) || seconds == 0)
             return job;
         var wait = TimeSpan.FromSeconds(seconds < 0 ? options.WaitCapSeconds : Math.Min(seconds, options.WaitCapSeconds));
         var change = signals.NextChange(id);
-        var current = await GetAsync(definition, id, cancellationToken);
+        var current = await GetAsync(caller, definition, id, cancellationToken);
         if (current.Phase != job.Phase)
             return current;
         try
@@ -314,6 +327,12 @@ public sealed class JobService(
         if (value <= Now)
             throw new OpusValidationException($"DESTRUCTION: {UwsTime.Format(value)} is in the past");
         return value > limit ? limit : value;
+    }
+
+    private static void RequireUse(Caller caller, string definition)
+    {
+        if (!caller.MayUse(definition))
+            throw new OpusStateException($"you have no role for job definition '{definition}'");
     }
 
     private static void RequirePending(Job job, string what)

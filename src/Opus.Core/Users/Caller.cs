@@ -13,6 +13,6 @@ public sealed record Caller(string UserName, IReadOnlyCollection<string> Roles, 
     /// <summary>May create and run jobs of the definition (role granting it, "*", or admin).</summary>
     public bool MayUse(string definition) => IsAdmin || Roles.Contains("*") || Roles.Contains(definition);
 
-    /// <summary>Jobs are visible to their owner and to admins only.</summary>
-    public bool MayRead(string? owner) => IsAdmin || (owner is not null && owner == UserName);
+    /// <summary>Jobs are visible to their owner and to admins only; jobs without an owner to anonymous callers.</summary>
+    public bool MayRead(string? owner) => IsAdmin || (owner is null ? Anonymous : owner == UserName && !Anonymous);
 }

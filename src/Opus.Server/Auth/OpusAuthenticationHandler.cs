@@ -27,12 +27,9 @@ public sealed class OpusAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var address = Context.Connection.RemoteIpAddress;
-        if (failures.IsBlocked(address, out var retryAfter))
-        {
-            Context.Items[BlockedKey] = retryAfter;
-            return AuthenticateResult.Fail("too many failed attempts from this address");
-        }
+        // Runner callbacks carry their job's token, checked by their endpoint: not a user credential.
+        if (Request.Path.StartsWithSegments("/handler"))
+            return AuthenticateResult.NoResult();
 
         var header = Request.Headers.Authorization.ToString();
         if (header.Length == 0)
@@ -40,6 +37,14 @@ public sealed class OpusAuthenticationHandler(
             return options.AnonymousEnabled
                 ? Success(new Caller("anonymous", options.AnonymousRoles, Anonymous: true), CallerExtensions.AnonymousType)
                 : AuthenticateResult.NoResult();
+        }
+
+        // Credentials from an address with too many recent failures are not even checked.
+        var address = Context.Connection.RemoteIpAddress;
+        if (failures.IsBlocked(address, out var retryAfter))
+        {
+            Context.Items[BlockedKey] = retryAfter;
+            return AuthenticateResult.Fail("too many failed attempts from this address");
         }
 
         Caller? caller = null;

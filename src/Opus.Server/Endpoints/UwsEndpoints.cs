@@ -3,6 +3,7 @@ using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Store;
 using Opus.Core.Uws;
+using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
 
@@ -28,62 +29,62 @@ public static class UwsEndpoints
         job.MapPost("", PostJob).DisableAntiforgery();
         job.MapDelete("", DeleteJob);
 
-        job.MapGet("/phase", async (string definition, string id, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(definition, id, ct)).Phase.ToString(), TextPlain));
+        job.MapGet("/phase", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Phase.ToString(), TextPlain));
         job.MapPost("/phase", PostPhase).DisableAntiforgery();
 
-        job.MapGet("/executionduration", async (string definition, string id, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(definition, id, ct)).ExecutionDuration.ToString(System.Globalization.CultureInfo.InvariantCulture), TextPlain));
+        job.MapGet("/executionduration", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).ExecutionDuration.ToString(System.Globalization.CultureInfo.InvariantCulture), TextPlain));
         job.MapPost("/executionduration", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
             var form = await UwsRequest.ReadFormAsync(context.Request, ct);
             var value = UwsRequest.Single(form, "EXECUTIONDURATION") ?? throw new OpusValidationException("EXECUTIONDURATION is missing");
-            await jobs.SetExecutionDurationAsync(definition, id, UwsRequest.ParseInt(value, "EXECUTIONDURATION"), ct);
+            await jobs.SetExecutionDurationAsync(context.Caller(), definition, id, UwsRequest.ParseInt(value, "EXECUTIONDURATION"), ct);
             return SeeJob(context, definition, id);
         }).DisableAntiforgery();
 
-        job.MapGet("/destruction", async (string definition, string id, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(definition, id, ct)).Destruction is { } d ? UwsTime.Format(d) : "", TextPlain));
+        job.MapGet("/destruction", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Destruction is { } d ? UwsTime.Format(d) : "", TextPlain));
         job.MapPost("/destruction", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
             var form = await UwsRequest.ReadFormAsync(context.Request, ct);
             var value = UwsRequest.Single(form, "DESTRUCTION") ?? throw new OpusValidationException("DESTRUCTION is missing");
-            await jobs.SetDestructionAsync(definition, id, UwsRequest.ParseInstant(value, "DESTRUCTION"), ct);
+            await jobs.SetDestructionAsync(context.Caller(), definition, id, UwsRequest.ParseInstant(value, "DESTRUCTION"), ct);
             return SeeJob(context, definition, id);
         }).DisableAntiforgery();
 
-        job.MapGet("/quote", async (string definition, string id, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(definition, id, ct)).Quote is { } q ? UwsTime.Format(q) : "", TextPlain));
-        job.MapGet("/owner", async (string definition, string id, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(definition, id, ct)).Owner ?? "", TextPlain));
+        job.MapGet("/quote", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Quote is { } q ? UwsTime.Format(q) : "", TextPlain));
+        job.MapGet("/owner", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Owner ?? "", TextPlain));
         job.MapGet("/error", GetError);
 
         job.MapGet("/results", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
-            var found = await jobs.GetAsync(definition, id, ct);
+            var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
             return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, JobUrl(context, definition, id))));
         });
         job.MapGet("/results/{result}", GetResult);
 
         job.MapGet("/parameters", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
-            var found = await jobs.GetAsync(definition, id, ct);
+            var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
             return Xml(UwsXml.Render(xml => UwsXml.WriteParameters(xml, found, JobUrl(context, definition, id))));
         });
         job.MapPost("/parameters", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
             var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            await jobs.SetParametersAsync(definition, id, Pairs(form, []), ct);
+            await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, []), ct);
             return SeeJob(context, definition, id);
         }).DisableAntiforgery();
         job.MapGet("/parameters/{name}", GetParameter);
         job.MapPost("/parameters/{name}", SetParameter).DisableAntiforgery();
         job.MapPut("/parameters/{name}", SetParameter);
 
-        job.MapGet("/stdout", (string definition, string id, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(definition, id, jobs, workspace.StdoutPath(id), ct));
-        job.MapGet("/stderr", (string definition, string id, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(definition, id, jobs, workspace.StderrPath(id), ct));
+        job.MapGet("/stdout", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
+            LogFile(context, definition, id, jobs, workspace.StdoutPath(id), ct));
+        job.MapGet("/stderr", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
+            LogFile(context, definition, id, jobs, workspace.StderrPath(id), ct));
     }
 
     private static async Task<IResult> ListJobs(string definition, HttpContext context, JobService jobs, CancellationToken ct)
@@ -102,8 +103,10 @@ public static class UwsEndpoints
         }
 
         // Resolve the definition before the response starts, so an unknown list is a clean 404.
-        var summaries = jobs.ListAsync(new JobQuery(definition, phases, after, last), ct);
-        return new StreamedXml(stream => UwsXml.WriteJobListAsync(stream, summaries, ListUrl(context, definition), showOwner: false, ct));
+        var caller = context.Caller();
+        var summaries = jobs.ListAsync(caller, new JobQuery(definition, phases, after, last), ct);
+        // Admins see every owner's jobs, so the list says whose they are.
+        return new StreamedXml(stream => UwsXml.WriteJobListAsync(stream, summaries, ListUrl(context, definition), showOwner: caller.IsAdmin, ct));
     }
 
     private static async Task<IResult> CreateJob(string definition, HttpContext context, JobService jobs, CancellationToken ct)
@@ -114,7 +117,7 @@ public static class UwsEndpoints
             throw new OpusValidationException($"PHASE: '{UwsRequest.Shorten(phase)}' cannot be given at creation; only PHASE=RUN");
         var duration = UwsRequest.Single(form, "EXECUTIONDURATION");
         var destruction = UwsRequest.Single(form, "DESTRUCTION");
-        var created = await jobs.CreateAsync(new JobCreation
+        var created = await jobs.CreateAsync(context.Caller(), new JobCreation
         {
             Definition = definition,
             Parameters = Pairs(form, ControlNames),
@@ -135,11 +138,11 @@ public static class UwsEndpoints
         {
             var seconds = UwsRequest.ParseInt(wait, "WAIT");
             JobPhase? expected = UwsRequest.Single(query, "PHASE") is { } p ? UwsRequest.ParsePhase(p, "PHASE") : null;
-            job = await jobs.WaitAsync(definition, id, seconds, expected, ct);
+            job = await jobs.WaitAsync(context.Caller(), definition, id, seconds, expected, ct);
         }
         else
         {
-            job = await jobs.GetAsync(definition, id, ct);
+            job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         }
 
         return Xml(UwsXml.Render(xml => UwsXml.WriteJob(xml, job, JobUrl(context, definition, id))));
@@ -152,29 +155,29 @@ public static class UwsEndpoints
         {
             if (!action.Equals("DELETE", StringComparison.OrdinalIgnoreCase))
                 throw new OpusValidationException($"ACTION: '{UwsRequest.Shorten(action)}' is not supported; only ACTION=DELETE");
-            await jobs.DeleteAsync(definition, id, ct);
+            await jobs.DeleteAsync(context.Caller(), definition, id, ct);
             return SeeList(context, definition);
         }
 
         if (form.ContainsKey("PHASE"))
             throw new OpusValidationException("PHASE: post it to the job's phase resource (.../phase)");
         // UWS 9.2: parameters may be updated by posting them to the job while it is PENDING.
-        await jobs.SetParametersAsync(definition, id, Pairs(form, ControlNames), ct);
-        await ApplyControlsAsync(definition, id, form, jobs, ct);
+        await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, ControlNames), ct);
+        await ApplyControlsAsync(context, definition, id, form, jobs, ct);
         return SeeJob(context, definition, id);
     }
 
-    private static async Task ApplyControlsAsync(string definition, string id, IFormCollection form, JobService jobs, CancellationToken ct)
+    private static async Task ApplyControlsAsync(HttpContext context, string definition, string id, IFormCollection form, JobService jobs, CancellationToken ct)
     {
         if (UwsRequest.Single(form, "EXECUTIONDURATION") is { } duration)
-            await jobs.SetExecutionDurationAsync(definition, id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), ct);
+            await jobs.SetExecutionDurationAsync(context.Caller(), definition, id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), ct);
         if (UwsRequest.Single(form, "DESTRUCTION") is { } destruction)
-            await jobs.SetDestructionAsync(definition, id, UwsRequest.ParseInstant(destruction, "DESTRUCTION"), ct);
+            await jobs.SetDestructionAsync(context.Caller(), definition, id, UwsRequest.ParseInstant(destruction, "DESTRUCTION"), ct);
     }
 
     private static async Task<IResult> DeleteJob(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
     {
-        await jobs.DeleteAsync(definition, id, ct);
+        await jobs.DeleteAsync(context.Caller(), definition, id, ct);
         return SeeList(context, definition);
     }
 
@@ -185,10 +188,10 @@ public static class UwsEndpoints
         switch (phase.ToUpperInvariant())
         {
             case "RUN":
-                await jobs.RunAsync(definition, id, ct);
+                await jobs.RunAsync(context.Caller(), definition, id, ct);
                 break;
             case "ABORT":
-                await jobs.AbortAsync(definition, id, ct);
+                await jobs.AbortAsync(context.Caller(), definition, id, ct);
                 break;
             default:
                 throw new OpusValidationException($"PHASE: '{UwsRequest.Shorten(phase)}' is not an action; send PHASE=RUN or PHASE=ABORT");
@@ -197,9 +200,9 @@ public static class UwsEndpoints
         return SeeJob(context, definition, id);
     }
 
-    private static async Task<IResult> GetError(string definition, string id, JobService jobs, JobWorkspace workspace, CancellationToken ct)
+    private static async Task<IResult> GetError(string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(definition, id, ct);
+        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         if (job.Phase != JobPhase.ERROR)
             return Results.Text("", TextPlain);
         var text = new StringBuilder().AppendLine(job.ErrorMessage);
@@ -215,9 +218,9 @@ public static class UwsEndpoints
         return Results.Text(text.ToString(), TextPlain);
     }
 
-    private static async Task<IResult> GetResult(string definition, string id, string result, JobService jobs, EntityStore store, CancellationToken ct)
+    private static async Task<IResult> GetResult(string definition, string id, string result, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(definition, id, ct);
+        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         var found = job.Results.FirstOrDefault(r => r.Id == result)
             ?? throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
         if (!store.Contains(found.Sha256))
@@ -225,9 +228,9 @@ public static class UwsEndpoints
         return Results.File(store.OpenRead(found.Sha256), found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> GetParameter(string definition, string id, string name, JobService jobs, EntityStore store, CancellationToken ct)
+    private static async Task<IResult> GetParameter(string definition, string id, string name, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(definition, id, ct);
+        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         var parameter = job.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
             ?? throw new OpusNotFoundException($"job '{id}' has no parameter '{name}'");
         if (!parameter.ByReference)
@@ -255,13 +258,13 @@ public static class UwsEndpoints
             value = await reader.ReadToEndAsync(ct);
         }
 
-        await jobs.SetParametersAsync(definition, id, [new(name, value)], ct);
+        await jobs.SetParametersAsync(context.Caller(), definition, id, [new(name, value)], ct);
         return SeeJob(context, definition, id);
     }
 
-    private static async Task<IResult> LogFile(string definition, string id, JobService jobs, string path, CancellationToken ct)
+    private static async Task<IResult> LogFile(HttpContext context, string definition, string id, JobService jobs, string path, CancellationToken ct)
     {
-        await jobs.GetAsync(definition, id, ct);
+        await jobs.GetAsync(context.Caller(), definition, id, ct);
         return File.Exists(path)
             ? Results.File(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), TextPlain)
             : Results.Text("", TextPlain);

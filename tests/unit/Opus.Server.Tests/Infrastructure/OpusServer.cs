@@ -26,6 +26,9 @@ public sealed class OpusServer : IAsyncDisposable
         Client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(120) };
     }
 
+    /// <summary>The token of the admin account every test server creates on first start.</summary>
+    public const string AdminToken = "opus_test_admin_token_0123456789abcdef";
+
     public string DataPath { get; }
 
     public int Port { get; }
@@ -52,8 +55,18 @@ public sealed class OpusServer : IAsyncDisposable
         IDictionary<string, string>? settings = null, string? dataPath = null, IDictionary<string, string>? environment = null)
     {
         dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
+        // Tests of UWS and execution run as the anonymous user (allowed every definition); the
+        // authentication tests turn anonymous access off. The first admin gets a known token.
+        var merged = new Dictionary<string, string>
+        {
+            ["Opus:Auth:AnonymousEnabled"] = "true",
+            ["Opus:Auth:AnonymousRoles:0"] = "*",
+            ["Opus:Auth:AdminToken"] = AdminToken,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            merged[key] = value;
         var server = new OpusServer(dataPath, FreePort(),
-            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()),
+            merged,
             new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
         await server.StartProcessAsync();
         return server;
@@ -136,6 +149,18 @@ public sealed class OpusServer : IAsyncDisposable
         lock (_log)
             _log.AppendLine(line);
     }
+
+    /// <summary>A client (no redirects) that authenticates as <paramref name="user"/> with HTTP Basic and <paramref name="token"/>.</summary>
+    public HttpClient ClientFor(string user, string token)
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(120) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{token}")));
+        return client;
+    }
+
+    /// <summary>A client authenticated as the admin.</summary>
+    public HttpClient AdminClient() => ClientFor("admin", AdminToken);
 
     /// <summary>SIGKILL: no shutdown code runs, as in a crash.</summary>
     public async Task KillAsync()

@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Tokens;
+using Opus.Core.Users;
+
+namespace Opus.Server.Auth;
+
+/// <summary>Registers authentication (API tokens, OIDC JWTs, anonymous when configured) and the default: every endpoint needs a caller.</summary>
+public static class AuthSetup
+{
+    public static IServiceCollection AddOpusAuth(this IServiceCollection services, AuthOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<FailedAttempts>();
+        var authentication = services.AddAuthentication(OpusAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, OpusAuthenticationHandler>(OpusAuthenticationHandler.SchemeName, _ => { });
+        if (options.Oidc.Enabled)
+            authentication.AddJwtBearer(OpusAuthenticationHandler.JwtSchemeName, jwt => ConfigureJwt(jwt, options.Oidc));
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+        return services;
+    }
+
+    private static void ConfigureJwt(JwtBearerOptions jwt, OidcOptions oidc)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = oidc.Issuer,
+            ValidateIssuer = true,
+            ValidAudience = oidc.Audience,
+            ValidateAudience = !string.IsNullOrEmpty(oidc.Audience),
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            NameClaimType = oidc.UserNameClaim,
+        };
+        if (oidc.JwksPath is { Length: > 0 } path)
+            jwt.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(File.ReadAllText(path)).GetSigningKeys();
+        else
+            jwt.Authority = oidc.Authority ?? oidc.Issuer;
+
+        jwt.Events = new JwtBearerEvents
+        {
+            // The JWT names a person; Opus works with its own user of that name (created on first use).
+            OnTokenValidated = async context =>
+            {
+                var principal = context.Principal!;
+                var name = principal.FindFirst(oidc.UserNameClaim)?.Value;
+                if (string.IsNullOrEmpty(name))
+                {
+                    context.Fail($"the token has no '{oidc.UserNameClaim}' claim");
+                    return;
+                }
+
+                var users = context.HttpContext.RequestServices.GetRequiredService<UserService>();
+                var caller = await users.ExternalAsync(name, principal.FindFirst("email")?.Value, oidc.Issuer!, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                if (caller is null)
+                {
+                    context.Fail($"user '{name}' is not active");
+                    return;
+                }
+
+                context.Principal = CallerExtensions.Principal(caller, "oidc");
+            },
+        };
+    }
+}
