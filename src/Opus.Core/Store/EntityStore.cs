@@ -106,6 +106,23 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
         }
     }
 
+    /// <summary>
+    /// Whether a user may see stored content (provenance.md section 4, rule 6): they registered it
+    /// first, or own a job that used or generated it. A null owner stands for anonymous callers.
+    /// </summary>
+    public async Task<bool> IsVisibleToAsync(string sha256, string? owner, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.Entities.AnyAsync(e => e.Sha256 == sha256 && e.Owner == owner, cancellationToken))
+            return true;
+        // Inputs and results are JSON columns of the job row; the digest is unique enough to find by text.
+        var pattern = $"%{sha256}%";
+        var jobs = owner is null
+            ? db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM jobs WHERE \"Owner\" IS NULL AND (\"Results\" LIKE {pattern} OR \"Inputs\" LIKE {pattern})")
+            : db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM jobs WHERE \"Owner\" = {owner} AND (\"Results\" LIKE {pattern} OR \"Inputs\" LIKE {pattern})");
+        return await jobs.AnyAsync(cancellationToken);
+    }
+
     public async Task<StoredEntity?> FindAsync(string sha256, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
