@@ -29,6 +29,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<LocalManager>();
         services.AddSingleton<IJobManager>(sp => sp.GetRequiredService<LocalManager>());
         services.AddSingleton<JobService>();
+        services.AddSingleton<DefinitionService>();
         return services;
     }
 

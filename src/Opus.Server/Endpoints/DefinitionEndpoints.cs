@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
-using Opus.Core.Users;
 using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
@@ -18,29 +17,27 @@ public static class DefinitionEndpoints
     {
         var jdl = app.MapGroup("/jdl").DisableAntiforgery();
 
-        jdl.MapGet("", (HttpContext context, DefinitionCatalog catalog) =>
+        jdl.MapGet("", (HttpContext context, DefinitionService definitions) =>
         {
-            var caller = context.Caller();
-            var list = new JsonArray(catalog.All.Where(d => caller.MayUse(d.Name)).Select(d => (JsonNode)Summary(d)).ToArray());
+            var list = new JsonArray(definitions.List(context.Caller()).Select(d => (JsonNode)Summary(d)).ToArray());
             return Results.Text(new JsonObject { ["definitions"] = list }.ToJsonString(), "application/json");
         });
 
-        jdl.MapGet("/{name}", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        jdl.MapGet("/{name}", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
         {
-            var definition = await Readable(name, context, catalog, ct);
+            var definition = await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct);
             var format = ChooseFormat(context.Request);
-            var document = DefinitionFormats.Write(definition, format, $"{BaseUrl(context)}/rest/{Uri.EscapeDataString(name)}");
+            var document = DefinitionService.Export(definition, format, $"{BaseUrl(context)}/rest/{Uri.EscapeDataString(name)}");
             return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
         });
 
-        jdl.MapGet("/{name}/script", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
-            Results.Text((await Readable(name, context, catalog, ct)).Script, "text/x-shellscript; charset=utf-8"));
+        jdl.MapGet("/{name}/script", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+            Results.Text((await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct)).Script, "text/x-shellscript; charset=utf-8"));
 
-        jdl.MapGet("/{name}/versions", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        jdl.MapGet("/{name}/versions", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
         {
-            RequireUse(context.Caller(), name);
-            var versions = await catalog.VersionsAsync(name, ct);
-            var current = catalog.Find(name)?.Version;
+            var versions = await definitions.VersionsAsync(context.Caller(), name, ct);
+            var current = definitions.CurrentVersion(name);
             var list = new JsonArray(versions.Select(v => (JsonNode)new JsonObject
             {
                 ["version"] = v.Version,
@@ -54,52 +51,31 @@ public static class DefinitionEndpoints
             return Results.Text(new JsonObject { ["name"] = name, ["versions"] = list }.ToJsonString(), "application/json");
         });
 
-        jdl.MapPost("", (HttpContext context, DefinitionCatalog catalog, CancellationToken ct) => ProposeAsync(null, context, catalog, ct));
-        jdl.MapPut("/{name}", (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) => ProposeAsync(name, context, catalog, ct));
+        jdl.MapPost("", (HttpContext context, DefinitionService definitions, CancellationToken ct) => ProposeAsync(null, context, definitions, ct));
+        jdl.MapPut("/{name}", (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) => ProposeAsync(name, context, definitions, ct));
 
-        jdl.MapPost("/{name}/publish", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        jdl.MapPost("/{name}/publish", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
         {
-            RequireAdmin(context.Caller(), "publish a definition");
             var form = await UwsRequest.ReadFormAsync(context.Request, ct);
             var version = UwsRequest.Single(form, "version") ?? UwsRequest.Single(context.Request.Query, "version")
                 ?? throw new OpusValidationException("version is missing: POST version=<version>");
-            await catalog.PublishAsync(name, version, context.Caller().UserName, ct);
+            await definitions.PublishAsync(context.Caller(), name, version, ct);
             context.Response.Headers.Location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(name)}";
             return Results.StatusCode(StatusCodes.Status303SeeOther);
         });
 
-        jdl.MapDelete("/{name}", async (string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct) =>
+        jdl.MapDelete("/{name}", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
         {
-            RequireAdmin(context.Caller(), "delete a definition");
-            await catalog.WithdrawAsync(name, context.Caller().UserName, ct);
+            await definitions.RemoveAsync(context.Caller(), name, ct);
             return Results.NoContent();
         });
     }
 
-    /// <summary>The definition a GET names: the current one, or ?version=; 403 without a role for it.</summary>
-    private static async Task<JobDefinition> Readable(string name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct)
+    private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
     {
-        RequireUse(context.Caller(), name);
-        return UwsRequest.Single(context.Request.Query, "version") is { } version
-            ? await catalog.GetVersionAsync(name, version, ct)
-            : catalog.Get(name);
-    }
-
-    private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionCatalog catalog, CancellationToken ct)
-    {
-        var caller = context.Caller();
-        if (caller.Anonymous)
-            throw new OpusStateException("sign in to propose a job definition");
         var (content, source) = await ReadDocumentAsync(context.Request, ct);
-        var definition = DefinitionFormats.Read(content, source);
-        if (name is not null && definition.Name != name)
-            throw new OpusValidationException($"the document defines '{definition.Name}', not '{name}'");
-        if (catalog.Find(definition.Name) is not null && !caller.MayUse(definition.Name))
-            throw new OpusStateException($"you have no role for job definition '{definition.Name}'");
-        var publishWanted = UwsRequest.Single(context.Request.Query, "publish") is { } p && p is "true" or "1";
-        if (publishWanted)
-            RequireAdmin(caller, "publish a definition");
-        var record = await catalog.ProposeAsync(definition, caller.UserName, publishWanted, ct);
+        var publish = UwsRequest.Single(context.Request.Query, "publish") is "true" or "1";
+        var record = await definitions.ProposeAsync(context.Caller(), content, source, publish, name, ct);
         var location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(record.Name)}?version={Uri.EscapeDataString(record.Version)}";
         context.Response.Headers.Location = location;
         var body = new JsonObject
@@ -158,18 +134,6 @@ public static class DefinitionEndpoints
         ["contactName"] = d.ContactName,
         ["executionDuration"] = d.ExecutionDuration,
     };
-
-    private static void RequireUse(Caller caller, string name)
-    {
-        if (!caller.MayUse(name))
-            throw new OpusStateException($"you have no role for job definition '{name}'");
-    }
-
-    private static void RequireAdmin(Caller caller, string what)
-    {
-        if (!caller.IsAdmin)
-            throw new OpusStateException($"only admins may {what}");
-    }
 
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
 }
