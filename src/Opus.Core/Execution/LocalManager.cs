@@ -220,9 +220,6 @@ public sealed class LocalManager : IJobManager, IDisposable
         });
     }
 
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
-    }
+    // The token source is not disposed: workers still observe it while they wind down.
+    public void Dispose() => _stopping.Cancel();
 }
