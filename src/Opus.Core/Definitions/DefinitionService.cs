@@ -66,7 +66,7 @@ public sealed class DefinitionService(DefinitionCatalog catalog)
         await catalog.WithdrawAsync(name, caller.UserName, cancellationToken);
     }
 
-    /// <summary>Writes a definition in a format; <paramref name="serviceBase"/> is the job list URL the WADL describes.</summary>
+    /// <summary>Writes a definition in a format; <paramref name="serviceBase"/> is the WADL's resources base, e.g. "https://host/rest/" (the job list adds its name).</summary>
     public static string Export(JobDefinition definition, DefinitionFormat format, string? serviceBase = null) =>
         DefinitionFormats.Write(definition, format, serviceBase);
 

@@ -62,7 +62,9 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
             var index = 0;
             foreach (var upload in files)
             {
-                await using var content = upload.Open();
+                await using var uploaded = upload.Open();
+                // The same limit as for downloads (Opus:Inputs:MaxBytes covers uploads too).
+                await using var content = new LimitedStream(uploaded, options.Inputs.MaxBytes, () => TooLarge(slot));
                 var (sha, size) = await store.AddStreamAsync(content, cancellationToken);
                 var fileName = SafeFileName(upload.FileName, slot.Name);
                 var contentType = slot.ContentType ?? MediaTypes.Guess(fileName);

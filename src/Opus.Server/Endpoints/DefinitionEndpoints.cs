@@ -27,7 +27,8 @@ public static class DefinitionEndpoints
         {
             var definition = await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct);
             var format = ChooseFormat(context.Request);
-            var document = DefinitionService.Export(definition, format, $"{BaseUrl(context)}/rest/{Uri.EscapeDataString(name)}");
+            // The WADL's resources base: its job list resource adds the definition's name (/rest/NAME).
+            var document = DefinitionService.Export(definition, format, $"{BaseUrl(context)}/rest/");
             return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
         });
 
