@@ -33,6 +33,7 @@ public sealed class ErrorMessages(RequestDelegate next, ILogger<ErrorMessages> l
         BadHttpRequestException bad => bad.StatusCode,
         InvalidDataException => StatusCodes.Status400BadRequest,
         OpusStateException => StatusCodes.Status403Forbidden,
+        OpusConflictException => StatusCodes.Status409Conflict,
         OpusNotFoundException => StatusCodes.Status404NotFound,
         OperationCanceledException => null,
         _ => StatusCodes.Status500InternalServerError,

@@ -35,7 +35,8 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
         IReadOnlyList<KeyValuePair<string, string>> values,
         IReadOnlyList<JobUpload> uploads,
         string? owner,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool ownerIsAdmin = false)
     {
         var inputs = new List<JobInput>();
         foreach (var slot in slots)
@@ -73,20 +74,21 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
             }
 
             foreach (var value in given)
-                inputs.Add(await ResolveValueAsync(slot, ++index, value, owner, cancellationToken));
+                inputs.Add(await ResolveValueAsync(slot, ++index, value, owner, ownerIsAdmin, cancellationToken));
         }
 
         return inputs;
     }
 
-    private async Task<JobInput> ResolveValueAsync(Slot slot, int index, string value, string? owner, CancellationToken cancellationToken)
+    private async Task<JobInput> ResolveValueAsync(Slot slot, int index, string value, string? owner, bool isAdmin, CancellationToken cancellationToken)
     {
         if (value.Contains('\0'))
             throw new OpusValidationException($"input '{slot.Name}': the value contains a NUL character");
         if (StoreDigest(value) is { } digest)
         {
             var entity = await store.FindAsync(digest, cancellationToken);
-            if (entity is null || !store.Contains(digest))
+            // Only content the caller could download may be named: a digest is no key to someone else's data.
+            if (entity is null || !store.Contains(digest) || !(isAdmin || await store.IsVisibleToAsync(digest, owner, cancellationToken)))
                 throw new OpusValidationException($"input '{slot.Name}': no stored entity {digest}");
             return new JobInput(slot.Name, index, JobInputKind.File, value, digest, entity.Size, entity.FileName, slot.ContentType ?? entity.ContentType);
         }

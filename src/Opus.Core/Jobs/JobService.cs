@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
+using Opus.Core.Provenance;
 using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
@@ -21,7 +22,8 @@ public sealed class JobService(
     IEnumerable<IJobManager> managers,
     OpusOptions options,
     TimeProvider time,
-    ILogger<JobService> logger)
+    ILogger<JobService> logger,
+    ProvenanceRecorder provenance)
 {
     private static readonly JobPhase[] Abortable = [JobPhase.PENDING, JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
 
@@ -33,13 +35,16 @@ public sealed class JobService(
         RequireUse(caller, definition.Name);
         // Without an authenticated creator the owner is NULL (UWS 2.1.8); anonymous jobs belong to no one user.
         var owner = caller.Anonymous ? null : caller.UserName;
+        // Creation with PHASE=RUN beyond the quota is refused whole: a refused request leaves no job behind.
+        if (request.Run)
+            await RequireQuotaAsync(caller, owner, cancellationToken);
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
         if (request.Uploads.FirstOrDefault(u => !IsInput(u.Name)) is { } stray)
             throw new OpusValidationException($"upload '{stray.Name}': '{definition.Name}' has no input or file parameter of that name");
         // Inputs are resolved (uploaded, fetched, looked up) before the job exists: no job is ever half-written.
-        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, owner, cancellationToken);
+        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, owner, cancellationToken, caller.IsAdmin);
         // The job shows the values it runs with: defaults of parameters not given are listed too.
         parameters.AddRange(definition.Parameters
             .Where(p => p.Default is not null && p.Type != ParameterTypes.File && parameters.All(given => given.Name != p.Name))
@@ -64,7 +69,8 @@ public sealed class JobService(
             Quote = definition.Quote is { } quote ? now.AddSeconds(quote) : null,
             Parameters = parameters,
             Inputs = inputs,
-            Manager = "local",
+            // The definition may name its own manager; otherwise the server's.
+            Manager = definition.Resources?.Manager ?? options.Manager,
         };
 
         await jobs.AddAsync(job, cancellationToken);
@@ -136,9 +142,15 @@ public sealed class JobService(
         if (job.Phase is not (JobPhase.PENDING or JobPhase.HELD))
             return;
 
-        if (options.MaxActiveJobsPerUser > 0 && job.Owner is not null && !caller.IsAdmin
-            && await jobs.CountActiveAsync(job.Owner, cancellationToken) >= options.MaxActiveJobsPerUser)
-            throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs per user; wait for one to end or abort one");
+        await RequireQuotaAsync(caller, job.Owner, cancellationToken);
+
+        if (job is { Phase: JobPhase.HELD, ManagerJobId: not null })
+        {
+            // Held by its manager after submission (SLURM: scontrol hold): released, not submitted again.
+            if (await jobs.TryTransitionAsync(id, [JobPhase.HELD], JobPhase.QUEUED, cancellationToken: cancellationToken))
+                await ManagerOf(job).SubmitAsync(job, cancellationToken);
+            return;
+        }
 
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var tokenHash = JobWorkspace.HashToken(token);
@@ -176,6 +188,7 @@ public sealed class JobService(
             throw StateError(now, "it cannot be aborted");
         }
 
+        await provenance.TryRecordAsync(id, cancellationToken);
         if (job.Phase != JobPhase.PENDING)
             await ManagerOf(job).KillAsync(job, cancellationToken);
     }
@@ -195,6 +208,8 @@ public sealed class JobService(
             await ManagerOf(job).KillAsync(job, cancellationToken);
         }
 
+        // The provenance outlives the job (provenance.md section 4 rule 7): recorded, with any late result, before the row goes.
+        await provenance.RecordAsync(job.Id, cancellationToken);
         await jobs.DeleteAsync(job.Id, cancellationToken);
         try
         {
@@ -327,6 +342,13 @@ public sealed class JobService(
         if (value <= Now)
             throw new OpusValidationException($"DESTRUCTION: {UwsTime.Format(value)} is in the past");
         return value > limit ? limit : value;
+    }
+
+    private async Task RequireQuotaAsync(Caller caller, string? owner, CancellationToken cancellationToken)
+    {
+        if (options.MaxActiveJobsPerUser > 0 && owner is not null && !caller.IsAdmin
+            && await jobs.CountActiveAsync(owner, cancellationToken) >= options.MaxActiveJobsPerUser)
+            throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs per user; wait for one to end or abort one");
     }
 
     private static void RequireUse(Caller caller, string definition)
