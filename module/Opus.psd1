@@ -8,8 +8,31 @@
     Description          = 'Opus job control for observatories: UWS jobs, ActivityDescription job definitions, provenance and users, over the same Core as the Opus server.'
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Opus.Format.ps1xml')
     CmdletsToExport      = @(
+        'Connect-OpusServer'
+        'Disconnect-OpusServer'
+        'Export-ActivityDescription'
+        'Get-ActivityDescription'
+        'Get-OpusProvenance'
+        'Get-OpusUser'
+        'Get-OpusUserToken'
+        'Get-UwsJob'
+        'Get-UwsJobLog'
+        'Get-UwsJobResult'
         'Import-ActivityDescription'
+        'New-OpusUser'
+        'New-OpusUserToken'
+        'New-UwsJob'
+        'Remove-ActivityDescription'
+        'Remove-OpusUser'
+        'Remove-UwsJob'
+        'Revoke-OpusUserToken'
+        'Set-OpusUser'
+        'Set-UwsJob'
+        'Start-UwsJob'
+        'Stop-UwsJob'
+        'Wait-UwsJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

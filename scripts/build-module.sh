@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
-# Assembles the PowerShell module in artifacts/module/Opus/: manifest, cmdlet assembly, Opus.Core and its dependencies.
+# Assembles the PowerShell module in artifacts/module/Opus/ (or $OPUS_MODULE_OUT):
+#   Opus.psd1, Opus.Format.ps1xml       the manifest and table views (module/)
+#   Opus.PowerShell.dll                 the cmdlets, loaded by PowerShell into its default context
+#   en-US/Opus.PowerShell.dll-Help.xml  MAML help generated from the cmdlets' XML doc comments
+#   Dependencies/                       Opus.Core, its deps.json and every dependency (EF Core, SQLite with
+#                                       runtimes/<rid>/native, YamlDotNet...), loaded into the module's own
+#                                       AssemblyLoadContext, so they never clash with the host's
+# Usage: scripts/build-module.sh [Configuration]   (Release by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration=${1:-Release}
-out=artifacts/module/Opus
+out=${OPUS_MODULE_OUT:-artifacts/module/Opus}
+
+# One version: Directory.Build.props' OpusVersion is the assemblies' and must be the manifest's.
+version=$(sed -n 's:.*<OpusVersion>\(.*\)</OpusVersion>.*:\1:p' Directory.Build.props)
+manifest_version=$(sed -n "s/^ *ModuleVersion *= *'\([^']*\)'.*/\1/p" module/Opus.psd1)
+if [ "$version" != "$manifest_version" ]; then
+  echo "module/Opus.psd1 has ModuleVersion '$manifest_version', Directory.Build.props has OpusVersion '$version': make them equal" >&2
+  exit 1
+fi
+
 rm -rf "$out"
-dotnet publish src/Opus.PowerShell -c "$configuration" -o "$out" --nologo --verbosity quiet
-cp module/Opus.psd1 "$out/"
-echo "module assembled in $out"
+mkdir -p "$out/Dependencies" "$out/en-US"
+dotnet publish src/Opus.Core -c "$configuration" -o "$out/Dependencies" --nologo --verbosity quiet
+dotnet build src/Opus.PowerShell -c "$configuration" --nologo --verbosity quiet
+bin=src/Opus.PowerShell/bin/$configuration/net10.0
+cp "$bin/Opus.PowerShell.dll" "$out/"
+cp module/Opus.psd1 module/Opus.Format.ps1xml "$out/"
+dotnet build tools/Opus.HelpGenerator -c "$configuration" --nologo --verbosity quiet
+dotnet "tools/Opus.HelpGenerator/bin/$configuration/net10.0/Opus.HelpGenerator.dll" \
+  "$out/Opus.PowerShell.dll" "$bin/Opus.PowerShell.xml" "$out/en-US/Opus.PowerShell.dll-Help.xml" "$out/Dependencies"
+echo "module $version assembled in $out"

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Runs every Opus test on this machine: installs what the tests need, restores, builds, then runs
-# the xunit suites (Core, the server over real HTTP) and the Pester suite when pwsh exists.
+# Runs every Opus test on this machine: installs what the tests need, restores, builds, brings up a
+# single-node SLURM cluster and a PostgreSQL (scripts/start-slurm.sh, scripts/start-postgres.sh; stopped
+# again at the end unless they were already running), then runs the xunit suites (Core, the server over
+# real HTTP, once more with every server on PostgreSQL) and the Pester suite when pwsh exists.
 # Ends with one line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 configuration=${CONFIGURATION:-Release}
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+stop_slurm=0 stop_postgres=0
+cleanup() {
+  [ "$stop_slurm" = 0 ] || bash scripts/stop-slurm.sh || true
+  [ "$stop_postgres" = 0 ] || bash scripts/stop-postgres.sh || true
+  rm -rf "$results"
+}
+trap cleanup EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -16,6 +24,12 @@ need=()
 command -v dotnet >/dev/null || { echo "dotnet (SDK 10) is required: https://dot.net" >&2; exit 2; }
 command -v curl >/dev/null || need+=(curl)
 command -v setsid >/dev/null || need+=(util-linux)
+# Graphviz draws PROV-SVG (provenance tests).
+command -v dot >/dev/null || need+=(graphviz)
+# Debian's Chromium for the web client's browser tests (Playwright drives it; it never downloads a browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# A font, so the browser tests' screenshots show text.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     # Wait for another apt run rather than failing on its lock.
@@ -27,15 +41,32 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+say "Starting the test stack: SLURM and PostgreSQL"
+# Whatever was already up (a developer's) is used and left running; what we start, we stop.
+stack_start=$(date +%s.%N)
+scontrol ping >/dev/null 2>&1 || stop_slurm=1
+bash scripts/start-slurm.sh
+pg_up=0
+for pg_ctl in /usr/lib/postgresql/*/bin/pg_ctl; do
+  [ -x "$pg_ctl" ] && runuser -u postgres -- "$pg_ctl" -D "${OPUS_PG_DIR:-/tmp/opus-postgres}/data" status >/dev/null 2>&1 && pg_up=1
+done
+[ "$pg_up" = 1 ] || stop_postgres=1
+bash scripts/start-postgres.sh
+stack_seconds=$(awk -v s="$stack_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+echo "test stack up in $stack_seconds s"
+export OPUS_MEASUREMENTS="$results/measurements.md"
+
 say "Restoring and building ($configuration)"
 dotnet restore Opus.sln --verbosity quiet
 dotnet build Opus.sln --no-restore -c "$configuration" --verbosity quiet -nologo
 
 passed=0 failed=0 skipped=0
-run_suite() { # run_suite PROJECT
-  local project=$1 log="$results/$(basename "$1").log" status=0
-  say "Testing $project"
-  dotnet test "$project" --no-build -c "$configuration" --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
+run_suite() { # run_suite PROJECT [LABEL [dotnet test arguments...]]
+  local project=$1 label=${2:-$(basename "$1")} status=0
+  shift $(( $# < 2 ? $# : 2 ))
+  local log="$results/$label.log"
+  say "Testing $project ($label)"
+  dotnet test "$project" --no-build -c "$configuration" --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
   # The summary line: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
   local summary
   summary=$(grep -E '(Passed|Failed)! +- Failed: ' "$log" | tail -n 1 || true)
@@ -51,6 +82,13 @@ run_suite() { # run_suite PROJECT
 for project in tests/unit/*/*.csproj; do
   run_suite "$project"
 done
+
+# The server suite again with every test server on a PostgreSQL database of its own (the SLURM and
+# two-process tests do not depend on the default storage and ran above).
+export OPUS_TEST_STORAGE=postgres
+run_suite tests/unit/Opus.Server.Tests/Opus.Server.Tests.csproj "Opus.Server.Tests-on-PostgreSQL" \
+  --filter "FullyQualifiedName!~Opus.Server.Tests.Slurm&FullyQualifiedName!~Opus.Server.Tests.Postgres&FullyQualifiedName!~Opus.Server.Tests.Measurements"
+unset OPUS_TEST_STORAGE
 
 say "Pester (tests/pester)"
 if command -v pwsh >/dev/null; then
@@ -71,6 +109,12 @@ else
     echo "SKIPPED (pwsh is not installed): $file"
     skipped=$((skipped + $(grep -cE '^\s*It ' "$file")))
   done
+fi
+
+if [ -s "$OPUS_MEASUREMENTS" ]; then
+  say "Measurements (numbers, not pass/fail)"
+  echo "test stack (SLURM + PostgreSQL) up in $stack_seconds s"
+  cat "$OPUS_MEASUREMENTS"
 fi
 
 echo

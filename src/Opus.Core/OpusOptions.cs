@@ -39,14 +39,32 @@ public sealed class OpusOptions
     /// <summary>Seconds between SIGTERM and SIGKILL when a job is aborted or runs out of time.</summary>
     public double KillGraceSeconds { get; set; } = 2;
 
-    /// <summary>"Sqlite" (default) or, later, "Postgres".</summary>
+    /// <summary>"Sqlite" (default) or "Postgres"; the older spelling of Opus:Storage:Provider, which wins.</summary>
     public string StorageProvider { get; set; } = "Sqlite";
 
-    /// <summary>Connection string; for SQLite the default is opus.db under <see cref="DataPath"/>.</summary>
+    /// <summary>Connection string; for SQLite the default is opus.db under <see cref="DataPath"/>. Opus:Storage:ConnectionString wins.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>Configuration section Opus:Storage (Provider, ConnectionString).</summary>
+    public Storage.StorageOptions Storage { get; set; } = new();
+
+    /// <summary>The database provider in force: Opus:Storage:Provider, else Opus:StorageProvider.</summary>
+    public string EffectiveStorageProvider => string.IsNullOrWhiteSpace(Storage.Provider) ? StorageProvider : Storage.Provider;
+
+    /// <summary>The connection string in force: Opus:Storage:ConnectionString, else Opus:ConnectionString.</summary>
+    public string? EffectiveConnectionString => string.IsNullOrWhiteSpace(Storage.ConnectionString) ? ConnectionString : Storage.ConnectionString;
+
+    /// <summary>The job manager of this server ("local" or "slurm"); a definition may name another in resources.manager.</summary>
+    public string Manager { get; set; } = "local";
+
+    /// <summary>Configuration section Opus:Slurm: what the SLURM manager asks for and how often it reconciles.</summary>
+    public Execution.SlurmOptions Slurm { get; set; } = new();
 
     /// <summary>Limits on input entities the server downloads.</summary>
     public InputOptions Inputs { get; set; } = new();
+
+    /// <summary>Provenance: identifiers' base URL, Graphviz, the job's own provenance file (section "Opus:Provenance").</summary>
+    public Provenance.ProvenanceOptions Provenance { get; set; } = new();
 
     public string FullDataPath => Path.GetFullPath(DataPath);
 

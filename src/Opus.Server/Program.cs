@@ -5,6 +5,7 @@ using Opus.Core.Jobs;
 using Opus.Core.Users;
 using Opus.Server;
 using Opus.Server.Auth;
+using Opus.Server.Client;
 using Opus.Server.Endpoints;
 
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -20,10 +21,18 @@ builder.Services.AddHostedService<JobMaintenance>();
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddOpusAuth(auth);
 builder.Services.AddProblemDetails();
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    // Uploads are limited by Opus:Inputs:MaxBytes (a clear 400), not by Kestrel's 30 MB default.
+    kestrel.Limits.MaxRequestBodySize = options.Inputs.MaxBytes + (16 << 20);
+});
+builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form => form.MultipartBodyLengthLimit = options.Inputs.MaxBytes + (16 << 20));
 
 var app = builder.Build();
 app.UseMiddleware<ErrorMessages>();
+// The web client's files at /client/, before authentication (they hold no secret).
+app.UseOpusClient();
 app.UseAuthentication();
 app.UseAuthorization();
 // Unmatched routes and methods get a one-line message too, not an empty body.
@@ -57,7 +66,10 @@ app.MapJobEvents();
 app.MapUws();
 app.MapDefinitions();
 app.MapStore();
+app.MapProvenance();
 app.MapScim();
+app.MapClientApi();
+app.MapTokens();
 
 app.Run();
 

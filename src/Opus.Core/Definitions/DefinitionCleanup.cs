@@ -41,9 +41,10 @@ internal static class DefinitionCleanup
 
         if (d.Resources is { } r)
         {
+            r.Manager = Text(r.Manager);
             r.Partition = Text(r.Partition);
             r.Memory = Text(r.Memory);
-            if (r is { Partition: null, Cpus: null, Memory: null })
+            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null })
                 d.Resources = null;
         }
 

@@ -38,6 +38,10 @@ public static partial class DefinitionValidator
             problems.Add("executionDuration: must be 0 (unlimited) or a positive number of seconds");
         if (definition.Quote is < 0)
             problems.Add("quote: must not be negative");
+        if (definition.Resources?.Manager is { } manager && manager is not ("local" or "slurm"))
+            problems.Add($"resources.manager: '{manager}' is not a job manager; use local or slurm (or leave it out for the server's)");
+        if (definition.Resources?.Cpus is < 1)
+            problems.Add("resources.cpus: must be at least 1");
         if (string.IsNullOrWhiteSpace(definition.Script))
             problems.Add("script: must not be empty");
 

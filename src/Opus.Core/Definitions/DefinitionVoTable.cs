@@ -64,6 +64,7 @@ public static class DefinitionVoTable
             resource.Add(new XElement(Namespace + "GROUP",
                 new XAttribute("name", ResourcesGroup),
                 new XAttribute("utype", "opus:JobResources"),
+                resources.Manager is null ? null : TextParam("manager", resources.Manager, "opus:JobResources.manager"),
                 resources.Partition is null ? null : TextParam("partition", resources.Partition, "opus:JobResources.partition"),
                 resources.Cpus is null ? null : IntParam("cpus", resources.Cpus, "opus:JobResources.cpus"),
                 resources.Memory is null ? null : TextParam("memory", resources.Memory, "opus:JobResources.memory")));
@@ -320,6 +321,7 @@ public static class DefinitionVoTable
                 var value = Attr(param, "value");
                 switch (Attr(param, "name"))
                 {
+                    case "manager": resources.Manager = value; break;
                     case "partition": resources.Partition = value; break;
                     case "cpus": resources.Cpus = Integer(param, value); break;
                     case "memory": resources.Memory = value; break;

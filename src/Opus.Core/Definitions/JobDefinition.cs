@@ -129,6 +129,9 @@ public sealed class GeneratedDefinition
 /// <summary>Scheduler resources for a job of this definition.</summary>
 public sealed class JobResources
 {
+    /// <summary>The job manager for this definition ("local" or "slurm"); empty: the server's (Opus:Manager).</summary>
+    public string? Manager { get; set; }
+
     public string? Partition { get; set; }
 
     public int? Cpus { get; set; }

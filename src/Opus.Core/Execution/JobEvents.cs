@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Provenance;
 using Opus.Core.Store;
 
 namespace Opus.Core.Execution;
@@ -11,8 +12,11 @@ namespace Opus.Core.Execution;
 /// changes nothing the second time.
 /// </summary>
 public sealed class JobEvents(
-    JobRepository jobs, JobWorkspace workspace, DefinitionCatalog catalog, EntityStore store, TimeProvider time, ILogger<JobEvents> logger)
+    JobRepository jobs, JobWorkspace workspace, DefinitionCatalog catalog, EntityStore store, TimeProvider time, ILogger<JobEvents> logger,
+    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance)
 {
+    private readonly IRunnerReportFilter[] _filters = filters.ToArray();
+
     private static readonly JobPhase[] Running = [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
 
     public async Task ApplyAsync(string jobId, RunnerEvent report, CancellationToken cancellationToken = default)
@@ -27,6 +31,9 @@ public sealed class JobEvents(
                 await FinishAsync(jobId, JobPhase.COMPLETED, null, report.Time, cancellationToken);
                 break;
             case JobPhase.ERROR:
+                // A manager may know better why the runner was signalled (SLURM: cancelled or out of time).
+                if (_filters.Length > 0 && await jobs.FindAsync(jobId, cancellationToken) is { } job && _filters.Any(f => f.TakesOver(job, report)))
+                    break;
                 await FinishAsync(jobId, JobPhase.ERROR, DescribeFailure(jobId, report.ExitCode), report.Time, cancellationToken);
                 break;
         }
@@ -65,18 +72,22 @@ public sealed class JobEvents(
         if (finished)
         {
             logger.LogInformation("Job {JobId} {Phase}", jobId, phase);
+            // Right after the phase change; if the server dies in between, the start-up repair pass records it.
+            await provenance.TryRecordAsync(jobId, cancellationToken);
             return;
         }
 
         if (results.Count > 0)
         {
             var now = await jobs.FindAsync(jobId, cancellationToken);
-            if (now is { Results.Count: 0 } && now.Phase.IsFinal())
-                await jobs.TryUpdateAsync(jobId, [now.Phase], set => set.SetProperty(j => j.Results, results), cancellationToken);
+            if (now is { Results.Count: 0 } && now.Phase.IsFinal()
+                && await jobs.TryUpdateAsync(jobId, [now.Phase], set => set.SetProperty(j => j.Results, results), cancellationToken))
+                await provenance.TryRecordAsync(jobId, cancellationToken);
         }
     }
 
-    private string DescribeFailure(string jobId, int? exitCode)
+    /// <summary>The error summary of a runner's report: how the script ended and the last lines of its stderr.</summary>
+    public string DescribeFailure(string jobId, int? exitCode)
     {
         var tail = workspace.StderrTail(jobId);
         var what = exitCode switch

@@ -50,19 +50,36 @@ public sealed class LocalManager : IJobManager, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task KillAsync(Job job, CancellationToken cancellationToken = default)
+    public async Task KillAsync(Job job, CancellationToken cancellationToken = default)
     {
-        if (_running.TryGetValue(job.Id, out var group) || TryAdoptedGroup(job, out group))
+        // Another server process on this machine may have started it: its process group is as visible from here.
+        // The group may have been recorded after the caller read the job.
+        var current = await _jobs.FindAsync(job.Id, cancellationToken) ?? job;
+        if (_running.TryGetValue(job.Id, out var group) || TryAdoptedGroup(current, out group))
             Stop(group);
-        return Task.CompletedTask;
     }
 
     public async Task ReconcileAsync(Job job, CancellationToken cancellationToken = default)
     {
         if (await _events.ApplyEventsFileAsync(job.Id, cancellationToken))
             return;
-        if (TryAdoptedGroup(job, out var group))
+
+        // A job another live server process claimed is that process's to run and watch.
+        var handle = LocalHandle.Parse(job.ManagerJobId);
+        if (handle?.Owner is { } owner && owner != ProcessIdentity.Current && ProcessIdentity.Check(owner) != ProcessIdentity.Liveness.Dead)
+            return;
+
+        // Its owner died while starting it: the runner may be up without its group recorded.
+        if (handle is { Group: null } && ProcessGroups.FindRunner(_workspace.DirectoryOf(job.Id)) is { } found)
+            handle = handle with { Group = found };
+
+        if (handle?.Group is { } survivor && ProcessGroups.IsRunnerOf(survivor, _workspace.DirectoryOf(job.Id)))
         {
+            // Take the job over, so that a third process does not adopt it as well.
+            if (!await _jobs.TrySetManagerJobIdAsync(job.Id, job.ManagerJobId, LocalHandle.Running(survivor, ProcessIdentity.Current),
+                    [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken))
+                return;
+            var group = survivor;
             _logger.LogInformation("Job {JobId}: runner {Pid} survived the restart; watching it", job.Id, group);
             _running[job.Id] = group;
             // More survivors than slots (the limit was lowered) cannot be helped: they run on, outside the count.
@@ -74,7 +91,9 @@ public sealed class LocalManager : IJobManager, IDisposable
         var reported = RunnerEvent.ReadFile(_workspace.EventsPath(job.Id));
         if (job.Phase == JobPhase.QUEUED && reported.Count == 0)
         {
-            await SubmitAsync(job, cancellationToken);
+            // Never started (or its starter died before the runner ran): start it here, under a fresh claim.
+            if (job.ManagerJobId is null || await _jobs.TrySetManagerJobIdAsync(job.Id, job.ManagerJobId, null, [JobPhase.QUEUED], cancellationToken))
+                await SubmitAsync(job, cancellationToken);
             return;
         }
 
@@ -107,6 +126,10 @@ public sealed class LocalManager : IJobManager, IDisposable
         var job = await _jobs.FindAsync(jobId);
         if (job is not { Phase: JobPhase.QUEUED })
             return;
+        // The claim: when several server processes share the database, exactly one starts the job.
+        var claim = LocalHandle.Starting(ProcessIdentity.Current);
+        if (!await _jobs.TrySetManagerJobIdAsync(jobId, job.ManagerJobId, claim, [JobPhase.QUEUED]))
+            return;
 
         var directory = _workspace.DirectoryOf(jobId);
         var start = new ProcessStartInfo("setsid")
@@ -127,8 +150,8 @@ public sealed class LocalManager : IJobManager, IDisposable
         _running[jobId] = group;
         try
         {
-            await _jobs.TryUpdateAsync(jobId, [JobPhase.QUEUED, JobPhase.EXECUTING],
-                set => set.SetProperty(j => j.ManagerJobId, group.ToString(CultureInfo.InvariantCulture)));
+            await _jobs.TrySetManagerJobIdAsync(jobId, claim, LocalHandle.Running(group, ProcessIdentity.Current),
+                [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED]);
 
             // An abort may have won the race between our read and the start.
             if ((await _jobs.FindAsync(jobId))?.Phase.IsFinal() != false)
@@ -203,9 +226,8 @@ public sealed class LocalManager : IJobManager, IDisposable
 
     private bool TryAdoptedGroup(Job job, out int group)
     {
-        group = 0;
-        return int.TryParse(job.ManagerJobId, CultureInfo.InvariantCulture, out group)
-            && ProcessGroups.IsRunnerOf(group, _workspace.DirectoryOf(job.Id));
+        group = LocalHandle.Parse(job.ManagerJobId)?.Group ?? 0;
+        return group > 1 && ProcessGroups.IsRunnerOf(group, _workspace.DirectoryOf(job.Id));
     }
 
     /// <summary>SIGTERM to the whole group (the runner's trap reports), then SIGKILL after the grace period.</summary>

@@ -17,6 +17,18 @@ public static partial class ProcessGroups
     /// <summary>True when a process of the group is still alive (signal 0 probes without sending).</summary>
     public static bool IsAlive(int groupId) => groupId > 1 && Kill(-groupId, 0) == 0;
 
+    /// <summary>The process running the runner of this job directory, if any (a slow look through /proc).</summary>
+    public static int? FindRunner(string jobDirectory)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid > 1 && IsRunnerOf(pid, jobDirectory))
+                return pid;
+        }
+
+        return null;
+    }
+
     /// <summary>True when the process runs the runner of this job directory (guards against reused PIDs after a restart).</summary>
     public static bool IsRunnerOf(int pid, string jobDirectory)
     {

@@ -51,3 +51,5 @@ if [ "$code" = 0 ]; then
 else
   report ERROR "$code"
 fi
+# The script's status is the runner's: a scheduler (SLURM) records the job as failed too.
+exit "$code"

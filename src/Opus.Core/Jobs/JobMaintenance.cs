@@ -11,20 +11,27 @@ namespace Opus.Core.Jobs;
 /// left active by a previous run, then destroys expired jobs at every sweep interval.
 /// </summary>
 public sealed class JobMaintenance(
-    IDbContextFactory<OpusDbContext> contexts, DefinitionCatalog catalog, JobService jobs, OpusOptions options, ILogger<JobMaintenance> logger)
+    IDbContextFactory<OpusDbContext> contexts, DefinitionCatalog catalog, JobService jobs, OpusOptions options, ILogger<JobMaintenance> logger,
+    Provenance.ProvenanceRecorder provenance)
     : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _sweeper;
 
+    // Held while the server runs, so a local PowerShell session on the same folder knows it is not alone.
+    private Client.DataFolderPresence? _presence;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _presence = Client.DataFolderPresence.Enter(options.FullDataPath);
         await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
         if (options.DefinitionsPath is { } folder)
             await catalog.LoadFolderAsync(folder, cancellationToken);
         else
             await catalog.ReloadAsync(cancellationToken);
         await jobs.ReconcileAsync(cancellationToken);
+        // Jobs that ended while provenance could not be recorded (a crash right after their end).
+        await provenance.RepairAsync(cancellationToken);
         _sweeper = Task.Run(SweepAsync, CancellationToken.None);
     }
 
@@ -38,6 +45,7 @@ public sealed class JobMaintenance(
                 try
                 {
                     await jobs.DestroyExpiredAsync(_stopping.Token);
+                    await provenance.RepairAsync(_stopping.Token);
                     // Another server process may have published or withdrawn definitions.
                     await catalog.ReloadAsync(_stopping.Token);
                 }
@@ -60,5 +68,9 @@ public sealed class JobMaintenance(
             await _sweeper.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _presence?.Dispose();
+    }
 }

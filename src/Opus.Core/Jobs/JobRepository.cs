@@ -8,7 +8,7 @@ namespace Opus.Core.Jobs;
 /// Reads jobs and applies every phase change as one compare-and-set UPDATE
 /// (WHERE id = @id AND phase IN @expected); a change that loses the race changes nothing.
 /// </summary>
-public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals)
+public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed)
 {
     private static readonly Func<OpusDbContext, string, Task<Job?>> FindById =
         EF.CompileAsyncQuery((OpusDbContext db, string id) => db.Jobs.AsNoTracking().FirstOrDefault(j => j.Id == id));
@@ -24,6 +24,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);
+        feed.Publish(new JobChange(job.Id, job.Definition, job.Owner, job.Phase, job.CreationTime));
     }
 
     /// <summary>Moves the job from one of <paramref name="from"/> to <paramref name="to"/>; false when its phase was not one of them.</summary>
@@ -40,7 +41,12 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
                 alsoSet?.Invoke(set);
             }, cancellationToken);
         if (changed > 0)
+        {
             signals.Notify(id);
+            if (feed.HasSubscribers && await OwnershipAsync(db, id, cancellationToken) is { } job)
+                feed.Publish(new JobChange(id, job.Definition, job.Owner, to, DateTime.UtcNow));
+        }
+
         return changed > 0;
     }
 
@@ -56,13 +62,36 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         return changed > 0;
     }
 
+    /// <summary>
+    /// Compare-and-set of the manager's handle: sets <paramref name="value"/> only while the handle is still
+    /// <paramref name="expected"/> and the job is in one of <paramref name="phases"/>. This is how one process
+    /// claims a job to start it, so that no job starts twice when several processes share the database.
+    /// </summary>
+    public async Task<bool> TrySetManagerJobIdAsync(
+        string id, string? expected, string? value, IReadOnlyCollection<JobPhase> phases, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var matching = db.Jobs.Where(j => j.Id == id && phases.Contains(j.Phase));
+        matching = expected is null ? matching.Where(j => j.ManagerJobId == null) : matching.Where(j => j.ManagerJobId == expected);
+        return await matching.ExecuteUpdateAsync(set => set.SetProperty(j => j.ManagerJobId, value), cancellationToken) > 0;
+    }
+
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var gone = feed.HasSubscribers ? await OwnershipAsync(db, id, cancellationToken) : null;
         var deleted = await db.Jobs.Where(j => j.Id == id).ExecuteDeleteAsync(cancellationToken);
         signals.Notify(id);
+        if (deleted > 0 && gone is not null)
+            feed.Publish(new JobChange(id, gone.Definition, gone.Owner, null, DateTime.UtcNow));
         return deleted > 0;
     }
+
+    private sealed record Ownership(string Definition, string? Owner);
+
+    // What the feed needs to tell who may see a change; read only while someone listens.
+    private static Task<Ownership?> OwnershipAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
+        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Ownership(j.Definition, j.Owner)).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Streams a job list, newest first, reading only the columns a jobref needs.</summary>
     public async IAsyncEnumerable<JobSummary> ListAsync(

@@ -14,7 +14,18 @@ public sealed class JobSignals
     public Task NextChange(string jobId) =>
         _signals.GetOrAdd(jobId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
+    /// <summary>Every change made by this process, for other processes sharing the database (PostgreSQL NOTIFY).</summary>
+    public event Action<string>? Changed;
+
+    /// <summary>A change made by this process: wakes its waiters and tells the other processes.</summary>
     public void Notify(string jobId)
+    {
+        Wake(jobId);
+        Changed?.Invoke(jobId);
+    }
+
+    /// <summary>Wakes this process's waiters only (a change another process made).</summary>
+    public void Wake(string jobId)
     {
         if (_signals.TryRemove(jobId, out var signal))
             signal.TrySetResult();

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Provenance;
 using Opus.Core.Store;
 using Opus.Core.Users;
 
@@ -24,6 +25,10 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
+
+    public DbSet<ProvActivityRow> ProvActivities => Set<ProvActivityRow>();
+
+    public DbSet<ProvLinkRow> ProvLinks => Set<ProvLinkRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -92,6 +97,8 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         token.Property(t => t.Hash).HasMaxLength(64);
         token.HasIndex(t => t.Hash).IsUnique();
         token.HasIndex(t => t.UserId);
+
+        ProvenanceTables.Configure(modelBuilder, Database.IsSqlite());
 
         if (Database.IsSqlite())
         {

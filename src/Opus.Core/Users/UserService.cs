@@ -17,9 +17,14 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, (Caller Caller, string UserId, DateTime Until)> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _lastSeenWritten = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTime> _lastUsedWritten = new(StringComparer.Ordinal);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")]
     private static partial Regex UserNamePattern();
+
+    // The form of a user id: a user name of that form would make lookups by id or name ambiguous.
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex IdPattern();
 
     [GeneratedRegex("^(admin|\\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")]
     private static partial Regex RolePattern();
@@ -193,13 +198,21 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         if (userName is not null && userName != cached.Caller.UserName)
             return null;
         await TouchAsync(cached.UserId, now, cancellationToken);
+        await TouchTokenAsync(hash, now, cancellationToken);
         return cached.Caller;
     }
 
     /// <summary>An OIDC user: found by name, or created on first use with the configured roles.</summary>
     public async Task<Caller?> ExternalAsync(string userName, string? email, string issuer, IEnumerable<string> defaultRoles, CancellationToken cancellationToken = default)
     {
-        var user = await FindAsync(userName, cancellationToken);
+        // By name only: a token naming some user's id must not sign in as that user.
+        async Task<User?> ByNameAsync()
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            return await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+        }
+
+        var user = await ByNameAsync();
         if (user is null)
         {
             try
@@ -208,7 +221,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
             }
             catch (OpusConflictException)
             {
-                user = await GetAsync(userName, cancellationToken);
+                user = await ByNameAsync() ?? throw new OpusNotFoundException($"no user '{userName}'");
             }
         }
 
@@ -231,14 +244,16 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
                 return null;
         }
 
+        // Checked before anything is written: a refused token must not leave an admin without one.
+        if (token is { Length: > 0 and < 20 })
+            throw new OpusValidationException("Opus:Auth:AdminToken must be at least 20 characters");
+
         var admin = await FindAsync(userName, cancellationToken)
             ?? await CreateAsync(userName, "Administrator", null, [Caller.AdminRole], cancellationToken: cancellationToken);
         if (!admin.Roles.Contains(Caller.AdminRole))
             await UpdateAsync(admin.Id, roles: admin.Roles.Append(Caller.AdminRole), cancellationToken: cancellationToken);
         if (token is { Length: > 0 })
         {
-            if (token.Length < 20)
-                throw new OpusValidationException("Opus:Admin:Token must be at least 20 characters");
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             db.Tokens.Add(new ApiToken { Id = Guid.NewGuid().ToString("N"), UserId = admin.Id, Name = "configured", Hash = TokenFormat.Hash(token), CreatedAt = Now });
             await db.SaveChangesAsync(cancellationToken);
@@ -258,10 +273,22 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(u => u.LastSeenAt, now), cancellationToken);
     }
 
+    /// <summary>A token's last use (GET /users/{name}/tokens shows it), kept to the minute like last-seen.</summary>
+    private async Task TouchTokenAsync(string hash, DateTime now, CancellationToken cancellationToken)
+    {
+        if (_lastUsedWritten.TryGetValue(hash, out var last) && now - last < TimeSpan.FromMinutes(1))
+            return;
+        _lastUsedWritten[hash] = now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Tokens.Where(t => t.Hash == hash).ExecuteUpdateAsync(set => set.SetProperty(t => t.LastUsedAt, now), cancellationToken);
+    }
+
     private static void CheckUserName(string userName)
     {
         if (!UserNamePattern().IsMatch(userName ?? ""))
             throw new OpusValidationException($"user name '{userName}': 1-128 letters, digits or . _ @ + -, starting with a letter or digit");
+        if (IdPattern().IsMatch(userName ?? ""))
+            throw new OpusValidationException($"user name '{userName}': 32 hexadecimal digits is the form of a user id; choose another name");
     }
 
     private static List<string> CheckRoles(IEnumerable<string> roles)

@@ -33,7 +33,18 @@ public static class UwsXml
     /// <summary>Streams a job list; each jobref links to <paramref name="listUrl"/>/id.</summary>
     public static async Task WriteJobListAsync(Stream stream, IAsyncEnumerable<JobSummary> jobs, string listUrl, bool showOwner, CancellationToken cancellationToken = default)
     {
-        await using var xml = Create(stream);
+        // The writer fills a memory buffer (its synchronous calls are cheap there and never touch
+        // the response), sent asynchronously every 32 KiB or so: no synchronous I/O on the response
+        // (Kestrel forbids it) however long the jobrefs are, and memory stays bounded.
+        using var buffer = new MemoryStream();
+        await using var xml = Create(buffer);
+        async Task SendAsync()
+        {
+            await xml.FlushAsync();
+            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+            buffer.SetLength(0);
+        }
+
         await xml.WriteStartDocumentAsync();
         xml.WriteStartElement("uws", "jobs", Namespace);
         WriteNamespaces(xml);
@@ -51,14 +62,18 @@ public static class UwsXml
                 WriteNillable(xml, "ownerId", job.Owner);
             xml.WriteElementString("uws", "creationTime", Namespace, UwsTime.Format(job.CreationTime));
             xml.WriteEndElement();
-            // Flush now and then so a long list streams instead of buffering.
-            if (++count % 256 == 0)
-                await xml.FlushAsync();
+            // Send now and then so a long list streams instead of buffering.
+            if (++count % 64 == 0)
+            {
+                xml.Flush();
+                if (buffer.Length >= 32 * 1024)
+                    await SendAsync();
+            }
         }
 
         await xml.WriteEndElementAsync();
         await xml.WriteEndDocumentAsync();
-        await xml.FlushAsync();
+        await SendAsync();
     }
 
     public static void WriteJob(XmlWriter xml, Job job, string jobUrl)
@@ -163,6 +178,19 @@ public static class UwsXml
             xml.WriteAttributeString("opus", "sha256", CustomNamespace, result.Sha256);
             xml.WriteAttributeString("opus", "fileName", CustomNamespace, XmlSafe(result.FileName));
             xml.WriteEndElement();
+        }
+
+        // A COMPLETED job also lists its provenance (provenance.md section 5): drawn on request, so no size or digest.
+        if (job.Phase == JobPhase.COMPLETED)
+        {
+            foreach (var (name, format) in Provenance.ProvenanceFormats.JobResults.Where(p => job.Results.All(r => r.Id != p.Name)))
+            {
+                xml.WriteStartElement("uws", "result", Namespace);
+                xml.WriteAttributeString("id", name);
+                xml.WriteAttributeString("xlink", "href", XlinkNamespace, $"{jobUrl}/{name}");
+                xml.WriteAttributeString("mime-type", Provenance.ProvenanceFormats.MediaTypeOf(format));
+                xml.WriteEndElement();
+            }
         }
 
         xml.WriteEndElement();

@@ -1,60 +1,76 @@
 using System.Management.Automation;
-using Opus.Core.Definitions;
-using Opus.Core.Jobs;
-using JobDefinition = Opus.Core.Definitions.JobDefinition;
+using Opus.Core.Client;
+using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Reads and validates job definitions (IVOA ActivityDescriptions) from files.</para>
-/// <para type="description">Each file is parsed and checked as the server checks it on import; a file with problems is reported as a non-terminating error listing every problem, and the other files go on.</para>
+/// <para type="synopsis">Imports job definitions (IVOA ActivityDescriptions) from YAML, JSON or VOTable files into the session, published.</para>
+/// <para type="description">Each file is read and checked as the server checks it, then stored as a new version and published (admins), or only proposed with -Propose, for an admin to publish. A file with problems is a non-terminating error (InvalidActivityDescription) listing every problem, and the other files go on. Importing the same version with the same content again changes nothing; other content under an existing version is refused (ActivityDescriptionNotAllowed).</para>
 /// </summary>
 /// <example>
 /// <code>Import-ActivityDescription -Path ./definitions/*.yaml</code>
+/// <para>Publishes every YAML definition of a folder.</para>
 /// </example>
-[Cmdlet(VerbsData.Import, "ActivityDescription", DefaultParameterSetName = PathSet)]
-[OutputType(typeof(JobDefinition))]
-public sealed class ImportActivityDescriptionCommand : PSCmdlet
+/// <example>
+/// <code>Get-ChildItem ./definitions -Filter *_vot.xml | Import-ActivityDescription -Propose</code>
+/// <para>Proposes VOTable definitions from the pipeline.</para>
+/// </example>
+[Cmdlet(VerbsData.Import, "ActivityDescription", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(DefinitionVersion))]
+public sealed class ImportActivityDescriptionCommand : OpusCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>
-    /// <para type="description">Definition files; wildcards are expanded.</para>
-    /// </summary>
+    /// <summary><para type="description">Definition files; wildcards are expanded.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    /// <summary>
-    /// <para type="description">Definition files, taken exactly as written (no wildcards).</para>
-    /// </summary>
+    /// <summary><para type="description">Definition files, taken exactly as written (no wildcards).</para></summary>
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = [];
 
-    /// <summary>Reads each file named by this pipeline input.</summary>
+    /// <summary><para type="description">Only propose the definitions; an admin publishes them later.</para></summary>
+    [Parameter]
+    public SwitchParameter Propose { get; set; }
+
+    /// <summary>Imports each file named by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var files = ParameterSetName == PathSet
-            ? Path.SelectMany(p => GetResolvedProviderPathFromPSPath(p, out _))
-            : LiteralPath.Select(GetUnresolvedProviderPathFromPSPath);
-        foreach (var file in files)
+        foreach (var file in Files())
+        {
+            var (target, action) = ShouldProcessText.ImportDefinition(file, !Propose);
+            if (!ShouldProcess(target, action))
+                continue;
+            var session = Session;
+            if (TryRun(async ct => await session.ImportDefinitionAsync(await File.ReadAllTextAsync(file, ct), System.IO.Path.GetFileName(file), !Propose, ct) with { Source = file },
+                    "ActivityDescription", file, out var version))
+                WriteObject(version);
+        }
+    }
+
+    private IEnumerable<string> Files()
+    {
+        if (ParameterSetName == LiteralPathSet)
+            return LiteralPath.Select(GetUnresolvedProviderPathFromPSPath);
+        var files = new List<string>();
+        foreach (var pattern in Path)
         {
             try
             {
-                WriteObject(DefinitionFiles.Read(file));
+                files.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
             }
-            catch (OpusValidationException e)
+            catch (ItemNotFoundException e)
             {
-                WriteError(new ErrorRecord(e, "InvalidActivityDescription", ErrorCategory.InvalidData, file));
-            }
-            catch (OpusNotFoundException e)
-            {
-                WriteError(new ErrorRecord(e, "ActivityDescriptionFileNotFound", ErrorCategory.ObjectNotFound, file));
+                WriteError(new ErrorRecord(e, "ActivityDescriptionFileNotFound", ErrorCategory.ObjectNotFound, pattern));
             }
         }
+
+        return files;
     }
 }

@@ -58,7 +58,18 @@ public static class AuthSetup
                 }
 
                 var users = context.HttpContext.RequestServices.GetRequiredService<UserService>();
-                var caller = await users.ExternalAsync(name, principal.FindFirst("email")?.Value, oidc.Issuer!, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                Caller? caller;
+                try
+                {
+                    caller = await users.ExternalAsync(name, principal.FindFirst("email")?.Value, oidc.Issuer!, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                }
+                catch (Opus.Core.Jobs.OpusValidationException e)
+                {
+                    // A name Opus cannot take (or roles it refuses): the token is no usable credential, not a bad request.
+                    context.Fail(e.Message);
+                    return;
+                }
+
                 if (caller is null)
                 {
                     context.Fail($"user '{name}' is not active");

@@ -29,6 +29,10 @@ public static partial class ScimEndpoints
             {
                 return await next(context);
             }
+            catch (ScimException e)
+            {
+                return Error(StatusCodes.Status400BadRequest, e.ScimType, e.Message);
+            }
             catch (OpusValidationException e)
             {
                 return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
@@ -44,6 +48,11 @@ public static partial class ScimEndpoints
             catch (JsonException e)
             {
                 return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}");
+            }
+            catch (InvalidOperationException e) when (e.Source == typeof(JsonNode).Assembly.GetName().Name)
+            {
+                // A value of the wrong JSON type, such as "active": "yes": the client's mistake, not ours.
+                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
             }
         }).DisableAntiforgery();
 
@@ -120,7 +129,10 @@ public static partial class ScimEndpoints
         var value = operation["value"];
         if (path is null)
         {
-            if (op == "remove" || value is not JsonObject attributes)
+            // RFC 7644 3.5.2.2: remove without a path is a noTarget error.
+            if (op == "remove")
+                throw new ScimException("noTarget", "remove needs a path");
+            if (value is not JsonObject attributes)
                 throw new OpusValidationException("an operation without a path needs an object value (add or replace)");
             foreach (var (name, inner) in attributes)
                 Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active);
@@ -156,7 +168,7 @@ public static partial class ScimEndpoints
                 roles.Remove(filtered.Groups["v"].Value);
                 break;
             default:
-                throw new OpusValidationException($"path '{path}' is not supported; use active, displayName, emails or roles");
+                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails or roles");
         }
     }
 
@@ -299,6 +311,12 @@ public static partial class ScimEndpoints
         if (scimType is not null)
             error["scimType"] = scimType;
         return Scim(error, status);
+    }
+
+    /// <summary>A 400 with a scimType other than invalidValue (RFC 7644 3.12).</summary>
+    private sealed class ScimException(string scimType, string message) : OpusValidationException(message)
+    {
+        public string ScimType { get; } = scimType;
     }
 
     [GeneratedRegex("^\\s*userName\\s+eq\\s+\"(?<v>(?:[^\"\\\\]|\\\\.)*)\"\\s*$", RegexOptions.IgnoreCase)]

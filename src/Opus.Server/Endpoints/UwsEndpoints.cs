@@ -17,8 +17,9 @@ public static class UwsEndpoints
 
     public static void MapUws(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/rest", (Opus.Core.Definitions.DefinitionCatalog catalog) =>
-            Results.Text(string.Join("\n", catalog.All.Select(d => d.Name)) + "\n", TextPlain));
+        // Only the job lists the caller may use, as /jdl lists only their definitions.
+        app.MapGet("/rest", (HttpContext context, Opus.Core.Definitions.DefinitionCatalog catalog) =>
+            Results.Text(string.Join("\n", catalog.All.Where(d => context.Caller().MayUse(d.Name)).Select(d => d.Name)) + "\n", TextPlain));
 
         var list = app.MapGroup("/rest/{definition}");
         list.MapGet("", ListJobs);
@@ -221,6 +222,9 @@ public static class UwsEndpoints
     private static async Task<IResult> GetResult(string definition, string id, string result, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
     {
         var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
+        // The provenance results a COMPLETED job lists (provjson...) are served here too.
+        if (job.Phase == JobPhase.COMPLETED && job.Results.All(r => r.Id != result) && ProvenanceEndpoints.JobResultFormat(result) is { } format)
+            return await ProvenanceEndpoints.JobResultAsync(definition, id, format, context, ct);
         var found = job.Results.FirstOrDefault(r => r.Id == result)
             ?? throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
         if (!store.Contains(found.Sha256))

@@ -7,7 +7,7 @@ namespace Opus.PowerShell.Tests;
 public sealed partial class CmdletContractTests : IClassFixture<ModuleMetadata>
 {
     // Verbs whose cmdlets change state and so must support -WhatIf/-Confirm.
-    private static readonly HashSet<string> StateChangingVerbs = ["New", "Set", "Remove", "Start", "Stop", "Revoke", "Publish", "Register", "Unregister", "Clear", "Add"];
+    private static readonly HashSet<string> StateChangingVerbs = ["New", "Set", "Remove", "Start", "Stop", "Revoke", "Publish", "Register", "Unregister", "Clear", "Add", "Import"];
 
     private readonly ModuleMetadata _module;
 

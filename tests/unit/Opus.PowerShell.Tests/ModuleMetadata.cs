@@ -30,6 +30,9 @@ public sealed class ModuleMetadata : IDisposable
 
     public Assembly Automation { get; }
 
+    /// <summary>The inspection context, to load the cmdlet assembly's references (Opus.Core) by name.</summary>
+    public MetadataLoadContext Context => _context;
+
     public static string RepositoryRoot
     {
         get

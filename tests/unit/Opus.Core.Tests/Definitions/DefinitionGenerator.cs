@@ -169,12 +169,13 @@ internal sealed class DefinitionGenerator(int seed)
     {
         var resources = new JobResources
         {
+            Manager = Maybe(() => Pick("local", "slurm")),
             Partition = Maybe(Text),
             Cpus = Chance(0.5) ? _random.Next(1, 129) : null,
             Memory = Maybe(() => Pick("2G", "500M", "1T")),
         };
         // Resources with nothing set read back as none.
-        return resources is { Partition: null, Cpus: null, Memory: null } ? new JobResources { Cpus = 1 } : resources;
+        return resources is { Manager: null, Partition: null, Cpus: null, Memory: null } ? new JobResources { Cpus = 1 } : resources;
     }
 
     /// <summary>A script: never blank and without CRLF, which every reader turns into LF.</summary>

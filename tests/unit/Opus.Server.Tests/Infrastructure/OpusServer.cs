@@ -31,6 +31,15 @@ public sealed class OpusServer : IAsyncDisposable
 
     public string DataPath { get; }
 
+    /// <summary>The PostgreSQL connection string when the server stores there; null for SQLite (opus.db in <see cref="DataPath"/>).</summary>
+    public string? PostgresConnection =>
+        _settings.TryGetValue("Opus:Storage:Provider", out var provider) && provider.StartsWith("Postgres", StringComparison.OrdinalIgnoreCase)
+            ? _settings.GetValueOrDefault("Opus:Storage:ConnectionString")
+            : null;
+
+    // A database made for this server alone, dropped with it.
+    private bool _ownDatabase;
+
     public int Port { get; }
 
     public Uri BaseUri { get; }
@@ -65,9 +74,19 @@ public sealed class OpusServer : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             merged[key] = value;
+        // OPUS_TEST_STORAGE=postgres (scripts/test.sh's second run): each server gets a database of its own.
+        var ownDatabase = false;
+        if (TestPostgres.IsDefaultStorage && !merged.ContainsKey("Opus:Storage:Provider"))
+        {
+            merged["Opus:Storage:Provider"] = "Postgres";
+            merged["Opus:Storage:ConnectionString"] = await TestPostgres.CreateDatabaseAsync();
+            ownDatabase = true;
+        }
+
         var server = new OpusServer(dataPath, FreePort(),
             merged,
             new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
+        server._ownDatabase = ownDatabase;
         await server.StartProcessAsync();
         return server;
     }
@@ -180,6 +199,8 @@ public sealed class OpusServer : IAsyncDisposable
         await KillAsync();
         _process?.Dispose();
         Client.Dispose();
+        if (_ownDatabase && PostgresConnection is { } database)
+            await TestPostgres.DropDatabaseAsync(database);
         try
         {
             Directory.Delete(DataPath, recursive: true);

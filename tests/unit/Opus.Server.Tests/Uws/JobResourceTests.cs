@@ -177,7 +177,8 @@ public sealed class JobResourceTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         var document = await Client.GetDocumentAsync(job);
         Assert.Equal("COMPLETED", document.Phase());
-        Assert.Single(document.Child("results").Elements(U("result")));
+        // One result file (besides the provenance results of provenance.md section 5).
+        Assert.Single(document.Child("results").Elements(U("result")), r => (string?)r.Attribute("id") == "output");
         Assert.Single(document.Child("parameters").Elements(U("parameter")));
         using var result = await Client.GetAsync($"{job}/results/output");
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);

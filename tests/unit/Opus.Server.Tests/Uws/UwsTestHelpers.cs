@@ -160,19 +160,21 @@ public static partial class UwsTestHelpers
     /// </summary>
     public static async Task SetPhaseInDatabaseAsync(OpusServer server, string jobId, string phase)
     {
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(server.DataPath, "opus.db"),
-            Pooling = false,
-            DefaultTimeout = 10,
-        }.ToString();
-        await using var db = new SqliteConnection(connection);
-        await db.OpenAsync();
+        // SQLite or PostgreSQL, whichever the server uses: quoted names and @parameters suit both.
+        await using var db = await TestPostgres.OpenDatabaseAsync(server);
         await using var command = db.CreateCommand();
-        command.CommandText = "UPDATE jobs SET Phase = $phase WHERE Id = $id";
-        command.Parameters.AddWithValue("$phase", phase);
-        command.Parameters.AddWithValue("$id", jobId);
+        command.CommandText = "UPDATE jobs SET \"Phase\" = @phase WHERE \"Id\" = @id";
+        AddParameter(command, "phase", phase);
+        AddParameter(command, "id", jobId);
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    public static void AddParameter(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")]

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace Opus.Bench;
+
+/// <summary>
+/// Job list latency (1 client, sequential GETs, whole body read) for the full list and for LAST=100,
+/// at 10,000 and 100,000 stored jobs, on a data folder of its own. The first jobs are created over
+/// HTTP; the rest are inserted straight into SQLite while the server is stopped (see <see cref="DirectFill"/>).
+/// </summary>
+public static class ListBench
+{
+    private const int OverHttp = 1_000;
+    private static readonly byte[] JobRef = Encoding.ASCII.GetBytes("<uws:jobref ");
+
+    public static async Task RunAsync(string serverAssembly, Report report, CancellationToken cancellationToken)
+    {
+        var data = Directory.CreateTempSubdirectory("opus-bench-list-").FullName;
+        var database = Path.Combine(data, "opus.db");
+        try
+        {
+            await using (var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken))
+            {
+                Progress.Say($"lists: creating {OverHttp:N0} jobs over HTTP (16 clients)");
+                var created = await Load.RunAsync(16, OverHttp, TimeSpan.FromSeconds(60),
+                    async (i, ct) => await Uws.CreateAsync(server.Client, "copy", [new("text", $"list {i}")], ct) is not null, cancellationToken);
+                if (created.Succeeded != OverHttp)
+                    throw new InvalidOperationException($"only {created.Succeeded} of {OverHttp} creations were answered 303");
+            }
+
+            var insertedTotal = 0;
+            foreach (var (size, fullRuns, fullTime) in new[] { (10_000, 20, 20), (100_000, 10, 60) })
+            {
+                var (inserted, took) = DirectFill.TopUp(database, "copy", ServerProcess.AdminUserName, size);
+                insertedTotal += inserted;
+                Progress.Say($"lists: inserted {inserted:N0} rows into SQLite in {took.TotalSeconds:0.0} s (server stopped); {DirectFill.Count(database, "copy"):N0} jobs in the list");
+                report.Note($"{size:N0}-job list: {OverHttp:N0} jobs created over HTTP, then {insertedTotal:N0} COMPLETED copy jobs inserted straight into the jobs table of opus.db " +
+                    $"with Microsoft.Data.Sqlite (the last {inserted:N0} in one transaction, {took.TotalSeconds:0.0} s) while the server was stopped, then the server was restarted.");
+
+                await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken);
+                try
+                {
+                    await MeasureAsync(server, size, fullRuns, TimeSpan.FromSeconds(fullTime), report, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Console.Error.WriteLine($"server log:\n{server.Log}");
+                    throw;
+                }
+
+                var (peak, current) = server.Memory();
+                report.Add($"Server RSS after the list load at {size:N0} jobs", $"peak {peak:0} MiB, now {current:0} MiB",
+                    "VmHWM / VmRSS of a fresh server process after the list requests above", "-", null, "-");
+            }
+        }
+        finally
+        {
+            Program.DeleteFolder(data);
+        }
+    }
+
+    private static async Task MeasureAsync(ServerProcess server, int size, int fullRuns, TimeSpan fullTime, Report report, CancellationToken cancellationToken)
+    {
+        // Warm-up (JIT, SQLite page cache) and a check that the lists hold what they should.
+        var body = await FetchAsync(server.Client, "", cancellationToken);
+        var bytes = body.LongLength;
+        if (CountJobRefs(body) is var count && count != size)
+            throw new InvalidOperationException($"the full list holds {count} jobs, not {size}");
+        await FetchAsync(server.Client, "", cancellationToken);
+        for (var i = 0; i < 5; i++)
+        {
+            if (CountJobRefs(await FetchAsync(server.Client, "?LAST=100", cancellationToken)) is var last && last != 100)
+                throw new InvalidOperationException($"LAST=100 gave {last} jobs");
+        }
+
+        Progress.Say($"lists: full list at {size:N0} jobs (at most {fullRuns} requests or {fullTime.TotalSeconds:0} s)");
+        var full = await TimeAsync(server.Client, "", fullRuns, fullTime, cancellationToken);
+        var baseline = size == 10_000 ? "0.358 s median (9,994 jobs, 1.83 MB)" : "not measured; linear at ~34 µs/job ≈ 3.4 s";
+        report.Add($"Job list, full, {size:N0} jobs", $"median {Report.Ms(Stats.Median(full))}",
+            $"{full.Count} GETs; p95 {Report.Ms(Stats.P95(full))}; {bytes / 1024.0 / 1024.0:0.00} MiB of XML", "-", null, baseline);
+
+        Progress.Say($"lists: LAST=100 at {size:N0} jobs (at most 300 requests or 10 s)");
+        var last100 = await TimeAsync(server.Client, "?LAST=100", 300, TimeSpan.FromSeconds(10), cancellationToken);
+        report.Add($"Job list, LAST=100, {size:N0} jobs", $"median {Report.Ms(Stats.Median(last100))}",
+            $"{last100.Count} GETs; p95 {Report.Ms(Stats.P95(last100))}",
+            size == 100_000 ? "< 10 ms" : "-", size == 100_000 ? Stats.Median(last100) < 10 : null,
+            "LAST=10: 0.12 s at 10k (and the oldest 10)");
+    }
+
+    private static async Task<List<double>> TimeAsync(HttpClient client, string query, int maxRuns, TimeSpan maxTime, CancellationToken cancellationToken)
+    {
+        var times = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (times.Count < maxRuns && clock.Elapsed < maxTime)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await FetchAsync(client, query, cancellationToken);
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return times;
+    }
+
+    /// <summary>GET /rest/copy{query}, the whole body read.</summary>
+    private static async Task<byte[]> FetchAsync(HttpClient client, string query, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync($"/rest/copy{query}", cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new InvalidOperationException($"GET /rest/copy{query} answered {(int)response.StatusCode}");
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
+    private static int CountJobRefs(byte[] body)
+    {
+        var count = 0;
+        var rest = body.AsSpan();
+        for (var at = rest.IndexOf(JobRef); at >= 0; at = rest.IndexOf(JobRef))
+        {
+            count++;
+            rest = rest[(at + JobRef.Length)..];
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+
+namespace Opus.Bench;
+
+/// <summary>
+/// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
+/// temporary data folder, measures it over loopback HTTP and prints a markdown table.
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists]
+///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var serverAssembly = ServerAssembly(args);
+        for (var i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--server-arg")
+                ServerProcess.ExtraArguments.Add(args[i + 1]);
+            else if (args[i] == "--server-env" && args[i + 1].Contains('='))
+                ServerProcess.ExtraEnvironment.Add(args[i + 1]);
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+
+        var report = new Report();
+        report.Note($"Load average (1, 5, 15 min) at the start: {Machine.LoadAverage()}.");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            // --only load | lists: one part, for quicker experiments.
+            var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+            if (only is null or "load")
+                await LoadAsync(serverAssembly, report, stop.Token);
+            if (only is null or "lists")
+                await ListBench.RunAsync(serverAssembly, report, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("interrupted");
+            return 130;
+        }
+
+        if (ServerProcess.ExtraArguments.Count + ServerProcess.ExtraEnvironment.Count > 0)
+            report.Note($"Extra server settings: {string.Join(" ", ServerProcess.ExtraArguments.Concat(ServerProcess.ExtraEnvironment))}.");
+        report.Note($"The whole benchmark took {clock.Elapsed.TotalSeconds:0} s.");
+        report.Print(Console.Out, Machine.Describe(), Method(serverAssembly));
+        return 0;
+    }
+
+    /// <summary>Creations, reads, trivial jobs and WAIT on one server and data folder; then its memory.</summary>
+    private static async Task LoadAsync(string serverAssembly, Report report, CancellationToken cancellationToken)
+    {
+        var data = Directory.CreateTempSubdirectory("opus-bench-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken);
+            try
+            {
+                var ids = await CreationBench.RunAsync(server, report, cancellationToken);
+                await ReadBench.RunAsync(server, ids, report, cancellationToken);
+                await RunBench.RunAsync(server, report, cancellationToken);
+                await WaitBench.RunAsync(server, report, cancellationToken);
+                var (peak, current) = server.Memory();
+                report.Add("Server RSS after creation, read and job load", $"peak {peak:0} MiB, now {current:0} MiB",
+                    $"VmHWM / VmRSS; {DirectFillSafeCount(data)} jobs stored", "-", null, "-");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Console.Error.WriteLine($"server log:\n{server.Log}");
+                throw;
+            }
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
+    private static string DirectFillSafeCount(string data)
+    {
+        // Read-only count while the server runs (WAL lets a reader in); only for the report.
+        try
+        {
+            return (DirectFill.Count(Path.Combine(data, "opus.db"), "copy") + DirectFill.Count(Path.Combine(data, "opus.db"), "sleep")).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static IEnumerable<string> Method(string serverAssembly)
+    {
+        yield return $"Server: Release build ({serverAssembly}) started as `dotnet Opus.Server.dll --urls=http://127.0.0.1:<free port> --Opus:DataPath=<temp folder> --Logging:LogLevel:Default=Warning`: " +
+            "SQLite storage, local manager (Opus:MaxConcurrentJobs default), ASPNETCORE_ENVIRONMENT=Production. Each part starts on a fresh temporary data folder, deleted afterwards. " +
+            "Authentication is on: the first admin's token is set with --Opus:Auth:AdminToken and every request carries it (Authorization: Bearer); the bench works as that admin, " +
+            "so job lists are unfiltered by owner and show ownerId.";
+        yield return "Client: this process, on the same machine (it competes with the server for the CPUs); one HttpClient with SocketsHttpHandler " +
+            "(keep-alive, AllowAutoRedirect=false, MaxConnectionsPerServer=256), loopback only.";
+        yield return "Throughput: closed loop, N clients each sending the next request as soon as the previous answer is read; rate = expected answers / wall time. " +
+            "Every loop is bounded by a request count and a duration, whichever comes first. Warm-up requests are not counted.";
+        yield return "Creations: POST /rest/copy text=... (form), counted only when answered 303. Reads: GET /rest/copy/{id}, counted when 200 with a body.";
+        yield return "Lists: 1 client, sequential GETs of /rest/copy and /rest/copy?LAST=100, the whole body read, after 2 full and 5 LAST=100 warm-up GETs; " +
+            "the job count of the full list is checked.";
+        yield return "Trivial job: copy. Timed from sending the POST until the answer showing COMPLETED is read; the client waits with GET ?WAIT=30&PHASE=<last phase seen>, " +
+            "which the server answers at the phase change, so no polling interval is included. Sequential runs.";
+        yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
+            "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
+        yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
+    }
+
+    private static string ServerAssembly(string[] args)
+    {
+        var at = Array.IndexOf(args, "--server");
+        if (at >= 0 && at + 1 < args.Length)
+            return Path.GetFullPath(args[at + 1]);
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Opus.sln")))
+            dir = dir.Parent;
+        var path = Path.Combine(dir?.FullName ?? ".", "src", "Opus.Server", "bin", "Release", "net10.0", "Opus.Server.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("build the server in Release first (bench/run.sh does)", path);
+    }
+
+    public static void DeleteFolder(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+                Directory.Delete(path, recursive: true);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"could not delete {path}: {e.Message}");
+        }
+    }
+}

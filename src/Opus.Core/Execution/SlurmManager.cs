@@ -1,0 +1,335 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Opus.Core.Definitions;
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Execution;
+
+/// <summary>
+/// Runs jobs on a SLURM cluster: the same runner.sh as the local manager, submitted with sbatch as the
+/// batch script (the job directory is on a filesystem the nodes share). Phases come from the runner's
+/// reports; scontrol is asked only to settle jobs whose reports stopped (cancelled while pending, node
+/// failure, a server down meanwhile), at start-up and every <see cref="SlurmOptions.ReconcileInterval"/>,
+/// and to tell an abort from a time limit when the runner was signalled.
+/// </summary>
+/// <remarks>
+/// <see cref="Job.ManagerJobId"/> holds the SLURM job id once sbatch answered, or "sbatch@&lt;unix ms&gt;"
+/// while one process submits (the claim that keeps two processes from submitting the same job). SLURM
+/// ids restart at 1 when a cluster is rebuilt, so every lookup also checks the job name opus-&lt;id&gt;.
+/// </remarks>
+public sealed class SlurmManager : IJobManager, IDisposable
+{
+    public const string ManagerName = "slurm";
+
+    private const string ClaimPrefix = "sbatch@";
+    private static readonly JobPhase[] Active = [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    // QUEUED jobs without a SLURM id, and when this process first saw them so.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _abandoned = new(StringComparer.Ordinal);
+    private readonly OpusOptions _options;
+    private readonly SlurmControl _slurm;
+    private readonly SlurmSettleQueue _settle;
+    private readonly JobWorkspace _workspace;
+    private readonly JobEvents _events;
+    private readonly JobRepository _jobs;
+    private readonly DefinitionCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SlurmManager> _logger;
+
+    public SlurmManager(
+        OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
+        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger)
+    {
+        _options = options;
+        _slurm = slurm;
+        _settle = settle;
+        _workspace = workspace;
+        _events = events;
+        _jobs = jobs;
+        _catalog = catalog;
+        _time = time;
+        _logger = logger;
+        _ = Task.Run(ReconcileLoopAsync);
+        _ = Task.Run(SettleLoopAsync);
+    }
+
+    public string Name => ManagerName;
+
+    /// <summary>A submission still in flight after this long was left by a process that died.</summary>
+    private TimeSpan Grace => _options.Slurm.CommandTimeout * 2;
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        var current = await _jobs.FindAsync(job.Id, cancellationToken);
+        if (current is not { Phase: JobPhase.QUEUED })
+            return;
+        if (IsSlurmId(current.ManagerJobId))
+        {
+            // Run again after SLURM held it: the job is still there, so release it rather than submit anew.
+            await _slurm.ReleaseAsync(current.ManagerJobId!, cancellationToken);
+            return;
+        }
+
+        var claim = ClaimPrefix + NowMs.ToString(CultureInfo.InvariantCulture);
+        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, current.ManagerJobId, claim, [JobPhase.QUEUED], cancellationToken))
+            return; // another process submits it, or it was aborted meanwhile
+
+        string slurmId;
+        try
+        {
+            var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
+            slurmId = await _slurm.SubmitAsync(current, definition.Resources, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
+        {
+            _logger.LogWarning("Job {JobId}: not submitted to SLURM: {Reason}", job.Id, e.Message);
+            await _events.FinishAsync(job.Id, JobPhase.ERROR, e.Message, cancellationToken: cancellationToken);
+            return;
+        }
+
+        _logger.LogInformation("Job {JobId}: SLURM job {SlurmId}", job.Id, slurmId);
+        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, Active, cancellationToken))
+        {
+            // Aborted (or destroyed) while sbatch ran: the SLURM job must not run on.
+            await _slurm.CancelAsync(job.Id, slurmId, cancellationToken);
+        }
+    }
+
+    public async Task KillAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        // The handle may have been recorded after the caller read the job.
+        var handle = (await _jobs.FindAsync(job.Id, cancellationToken))?.ManagerJobId ?? job.ManagerJobId;
+        // Without an id yet (sbatch in flight), cancel by name; the submitter cancels what it submits after this.
+        await _slurm.CancelAsync(job.Id, IsSlurmId(handle) ? handle : null, cancellationToken);
+    }
+
+    public Task ReconcileAsync(Job job, CancellationToken cancellationToken = default) =>
+        ReconcileAsync([job], cancellationToken);
+
+    /// <summary>
+    /// Brings active jobs in line with their events files and what SLURM says. Never declares a job lost
+    /// because SLURM could not be asked: only when SLURM answered and no longer knows the job.
+    /// </summary>
+    internal async Task ReconcileAsync(IReadOnlyList<Job> active, CancellationToken cancellationToken)
+    {
+        var silent = new List<Job>();
+        foreach (var job in active)
+        {
+            if (await _events.ApplyEventsFileAsync(job.Id, cancellationToken))
+                continue;
+            if (await _jobs.FindAsync(job.Id, cancellationToken) is { } now && Active.Contains(now.Phase))
+                silent.Add(now);
+        }
+
+        if (silent.Count == 0)
+            return;
+
+        // One job with a SLURM id: ask for that one; otherwise one listing of every job.
+        IReadOnlyList<SlurmJobState> states;
+        if (silent is [{ ManagerJobId: var only }] && IsSlurmId(only))
+            states = await _slurm.ShowAsync(silent[0].Id, only!, cancellationToken) is { } state ? [state] : [];
+        else
+            states = await _slurm.ShowAllAsync(cancellationToken);
+
+        foreach (var job in silent)
+        {
+            try
+            {
+                await ReconcileOneAsync(job, states, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "Job {JobId}: SLURM reconcile failed", job.Id);
+            }
+        }
+    }
+
+    private async Task ReconcileOneAsync(Job job, IReadOnlyList<SlurmJobState> states, CancellationToken cancellationToken)
+    {
+        var name = SlurmControl.JobName(job.Id);
+        var handle = job.ManagerJobId;
+        if (!IsSlurmId(handle))
+        {
+            if (handle is not null && handle.StartsWith(ClaimPrefix, StringComparison.Ordinal)
+                && long.TryParse(handle[ClaimPrefix.Length..], CultureInfo.InvariantCulture, out var claimed)
+                && NowMs - claimed < Grace.TotalMilliseconds)
+                return; // a submission in flight
+
+            // Never submitted, or its submitter died between sbatch and recording the id: SLURM may know it by name.
+            if (states.Where(s => s.JobName == name).MaxBy(s => long.TryParse(s.JobId, CultureInfo.InvariantCulture, out var n) ? n : 0) is { } named)
+            {
+                _abandoned.TryRemove(job.Id, out _);
+                if (await _jobs.TrySetManagerJobIdAsync(job.Id, handle, named.JobId, Active, cancellationToken))
+                    await ApplyStateAsync(job, named, cancellationToken);
+                return;
+            }
+
+            // QUEUED without an id: some process may be between RUN and sbatch. Only a job still so after
+            // the grace period was left behind by a process that stopped.
+            var firstSeen = _abandoned.GetOrAdd(job.Id, _ => _time.GetUtcNow());
+            if (job.Phase != JobPhase.QUEUED || _time.GetUtcNow() - firstSeen < Grace)
+                return;
+            _abandoned.TryRemove(job.Id, out _);
+            if (handle is not null && !await _jobs.TrySetManagerJobIdAsync(job.Id, handle, null, [JobPhase.QUEUED], cancellationToken))
+                return;
+            if (IsPrepared(job.Id))
+            {
+                _logger.LogInformation("Job {JobId}: QUEUED but never submitted to SLURM; submitting it", job.Id);
+                await SubmitAsync(job, cancellationToken);
+            }
+            else
+            {
+                await _events.FinishAsync(job.Id, JobPhase.ERROR, "the server stopped before the job was submitted", cancellationToken: cancellationToken);
+            }
+
+            return;
+        }
+
+        var state = states.FirstOrDefault(s => s.JobId == handle && s.JobName == name);
+        if (state is null)
+        {
+            // Purged after MinJobAge, or the cluster was rebuilt; the events file holds no end either.
+            await _events.FinishAsync(job.Id, JobPhase.ERROR,
+                $"SLURM no longer knows the job (SLURM job {handle}); it ended without reporting its end", cancellationToken: cancellationToken);
+            return;
+        }
+
+        await ApplyStateAsync(job, state, cancellationToken);
+    }
+
+    /// <summary>Applies a SLURM state as a compare-and-set phase change.</summary>
+    private async Task ApplyStateAsync(Job job, SlurmJobState state, CancellationToken cancellationToken)
+    {
+        if (state.ToUws() is not { } mapped)
+            return;
+        switch (mapped.Phase)
+        {
+            case JobPhase.QUEUED:
+                await _jobs.TryTransitionAsync(job.Id, [JobPhase.HELD], JobPhase.QUEUED, cancellationToken: cancellationToken);
+                break;
+            case JobPhase.HELD:
+                await _jobs.TryTransitionAsync(job.Id, [JobPhase.QUEUED], JobPhase.HELD, cancellationToken: cancellationToken);
+                break;
+            case JobPhase.EXECUTING:
+                await _jobs.TryTransitionAsync(job.Id, [JobPhase.QUEUED, JobPhase.HELD, JobPhase.SUSPENDED], JobPhase.EXECUTING,
+                    set => set.SetProperty(j => j.StartTime, j => j.StartTime ?? _time.GetUtcNow().UtcDateTime), cancellationToken);
+                break;
+            case JobPhase.SUSPENDED:
+                await _jobs.TryTransitionAsync(job.Id, [JobPhase.EXECUTING], JobPhase.SUSPENDED, cancellationToken: cancellationToken);
+                break;
+            default:
+                await SettleEndAsync(job.Id, state, cancellationToken);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A job SLURM says has ended. The runner's own report wins for COMPLETED and FAILED (it has the exit
+    /// code and the stderr lines); SLURM's state wins for the ends the runner cannot see (cancelled, time
+    /// limit, node failure, out of memory).
+    /// </summary>
+    private async Task SettleEndAsync(string jobId, SlurmJobState state, CancellationToken cancellationToken)
+    {
+        if (!state.IsFinal || state.ToUws() is not { } mapped)
+            return;
+        var (phase, message) = mapped;
+        var end = RunnerEvent.ReadFile(_workspace.EventsPath(jobId)).LastOrDefault(r => r.Phase.IsFinal());
+        if (end is not null && state.State is "COMPLETED" or "FAILED")
+        {
+            await _events.FinishAsync(jobId, end.Phase, end.Phase == JobPhase.ERROR ? _events.DescribeFailure(jobId, end.ExitCode) : null, end.Time, cancellationToken);
+            return;
+        }
+
+        _logger.LogInformation("Job {JobId}: SLURM says {State}", jobId, state.State);
+        await _events.FinishAsync(jobId, phase, message, end?.Time, cancellationToken);
+    }
+
+    private async Task ReconcileLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_options.Slurm.ReconcileInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                try
+                {
+                    var active = (await _jobs.InPhasesAsync(Active, _stopping.Token)).Where(j => j.Manager == ManagerName).ToList();
+                    if (active.Count > 0)
+                        await ReconcileAsync(active, _stopping.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogWarning("SLURM reconcile skipped: {Reason}", e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Jobs whose runner was signalled: wait (bounded) until SLURM records the end, then settle.</summary>
+    private async Task SettleLoopAsync()
+    {
+        try
+        {
+            await foreach (var jobId in _settle.Reader.ReadAllAsync(_stopping.Token))
+                _ = Task.Run(() => SettleSignalledAsync(jobId));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SettleSignalledAsync(string jobId)
+    {
+        try
+        {
+            var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(30);
+            while (_time.GetUtcNow() < deadline)
+            {
+                var job = await _jobs.FindAsync(jobId, _stopping.Token);
+                if (job is null || job.Phase.IsFinal())
+                    return;
+                var state = IsSlurmId(job.ManagerJobId) ? await _slurm.ShowAsync(jobId, job.ManagerJobId!, _stopping.Token) : null;
+                if (state is null)
+                    break;
+                if (state.IsFinal)
+                {
+                    await SettleEndAsync(jobId, state, _stopping.Token);
+                    return;
+                }
+
+                // COMPLETING: the runner is still on its way out.
+                await Task.Delay(200, _stopping.Token);
+            }
+
+            // SLURM could not tell (or took too long): the runner's own report stands.
+            var end = RunnerEvent.ReadFile(_workspace.EventsPath(jobId)).LastOrDefault(r => r.Phase == JobPhase.ERROR);
+            await _events.FinishAsync(jobId, JobPhase.ERROR, _events.DescribeFailure(jobId, end?.ExitCode), end?.Time, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Job {JobId}: settling its end failed; the next reconcile tries again", jobId);
+        }
+        finally
+        {
+            _settle.Done(jobId);
+        }
+    }
+
+    private bool IsPrepared(string jobId) =>
+        File.Exists(_workspace.RunnerPath(jobId)) && File.Exists(Path.Combine(_workspace.DirectoryOf(jobId), "parameters.json"));
+
+    private static bool IsSlurmId(string? handle) => handle is { Length: > 0 } && handle.All(char.IsAsciiDigit);
+
+    // The container disposes it twice (as itself and as IJobManager), and loops may still read the token: cancel only, as LocalManager does.
+    public void Dispose() => _stopping.Cancel();
+}

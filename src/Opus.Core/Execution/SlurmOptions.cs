@@ -1,0 +1,26 @@
+namespace Opus.Core.Execution;
+
+/// <summary>Configuration section Opus:Slurm. A definition's resources override the defaults here.</summary>
+public sealed class SlurmOptions
+{
+    /// <summary>Partition when the definition names none; empty: the cluster's default partition.</summary>
+    public string? Partition { get; set; }
+
+    /// <summary>CPUs per job (--cpus-per-task) when the definition gives none.</summary>
+    public int? Cpus { get; set; }
+
+    /// <summary>Memory per job (--mem, e.g. "2G") when the definition gives none.</summary>
+    public string? Memory { get; set; }
+
+    /// <summary>
+    /// How often active SLURM jobs are compared with what scontrol says. Events normally come from the
+    /// runner; this only settles jobs whose events stopped (cancelled while pending, node failure).
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Longest an sbatch, scancel or scontrol call may take.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Folder of the SLURM client commands; empty: found on PATH.</summary>
+    public string? BinPath { get; set; }
+}

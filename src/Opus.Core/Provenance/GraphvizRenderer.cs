@@ -1,0 +1,82 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+
+namespace Opus.Core.Provenance;
+
+/// <summary>A drawing could not be made: Graphviz is missing, failed, or took too long. The message says which, for the user.</summary>
+public sealed class ProvenanceRenderException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Runs Graphviz <c>dot</c> (Debian package graphviz) over a DOT text: stdin in, the drawing out, bounded in time.</summary>
+public sealed class GraphvizRenderer(OpusOptions options)
+{
+    /// <param name="format">dot's output format: "svg" or "png".</param>
+    public async Task<byte[]> RenderAsync(string dot, string format, CancellationToken cancellationToken = default)
+    {
+        var settings = options.Provenance;
+        var start = new ProcessStartInfo(settings.DotPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        start.ArgumentList.Add($"-T{format}");
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new ProvenanceRenderException($"Graphviz '{settings.DotPath}' did not start");
+        }
+        catch (Win32Exception e)
+        {
+            throw new ProvenanceRenderException(
+                $"PROV-{format.ToUpperInvariant()} needs Graphviz, whose '{settings.DotPath}' program is not installed on the server "
+                + "(Debian package graphviz); ask for RESPONSEFORMAT=PROV-JSON, PROV-XML or PROV-N instead", e);
+        }
+
+        using (process)
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(settings.DotTimeout);
+            try
+            {
+                // Read while writing: a large drawing would otherwise fill the pipe and stall both sides.
+                var output = new MemoryStream();
+                var reading = process.StandardOutput.BaseStream.CopyToAsync(output, timeout.Token);
+                var errors = process.StandardError.ReadToEndAsync(timeout.Token);
+                await process.StandardInput.WriteAsync(dot.AsMemory(), timeout.Token);
+                process.StandardInput.Close();
+                await reading;
+                var stderr = await errors;
+                await process.WaitForExitAsync(timeout.Token);
+                if (process.ExitCode != 0)
+                    throw new ProvenanceRenderException($"Graphviz dot failed (exit {process.ExitCode}): {stderr.Trim().ReplaceLineEndings(" ")}");
+                return output.ToArray();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Kill(process);
+                throw new ProvenanceRenderException($"Graphviz dot did not finish within {settings.DotTimeout.TotalSeconds:0} s; ask for a smaller DEPTH or a text format");
+            }
+            catch
+            {
+                Kill(process);
+                throw;
+            }
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}

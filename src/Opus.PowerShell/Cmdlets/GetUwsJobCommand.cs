@@ -1,0 +1,88 @@
+using System.Management.Automation;
+using Opus.Core.Uws;
+using Opus.PowerShell.Completers;
+using Opus.PowerShell.Decisions;
+
+namespace Opus.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Gets UWS jobs: one job by id, or job lists filtered by phase, creation time and count.</para>
+/// <para type="description">With -Id, the whole job (parameters, results, error). Otherwise job references from the job list of -Definition, or from every job list the session may use, newest first (UWS PHASE, AFTER and LAST). Both carry Definition and Id, so they pipe into the other *-UwsJob cmdlets.</para>
+/// </summary>
+/// <example>
+/// <code>Get-UwsJob -Definition copy -Phase COMPLETED | Get-UwsJobResult -Destination ./out</code>
+/// <para>Downloads the results of every completed copy job into ./out/JOBID/.</para>
+/// </example>
+/// <example>
+/// <code>Get-UwsJob -Last 5</code>
+/// <para>The five newest jobs of every job list.</para>
+/// </example>
+/// <example>
+/// <code>Get-UwsJob 3kq5xj2mgd7q4wb6ouwqdfk7ia | Format-List</code>
+/// <para>One job with all its fields.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "UwsJob", DefaultParameterSetName = ListSet)]
+[OutputType(typeof(UwsJobRef), ParameterSetName = new[] { ListSet })]
+[OutputType(typeof(UwsJob), ParameterSetName = new[] { IdSet })]
+public sealed class GetUwsJobCommand : OpusCmdlet
+{
+    private const string ListSet = "List";
+    private const string IdSet = "Id";
+
+    /// <summary><para type="description">Job ids; the whole job of each is written.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("JobId")]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = [];
+
+    /// <summary><para type="description">The job list (definition name); every list the session may use when absent.</para></summary>
+    [Parameter(ParameterSetName = ListSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
+    public string? Definition { get; set; }
+
+    /// <summary><para type="description">Only jobs in one of these phases (archived jobs are listed only when asked for).</para></summary>
+    [Parameter(ParameterSetName = ListSet)]
+    [ArgumentCompleter(typeof(PhaseCompleter))]
+    public string[]? Phase { get; set; }
+
+    /// <summary><para type="description">Only jobs created after this time.</para></summary>
+    [Parameter(ParameterSetName = ListSet)]
+    public DateTime? After { get; set; }
+
+    /// <summary><para type="description">Only the newest N jobs.</para></summary>
+    [Parameter(ParameterSetName = ListSet)]
+    public int? Last { get; set; }
+
+    /// <summary>Writes the jobs asked for by this pipeline input.</summary>
+    protected override void ProcessRecord()
+    {
+        var session = Session;
+        if (ParameterSetName == IdSet)
+        {
+            foreach (var id in Id)
+            {
+                if (TryRun(ct => session.GetJobAsync(Definition, id, ct), "UwsJob", id, out var job))
+                    WriteObject(job);
+            }
+
+            return;
+        }
+
+        var (query, error) = JobListPlan.Decide(Definition, Phase, After, Last);
+        if (error is not null)
+        {
+            WriteError(error, Phase);
+            return;
+        }
+
+        if (TryRun(async ct =>
+            {
+                var jobs = new List<UwsJobRef>();
+                await foreach (var job in session.ListJobsAsync(query!, ct))
+                    jobs.Add(job);
+                return jobs;
+            }, "UwsJob", Definition, out var list))
+            WriteObject(list, enumerateCollection: true);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using Opus.Core.Client;
+using Opus.Core.Users;
+using Opus.PowerShell.Decisions;
+
+namespace Opus.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address or display name.</para>
+/// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email or -DisplayName clears it. Deactivating a user stops its tokens from working. Admins only.</para>
+/// </summary>
+/// <example>
+/// <code>Set-OpusUser alice -Role copy, sleep, calibrate</code>
+/// <para>Gives alice three definitions.</para>
+/// </example>
+/// <example>
+/// <code>Get-OpusUser intern-* | Set-OpusUser -Active $false</code>
+/// <para>Deactivates every intern account.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Set, "OpusUser", SupportsShouldProcess = true)]
+[OutputType(typeof(User))]
+public sealed class SetOpusUserCommand : OpusCmdlet
+{
+    /// <summary><para type="description">The user's name or id.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string UserName { get; set; } = "";
+
+    /// <summary><para type="description">The new roles (replacing the old ones): admin, * or job definition names.</para></summary>
+    [Parameter]
+    public string[]? Role { get; set; }
+
+    /// <summary><para type="description">$true to activate, $false to deactivate.</para></summary>
+    [Parameter]
+    public bool? Active { get; set; }
+
+    /// <summary><para type="description">The new e-mail address ('' clears it).</para></summary>
+    [Parameter]
+    public string? Email { get; set; }
+
+    /// <summary><para type="description">The new display name ('' clears it).</para></summary>
+    [Parameter]
+    public string? DisplayName { get; set; }
+
+    /// <summary><para type="description">Write the user out after changing it.</para></summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Changes the user of this pipeline input.</summary>
+    protected override void ProcessRecord()
+    {
+        var roles = Role?.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        var changes = new UserChanges(roles, Active, Email, DisplayName);
+        var (target, action) = ShouldProcessText.SetUser(UserName, changes);
+        if (!ShouldProcess(target, action))
+            return;
+        var session = Session;
+        if (TryRun(ct => session.UpdateUserAsync(UserName, changes, ct), "OpusUser", UserName, out var user) && PassThru)
+            WriteObject(user);
+    }
+}

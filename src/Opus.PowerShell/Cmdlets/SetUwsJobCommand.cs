@@ -1,0 +1,74 @@
+using System.Collections;
+using System.Management.Automation;
+using Opus.Core.Client;
+using Opus.Core.Uws;
+using Opus.PowerShell.Completers;
+using Opus.PowerShell.Decisions;
+
+namespace Opus.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Changes a UWS job: parameters and execution duration while it is PENDING, destruction time at any time.</para>
+/// <para type="description">Parameters given replace the job's values of those parameters; others keep theirs. Inputs are fixed when the job is created.</para>
+/// </summary>
+/// <example>
+/// <code>Set-UwsJob 3kq5xj2mgd7q4wb6ouwqdfk7ia -Parameter @{ text = 'bonjour' } -ExecutionDuration 30 -PassThru</code>
+/// <para>Changes a pending job's parameter and time limit and shows the job.</para>
+/// </example>
+/// <example>
+/// <code>Get-UwsJob -Definition copy -Phase COMPLETED | Set-UwsJob -Destruction (Get-Date).AddDays(30)</code>
+/// <para>Keeps every completed copy job for 30 more days (within the server's limit).</para>
+/// </example>
+[Cmdlet(VerbsCommon.Set, "UwsJob", SupportsShouldProcess = true)]
+[OutputType(typeof(UwsJob))]
+public sealed class SetUwsJobCommand : OpusCmdlet
+{
+    /// <summary><para type="description">The job id.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("JobId")]
+    [ValidateNotNullOrEmpty]
+    public string Id { get; set; } = "";
+
+    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
+    public string? Definition { get; set; }
+
+    /// <summary><para type="description">New parameter values (only while PENDING).</para></summary>
+    [Parameter]
+    public Hashtable? Parameter { get; set; }
+
+    /// <summary><para type="description">New execution duration in seconds (only while PENDING).</para></summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? ExecutionDuration { get; set; }
+
+    /// <summary><para type="description">New destruction time (within the server's limit).</para></summary>
+    [Parameter]
+    public DateTime? Destruction { get; set; }
+
+    /// <summary><para type="description">Write the job out after changing it.</para></summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Changes the job of this pipeline input.</summary>
+    protected override void ProcessRecord()
+    {
+        var (values, files, error) = ParameterValues.From(Parameter, Unwrap);
+        if (error is null && files.Count > 0)
+            error = OpusError.Argument("InvalidUwsJobParameter", "inputs are set when a job is created; create a new job to give other files");
+        if (error is not null)
+        {
+            WriteError(error, Parameter);
+            return;
+        }
+
+        var changes = new JobChanges(values, ExecutionDuration, Destruction);
+        var (target, action) = ShouldProcessText.SetJob(Definition, Id, changes);
+        if (!ShouldProcess(target, action))
+            return;
+        var session = Session;
+        if (TryRun(async ct => await session.UpdateJobAsync(Definition ?? (await session.GetJobAsync(null, Id, ct)).Definition, Id, changes, ct), "UwsJob", Id, out var job) && PassThru)
+            WriteObject(job);
+    }
+}

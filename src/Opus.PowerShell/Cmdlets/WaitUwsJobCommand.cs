@@ -1,0 +1,81 @@
+using System.Management.Automation;
+using Opus.Core.Jobs;
+using Opus.Core.Uws;
+using Opus.PowerShell.Completers;
+using Opus.PowerShell.Decisions;
+
+namespace Opus.PowerShell.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Waits until UWS jobs end (COMPLETED, ERROR or ABORTED) and writes them out.</para>
+/// <para type="description">Jobs from the pipeline are waited for one after the other, with a progress bar showing the phase and the time waited. With -Timeout, a job still running when the time is up is written in its current phase with a warning. Ctrl+C stops waiting; the jobs go on.</para>
+/// </summary>
+/// <example>
+/// <code>New-UwsJob sleep @{ seconds = 30 } -Start | Wait-UwsJob -Timeout 120</code>
+/// <para>Starts a job and waits at most two minutes for it.</para>
+/// </example>
+/// <example>
+/// <code>Get-UwsJob -Phase EXECUTING | Wait-UwsJob | Where-Object Phase -ne COMPLETED</code>
+/// <para>Waits for every running job and shows those that did not complete.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Wait, "UwsJob")]
+[OutputType(typeof(UwsJob))]
+public sealed class WaitUwsJobCommand : OpusCmdlet
+{
+    private const int ActivityId = 41;
+    private readonly List<(string? Definition, string Id)> _jobs = [];
+
+    /// <summary><para type="description">The job id.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("JobId")]
+    [ValidateNotNullOrEmpty]
+    public string Id { get; set; } = "";
+
+    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
+    public string? Definition { get; set; }
+
+    /// <summary><para type="description">Longest time to wait for all the jobs, in seconds; no limit when absent.</para></summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Timeout { get; set; }
+
+    /// <summary>Collects the job of this pipeline input.</summary>
+    protected override void ProcessRecord() => _jobs.Add((Definition, Id));
+
+    /// <summary>Waits for the collected jobs, one after the other.</summary>
+    protected override void EndProcessing()
+    {
+        var session = Session;
+        var started = DateTime.UtcNow;
+        TimeSpan? limit = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        foreach (var (definition, id) in _jobs)
+        {
+            if (!TryRun(ct => session.GetJobAsync(definition, id, ct), "UwsJob", id, out var job))
+                continue;
+            var failed = false;
+            while (!job.Phase.IsFinal())
+            {
+                var remaining = limit is { } l ? l - (DateTime.UtcNow - started) : TimeSpan.FromSeconds(30);
+                if (remaining <= TimeSpan.Zero)
+                    break;
+                var current = job;
+                var step = remaining < TimeSpan.FromSeconds(30) ? remaining : TimeSpan.FromSeconds(30);
+                if (!TryRun(ct => session.WaitJobAsync(current.Definition, current.Id, step, ct), "UwsJob", id, out job,
+                        () => WriteProgress(ActivityId, ProgressText.Wait(current, DateTime.UtcNow - started, limit, DateTime.UtcNow))))
+                {
+                    failed = true;
+                    break;
+                }
+            }
+
+            if (failed)
+                continue;
+            WriteProgress(ActivityId, ProgressText.Wait(job, DateTime.UtcNow - started, limit, DateTime.UtcNow), completed: true);
+            if (!job.Phase.IsFinal())
+                WriteWarning($"UWS job {job.Id} is still {job.Phase} after {Timeout} s");
+            WriteObject(job);
+        }
+    }
+}

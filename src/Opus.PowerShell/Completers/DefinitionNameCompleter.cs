@@ -1,0 +1,30 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Opus.PowerShell.Decisions;
+using Opus.PowerShell.Sessions;
+
+namespace Opus.PowerShell.Completers;
+
+/// <summary>Completes job definition names from the connected session (nothing when none is connected: completion opens no session).</summary>
+public sealed class DefinitionNameCompleter : IArgumentCompleter
+{
+    /// <summary>The definition names starting with the word typed.</summary>
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        if (SessionHolder.Current is not { } session)
+            return [];
+        try
+        {
+            var task = session.ListDefinitionsAsync();
+            if (!task.Wait(TimeSpan.FromSeconds(3)))
+                return [];
+            return Completions.Match(task.Result.Select(d => d.Name), wordToComplete).Select(n => new CompletionResult(n));
+        }
+        catch (Exception)
+        {
+            // Completion never fails a command line.
+            return [];
+        }
+    }
+}

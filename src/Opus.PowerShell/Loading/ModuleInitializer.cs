@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.Loader;
+using Opus.PowerShell.Sessions;
+
+namespace Opus.PowerShell.Loading;
+
+/// <summary>
+/// Runs when the module is imported: answers the default context's request for Opus.Core (which
+/// is not beside this assembly but in Dependencies/) by loading it into <see cref="OpusLoadContext"/>;
+/// its own dependencies then resolve inside that context. On removal the session is closed.
+/// This is the "bridge" of PowerShell-Docs' "Resolving PowerShell module assembly dependency conflicts".
+/// </summary>
+public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+{
+    private static readonly string DependencyFolder =
+        Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "Dependencies");
+
+    private static readonly Lazy<OpusLoadContext> Context = new(() => new OpusLoadContext(DependencyFolder));
+
+    /// <summary>Hooks the resolving of Opus.Core.</summary>
+    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveEngine;
+
+    /// <summary>Closes the session (a local one stops its job manager; running jobs go on) and unhooks.</summary>
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        SessionHolder.Close();
+        AssemblyLoadContext.Default.Resolving -= ResolveEngine;
+    }
+
+    // Only the engine's own name is answered; everything it needs is then found by its context.
+    private static Assembly? ResolveEngine(AssemblyLoadContext context, AssemblyName name) =>
+        name.Name == "Opus.Core" && File.Exists(Path.Combine(DependencyFolder, "Opus.Core.dll"))
+            ? Context.Value.LoadFromAssemblyName(name)
+            : null;
+}

@@ -1,0 +1,209 @@
+// The job list: one page at a time from GET /jobs (paged and sorted on the server, with counts per
+// phase), kept live by the /events stream: rows change phase as it happens, and the page and counts
+// are fetched again at most once a second while jobs change.
+import { h, replace, phaseBadge, time, toast, confirmDialog, throttle, uid } from '../dom.js';
+import { getJson, enc, me } from '../api.js';
+import { PHASES, canStart, canAbort, setPhase, deleteJob } from '../uws.js';
+import { openEvents } from '../sse.js';
+import { setQuery } from '../app.js';
+
+const SIZES = [25, 50, 100, 200, 500, 1000];
+
+export async function render(main, route) {
+  document.title = 'Jobs · Opus';
+  const state = {
+    definition: route.query.get('definition') || '',
+    phase: route.query.get('phase') || '',
+    page: Math.max(1, Number(route.query.get('page')) || 1),
+    size: SIZES.includes(Number(route.query.get('size'))) ? Number(route.query.get('size')) : 50,
+    order: route.query.get('order') === 'asc' ? 'asc' : 'desc',
+    total: 0,
+  };
+  const definitions = (await getJson('/jdl')).definitions;
+  const showOwner = me && me.admin;
+
+  const select = h('select', { id: uid('def'), onchange: () => { state.definition = select.value; state.page = 1; reconnect(); refresh(); } },
+    h('option', { value: '' }, 'All definitions'),
+    definitions.map(d => h('option', { value: d.name, selected: d.name === state.definition }, d.name)));
+  const live = h('span', { class: 'live', 'aria-live': 'polite' }, 'connecting…');
+  const newJob = h('a', { class: 'button primary', href: '#/new' }, 'New job');
+  const counts = h('div', { class: 'counts', role: 'group', 'aria-label': 'Filter by phase' });
+  const sortButton = h('button', { class: 'sort', type: 'button', onclick: () => { state.order = state.order === 'desc' ? 'asc' : 'desc'; state.page = 1; refresh(); } });
+  const head = h('tr', {},
+    h('th', { scope: 'col' }, 'Job'), h('th', { scope: 'col' }, 'Definition'), h('th', { scope: 'col' }, 'Run ID'),
+    showOwner ? h('th', { scope: 'col' }, 'Owner') : null,
+    h('th', { scope: 'col', 'aria-sort': 'descending', id: 'created-col' }, sortButton),
+    h('th', { scope: 'col' }, 'Phase'), h('th', { scope: 'col' }, h('span', { class: 'muted' }, 'Actions')));
+  let body = h('tbody');
+  const table = h('table', { 'aria-label': 'Jobs', 'data-testid': 'job-table' }, h('thead', {}, head), body);
+  const empty = h('p', { class: 'muted', hidden: true }, 'No jobs here yet.');
+  const pager = h('div', { class: 'pager' });
+  const sizeSelect = h('select', { 'aria-label': 'Jobs per page', onchange: () => { state.size = Number(sizeSelect.value); state.page = 1; refresh(); } },
+    SIZES.map(n => h('option', { value: n, selected: n === state.size }, `${n} per page`)));
+
+  replace(main,
+    h('div', { class: 'row spread' }, h('h1', {}, 'Jobs'), h('div', { class: 'row' }, live, newJob)),
+    h('div', { class: 'row' }, h('label', { for: select.id }, 'Definition'), select),
+    counts,
+    h('div', { class: 'table-wrap' }, table),
+    empty,
+    pager);
+
+  const rows = new Map();
+  let generation = 0;
+
+  async function refresh() {
+    const mine = ++generation;
+    const query = new URLSearchParams();
+    if (state.definition) query.set('definition', state.definition);
+    if (state.phase) query.set('phase', state.phase);
+    query.set('offset', String((state.page - 1) * state.size));
+    query.set('limit', String(state.size));
+    query.set('order', state.order);
+    const started = performance.now();
+    const page = await getJson(`/jobs?${query}`);
+    const fetched = performance.now();
+    if (mine !== generation) return;
+    state.total = page.total;
+    const pages = Math.max(1, Math.ceil(page.total / state.size));
+    if (state.page > pages) { state.page = pages; refresh(); return; }
+    renderCounts(page.counts);
+    renderRows(page.jobs);
+    renderPager(pages);
+    const built = performance.now();
+    const url = new URLSearchParams();
+    for (const key of ['definition', 'phase']) if (state[key]) url.set(key, state[key]);
+    if (state.page > 1) url.set('page', String(state.page));
+    if (state.size !== 50) url.set('size', String(state.size));
+    if (state.order !== 'desc') url.set('order', state.order);
+    setQuery(url);
+    // Rendering is measured to the next frame, once the browser has laid the rows out.
+    requestAnimationFrame(() => {
+      const done = performance.now();
+      window.opusMetrics = { listFetchMs: fetched - started, listBuildMs: built - fetched, listRenderMs: done - fetched, listTotalMs: done - started, rows: page.jobs.length, total: page.total };
+      table.dataset.renderMs = String(Math.round(done - started));
+    });
+  }
+
+  function renderCounts(byPhase) {
+    const all = PHASES.filter(p => p !== 'ARCHIVED').reduce((sum, p) => sum + (byPhase[p] || 0), 0);
+    const chip = (phase, label, count) => h('button', {
+      type: 'button', 'aria-pressed': String(state.phase === phase), dataset: { phase: phase || 'ALL' },
+      onclick: () => { state.phase = phase; state.page = 1; refresh(); },
+    }, `${label} `, h('strong', { 'data-testid': `count-${phase || 'ALL'}` }, String(count)));
+    replace(counts, chip('', 'All', all),
+      PHASES.filter(p => byPhase[p] > 0 || p === state.phase).map(p => chip(p, p, byPhase[p] || 0)));
+  }
+
+  function renderRows(jobs) {
+    sortButton.textContent = `Created ${state.order === 'desc' ? '↓' : '↑'}`;
+    sortButton.setAttribute('aria-label', `Created, sorted ${state.order === 'desc' ? 'newest first' : 'oldest first'}; activate to reverse`);
+    head.querySelector('#created-col').setAttribute('aria-sort', state.order === 'desc' ? 'descending' : 'ascending');
+    const same = jobs.length === rows.size && jobs.every((j, i) => body.rows[i] && body.rows[i].dataset.id === j.id);
+    if (same) {
+      for (const job of jobs) updateRow(rows.get(job.id), job.phase);
+    } else {
+      const focused = document.activeElement && document.activeElement.closest('tr[data-id]');
+      const focusKey = focused ? [focused.dataset.id, document.activeElement.dataset.action] : null;
+      rows.clear();
+      // A new tbody in place of the old one: one removal of the old rows rather than one per row.
+      const fresh = document.createElement('tbody');
+      for (const job of jobs) fresh.append(buildRow(job));
+      body.replaceWith(fresh);
+      body = fresh;
+      if (focusKey) {
+        const again = rows.get(focusKey[0]);
+        const target = again && again.tr.querySelector(`[data-action="${focusKey[1]}"]`);
+        if (target) target.focus();
+      }
+    }
+    empty.hidden = jobs.length > 0;
+  }
+
+  function buildRow(job) {
+    const phaseCell = h('td', {}, phaseBadge(job.phase));
+    const start = h('button', { class: 'small', type: 'button', dataset: { action: 'start' }, 'aria-label': `Start job ${job.id}`, onclick: () => act(row, 'RUN') }, 'Start');
+    const abort = h('button', { class: 'small', type: 'button', dataset: { action: 'abort' }, 'aria-label': `Abort job ${job.id}`, onclick: () => act(row, 'ABORT') }, 'Abort');
+    const remove = h('button', { class: 'small danger', type: 'button', dataset: { action: 'delete' }, 'aria-label': `Delete job ${job.id}`, onclick: () => removeJob(row) }, 'Delete');
+    const tr = h('tr', { dataset: { id: job.id } },
+      h('td', {}, h('a', { class: 'mono', href: `#/job/${enc(job.definition)}/${enc(job.id)}` }, job.id.slice(0, 10) + '…')),
+      h('td', {}, job.definition),
+      h('td', {}, job.runId || ''),
+      showOwner ? h('td', {}, job.owner || h('span', { class: 'muted' }, 'anonymous')) : null,
+      h('td', {}, time(job.creationTime)),
+      phaseCell,
+      h('td', { class: 'actions' }, start, abort, remove));
+    const row = { job, tr, phaseCell, start, abort, remove };
+    updateRow(row, job.phase);
+    rows.set(job.id, row);
+    return tr;
+  }
+
+  function updateRow(row, phase) {
+    if (!row) return;
+    if (row.job.phase !== phase || !row.phaseCell.firstChild) replace(row.phaseCell, phaseBadge(phase));
+    row.job.phase = phase;
+    row.tr.dataset.phase = phase;
+    row.start.disabled = !canStart(phase);
+    row.abort.disabled = !canAbort(phase);
+  }
+
+  async function act(row, phase) {
+    try {
+      const job = await setPhase(row.job.definition, row.job.id, phase);
+      updateRow(row, job.phase);
+      toast(`${phase === 'RUN' ? 'Started' : 'Aborted'} ${row.job.id.slice(0, 10)}…`);
+    } catch (e) {
+      toast(e.message, true);
+    }
+    refreshSoon();
+  }
+
+  async function removeJob(row) {
+    if (!await confirmDialog(`Delete job ${row.job.id}? Its results are removed with it.`)) { row.remove.focus(); return; }
+    try {
+      await deleteJob(row.job.definition, row.job.id);
+      row.tr.remove();
+      rows.delete(row.job.id);
+      toast(`Deleted ${row.job.id.slice(0, 10)}…`);
+    } catch (e) {
+      toast(e.message, true);
+    }
+    refreshSoon();
+  }
+
+  function renderPager(pages) {
+    const button = (label, page, disabled, aria) => h('button', { type: 'button', disabled, 'aria-label': aria, onclick: () => { state.page = page; refresh(); } }, label);
+    const from = state.total === 0 ? 0 : (state.page - 1) * state.size + 1;
+    const to = Math.min(state.total, state.page * state.size);
+    replace(pager,
+      button('« First', 1, state.page === 1, 'First page'),
+      button('‹ Previous', state.page - 1, state.page === 1, 'Previous page'),
+      h('span', { 'data-testid': 'page-info' }, `${from}–${to} of ${state.total} · page ${state.page} of ${pages}`),
+      button('Next ›', state.page + 1, state.page >= pages, 'Next page'),
+      button('Last »', pages, state.page >= pages, 'Last page'),
+      sizeSelect);
+  }
+
+  const refreshSoon = throttle(() => refresh().catch(e => toast(e.message, true)), 1000);
+
+  let events = null;
+  function reconnect() {
+    if (events) events.close();
+    events = openEvents(state.definition ? `/events?definition=${enc(state.definition)}` : '/events', (type, change) => {
+      if (type !== 'job') return;
+      const row = rows.get(change.id);
+      if (row && change.deleted) { row.tr.classList.add('muted'); row.start.disabled = row.abort.disabled = row.remove.disabled = true; }
+      else if (row) updateRow(row, change.phase);
+      refreshSoon();
+    }, on => {
+      live.classList.toggle('on', on);
+      live.textContent = on ? 'live' : 'reconnecting…';
+      if (on) refreshSoon();
+    });
+  }
+
+  reconnect();
+  await refresh();
+  return () => events && events.close();
+}

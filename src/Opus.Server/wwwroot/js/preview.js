@@ -1,0 +1,143 @@
+// Result previews, all built from text nodes and blob URLs: text; JSON and XML pretty-printed;
+// images and SVG as <img> (an SVG in an <img> runs no script); CSV and VOTable as tables; the
+// header of a FITS file (read with a Range request). Anything else: download only.
+import { h } from './dom.js';
+import { request, parseXml } from './api.js';
+
+const TEXT_LIMIT = 1024 * 1024;
+const ROW_LIMIT = 200;
+
+export function previewKind(mimeType, fileName = '') {
+  const type = (mimeType || '').split(';')[0].trim().toLowerCase();
+  const name = fileName.toLowerCase();
+  if (type === 'image/svg+xml') return 'svg';
+  if (/^image\/(png|jpeg|gif|webp|bmp|avif)$/.test(type)) return 'image';
+  if (type === 'application/fits' || type === 'image/fits' || /\.(fits|fit|fts)(\.gz)?$/.test(name)) return name.endsWith('.gz') ? null : 'fits';
+  if (type === 'application/x-votable+xml' || /votable/.test(type) || name.endsWith('.vot')) return 'votable';
+  if (type === 'text/csv' || name.endsWith('.csv')) return 'csv';
+  if (type === 'text/tab-separated-values' || name.endsWith('.tsv')) return 'tsv';
+  if (type === 'application/json' || type.endsWith('+json') || name.endsWith('.json')) return 'json';
+  if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml') || name.endsWith('.xml')) return 'xml';
+  if (type.startsWith('text/') || type === 'application/x-yaml' || type === 'application/yaml') return 'text';
+  return null;
+}
+
+/** A preview element for a result, or a note saying why there is none. */
+export async function preview(path, mimeType, size, fileName) {
+  const kind = previewKind(mimeType, fileName);
+  if (!kind) return h('p', { class: 'muted' }, `No preview for ${mimeType}; download it.`);
+  if (kind === 'fits') return fitsHeader(path);
+  if (size !== null && size > (kind === 'image' || kind === 'svg' ? 20 * TEXT_LIMIT : TEXT_LIMIT))
+    return h('p', { class: 'muted' }, 'Too large to preview here; download it.');
+  const response = await request('GET', path);
+  if (kind === 'image' || kind === 'svg') {
+    const blob = await response.blob();
+    const typed = kind === 'svg' ? new Blob([blob], { type: 'image/svg+xml' }) : blob;
+    const url = URL.createObjectURL(typed);
+    const img = h('img', { src: url, alt: `Preview of ${fileName || 'the result'}` });
+    img.addEventListener('load', () => URL.revokeObjectURL(url), { once: true });
+    return img;
+  }
+  const text = await response.text();
+  switch (kind) {
+    case 'json': return pre(prettyJson(text));
+    case 'xml': return pre(prettyXml(text));
+    case 'votable': return votableTable(text);
+    case 'csv': return delimitedTable(text, ',');
+    case 'tsv': return delimitedTable(text, '\t');
+    default: return pre(text);
+  }
+}
+
+const pre = text => h('pre', { 'data-testid': 'preview-text' }, text);
+
+export function prettyJson(text) {
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
+/** Indents an XML document (elements on their own lines, text kept); the text itself when it does not parse. */
+export function prettyXml(text) {
+  let doc;
+  try { doc = parseXml(text); } catch { return text; }
+  const lines = [];
+  const attrs = el => [...el.attributes].map(a => ` ${a.name}="${a.value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`).join('');
+  const escape = t => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const walk = (node, depth) => {
+    const pad = '  '.repeat(depth);
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      const children = [...node.childNodes].filter(c => c.nodeType !== Node.TEXT_NODE || c.textContent.trim() !== '');
+      if (children.length === 0) lines.push(`${pad}<${node.nodeName}${attrs(node)}/>`);
+      else if (children.length === 1 && children[0].nodeType === Node.TEXT_NODE) lines.push(`${pad}<${node.nodeName}${attrs(node)}>${escape(children[0].textContent.trim())}</${node.nodeName}>`);
+      else {
+        lines.push(`${pad}<${node.nodeName}${attrs(node)}>`);
+        for (const child of children) walk(child, depth + 1);
+        lines.push(`${pad}</${node.nodeName}>`);
+      }
+    } else if (node.nodeType === Node.TEXT_NODE || node.nodeType === Node.CDATA_SECTION_NODE) {
+      lines.push(pad + escape(node.textContent.trim()));
+    } else if (node.nodeType === Node.COMMENT_NODE) {
+      lines.push(`${pad}<!--${node.textContent}-->`);
+    }
+  };
+  walk(doc.documentElement, 0);
+  return `<?xml version="1.0"?>\n${lines.join('\n')}`;
+}
+
+function table(header, rows, total) {
+  return h('div', {},
+    h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'preview-table' },
+      h('thead', {}, h('tr', {}, header.map(c => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows.map(r => h('tr', {}, r.map(c => h('td', {}, c))))))),
+    total > rows.length ? h('p', { class: 'muted' }, `First ${rows.length} of ${total} rows.`) : null);
+}
+
+export function parseDelimited(text, separator) {
+  const rows = [];
+  let row = [], cell = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === separator) { row.push(cell); cell = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell); rows.push(row); row = []; cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || row.length > 0) { row.push(cell); rows.push(row); }
+  return rows.filter(r => r.length > 1 || r[0] !== '');
+}
+
+function delimitedTable(text, separator) {
+  const rows = parseDelimited(text, separator);
+  if (rows.length === 0) return h('p', { class: 'muted' }, 'Empty.');
+  return table(rows[0], rows.slice(1, ROW_LIMIT + 1), rows.length - 1);
+}
+
+function votableTable(text) {
+  let doc;
+  try { doc = parseXml(text); } catch { return pre(text); }
+  const all = name => [...doc.getElementsByTagNameNS('*', name)];
+  const fields = all('FIELD').map(f => f.getAttribute('name') + (f.getAttribute('unit') ? ` [${f.getAttribute('unit')}]` : ''));
+  const trs = all('TR');
+  if (fields.length === 0) return pre(prettyXml(text));
+  const rows = trs.slice(0, ROW_LIMIT).map(tr => [...tr.children].filter(c => c.localName === 'TD').map(td => td.textContent));
+  return table(fields, rows, trs.length);
+}
+
+/** The FITS primary header: 80-character cards up to END, from the first 28,800 bytes at most. */
+async function fitsHeader(path) {
+  const response = await request('GET', path, { extraHeaders: { Range: 'bytes=0-28799' } });
+  const buffer = new Uint8Array(await response.arrayBuffer());
+  const cards = [];
+  for (let i = 0; i + 80 <= buffer.length; i += 80) {
+    const card = String.fromCharCode(...buffer.subarray(i, i + 80));
+    if (!/^[\x20-\x7e]{80}$/.test(card)) return h('p', { class: 'muted' }, 'Not a FITS header; download it.');
+    cards.push(card.trimEnd());
+    if (card.startsWith('END     ') || card.trim() === 'END') return pre(cards.join('\n'));
+  }
+  return cards.length ? pre(`${cards.join('\n')}\n… (header longer than shown)`) : h('p', { class: 'muted' }, 'Not a FITS file.');
+}

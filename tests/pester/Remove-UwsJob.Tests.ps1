@@ -1,0 +1,17 @@
+BeforeAll { . "$PSScriptRoot/Common.ps1"; Connect-TestLocal | Out-Null }
+AfterAll { Disconnect-OpusServer }
+
+Describe 'Remove-UwsJob' {
+    It 'says what it would do under -WhatIf and keeps the job' {
+        $job = New-UwsJob copy @{ text = 'a' }
+        $out = Remove-UwsJob $job.Id -WhatIf 6>&1
+        "$out" | Should -BeLike "*UWS job $($job.Id) (copy)*"
+        Get-UwsJob $job.Id | Should -Not -BeNullOrEmpty
+    }
+    It 'removes jobs from the pipeline' {
+        $job = New-UwsJob copy @{ text = 'b' }
+        $job | Remove-UwsJob -Confirm:$false
+        Get-UwsJob $job.Id -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'UwsJobNotFound*'
+    }
+}

@@ -1,0 +1,203 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Opus.Core.Definitions;
+using Opus.Core.Execution;
+using Opus.Core.Jobs;
+
+namespace Opus.Core.Tests.Slurm;
+
+/// <summary>The exact SLURM commands the manager runs, checked with a command runner that only records.</summary>
+public sealed class SlurmControlTests
+{
+    private sealed class RecordingRunner(params CommandResult[] answers) : ICommandRunner
+    {
+        private int _next;
+
+        public List<(string Program, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string>? Environment)> Calls { get; } = [];
+
+        public Task<CommandResult> RunAsync(
+            string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout,
+            CancellationToken cancellationToken = default)
+        {
+            Calls.Add((program, arguments.ToList(), environment));
+            return Task.FromResult(_next < answers.Length ? answers[_next++] : new CommandResult(0, "", ""));
+        }
+    }
+
+    private static Job NewJob(string id = "abc234", int executionDuration = 90) => new()
+    {
+        Id = id,
+        Definition = "copy",
+        DefinitionVersion = "1",
+        ExecutionDuration = executionDuration,
+    };
+
+    private static SlurmControl Control(RecordingRunner runner, SlurmOptions? slurm = null) =>
+        new(new OpusOptions { Slurm = slurm ?? new SlurmOptions() }, runner, NullLogger<SlurmControl>.Instance);
+
+    [Fact]
+    public async Task Sbatch_gets_the_runner_the_job_directory_and_a_time_limit_rounded_up_to_minutes()
+    {
+        var runner = new RecordingRunner(new CommandResult(0, "4711\n", ""));
+        var id = await Control(runner).SubmitAsync(NewJob(), null, "/data/jobs/abc234", "/data/jobs/abc234/runner.sh");
+
+        Assert.Equal("4711", id);
+        var (program, arguments, environment) = Assert.Single(runner.Calls);
+        Assert.Equal("sbatch", program);
+        Assert.Equal(
+            [
+                "--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/data/jobs/abc234",
+                "--output=/data/jobs/abc234/slurm.out", "--error=/data/jobs/abc234/slurm.err", "--export=ALL",
+                "/data/jobs/abc234/runner.sh", "/data/jobs/abc234",
+            ],
+            arguments);
+        // sbatch (and so the job, through --export=ALL) sees a small environment, nothing of the server's.
+        Assert.NotNull(environment);
+        Assert.Equal("/data/jobs/abc234", environment["HOME"]);
+        Assert.Equal("/data/jobs/abc234", environment["TMPDIR"]);
+        Assert.Equal("/usr/local/bin:/usr/bin:/bin", environment["PATH"]);
+        Assert.DoesNotContain(environment.Keys, k => k.StartsWith("OPUS", StringComparison.Ordinal) || k.StartsWith("DOTNET", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(59, 1)]
+    [InlineData(60, 1)]
+    [InlineData(61, 2)]
+    [InlineData(3600, 60)]
+    [InlineData(3601, 61)]
+    public void Time_limits_are_whole_minutes_rounded_up(int seconds, int minutes) =>
+        Assert.Equal(minutes, SlurmControl.TimeLimitMinutes(seconds));
+
+    [Fact]
+    public void No_execution_duration_means_no_time_limit()
+    {
+        Assert.Null(SlurmControl.TimeLimitMinutes(0));
+        var arguments = SlurmControl.SubmitArguments(NewJob(executionDuration: 0), null, new SlurmOptions(), "/j", "/j/runner.sh");
+        Assert.DoesNotContain(arguments, a => a.StartsWith("--time", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_definition_resources_win_over_the_server_settings()
+    {
+        var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };
+        var definition = new JobResources { Partition = "gpu", Cpus = 8, Memory = "16G" };
+        var arguments = SlurmControl.SubmitArguments(NewJob(), definition, server, "/j", "/j/runner.sh");
+        Assert.Equal(
+            ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
+             "--partition=gpu", "--cpus-per-task=8", "--mem=16G", "--export=ALL", "/j/runner.sh", "/j"],
+            arguments);
+    }
+
+    [Fact]
+    public void The_server_settings_apply_when_the_definition_gives_none()
+    {
+        var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };
+        var arguments = SlurmControl.SubmitArguments(NewJob(), new JobResources { Manager = "slurm" }, server, "/j", "/j/runner.sh");
+        Assert.Contains("--partition=batch", arguments);
+        Assert.Contains("--cpus-per-task=2", arguments);
+        Assert.Contains("--mem=1G", arguments);
+    }
+
+    [Fact]
+    public async Task A_cluster_suffix_after_the_id_is_dropped()
+    {
+        var runner = new RecordingRunner(new CommandResult(0, "12;ci\n", ""));
+        Assert.Equal("12", await Control(runner).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh"));
+    }
+
+    [Fact]
+    public async Task A_refused_submission_says_what_sbatch_said()
+    {
+        var runner = new RecordingRunner(new CommandResult(1, "", "sbatch: error: invalid partition specified: nope\n"));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Control(runner).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh"));
+        Assert.Equal("SLURM refused the job: sbatch: error: invalid partition specified: nope", error.Message);
+    }
+
+    [Fact]
+    public async Task Scancel_names_the_job_so_that_a_reused_id_of_a_rebuilt_cluster_is_never_cancelled()
+    {
+        var runner = new RecordingRunner();
+        await Control(runner).CancelAsync("abc234", "17");
+        await Control(runner).CancelAsync("abc234", null);
+        Assert.Equal("scancel", runner.Calls[0].Program);
+        Assert.Equal(["--name=opus-abc234", "17"], runner.Calls[0].Arguments);
+        Assert.Equal(["--name=opus-abc234"], runner.Calls[1].Arguments);
+    }
+
+    [Fact]
+    public async Task The_SLURM_bin_folder_can_be_configured()
+    {
+        var runner = new RecordingRunner(new CommandResult(0, "3", ""));
+        await Control(runner, new SlurmOptions { BinPath = "/opt/slurm/bin" }).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh");
+        Assert.Equal("/opt/slurm/bin/sbatch", runner.Calls[0].Program);
+    }
+
+    [Fact]
+    public async Task Scontrol_show_job_is_trusted_only_for_the_job_of_that_name()
+    {
+        const string line = "JobId=17 JobName=opus-abc234 UserId=root(0) JobState=RUNNING Reason=None ExitCode=0:0 TimeLimit=00:02:00 WorkDir=/data/my jobs/abc234";
+        var runner = new RecordingRunner(new CommandResult(0, line + "\n", ""), new CommandResult(0, line + "\n", ""));
+        var control = Control(runner);
+
+        var state = await control.ShowAsync("abc234", "17");
+        Assert.Equal(new SlurmJobState("17", "opus-abc234", "RUNNING", "None", "0:0", "00:02:00"), state);
+        Assert.Equal(["show", "job", "-o", "17"], runner.Calls[0].Arguments);
+        Assert.Equal("scontrol", runner.Calls[0].Program);
+        // Id 17 of a rebuilt cluster belongs to another job.
+        Assert.Null(await control.ShowAsync("zzz999", "17"));
+    }
+
+    [Fact]
+    public async Task A_job_SLURM_forgot_is_null_and_a_SLURM_that_does_not_answer_is_an_error()
+    {
+        var runner = new RecordingRunner(
+            new CommandResult(1, "", "slurm_load_jobs error: Invalid job id specified\n"),
+            new CommandResult(1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n"));
+        var control = Control(runner);
+        Assert.Null(await control.ShowAsync("abc234", "99"));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => control.ShowAsync("abc234", "99"));
+        Assert.Contains("Unable to contact slurm controller", error.Message);
+    }
+
+    [Fact]
+    public void Values_with_spaces_do_not_break_the_fields_before_them()
+    {
+        var jobs = SlurmJobState.Parse(
+            "JobId=1 JobName=opus-a JobState=COMPLETED Reason=None ExitCode=0:0 TimeLimit=UNLIMITED StdOut=/x y/slurm.out Power=\n" +
+            "No jobs in the system\n" +
+            "JobId=2 JobName=opus b JobState=PENDING Reason=JobHeldUser ExitCode=0:0\n");
+        Assert.Equal(2, jobs.Count);
+        Assert.Equal(new SlurmJobState("1", "opus-a", "COMPLETED", "None", "0:0", "UNLIMITED"), jobs[0]);
+        Assert.Equal("opus b", jobs[1].JobName);
+    }
+
+    [Theory]
+    [InlineData("PENDING", "Priority", "0:0", JobPhase.QUEUED, null)]
+    [InlineData("PENDING", "PartitionDown", "0:0", JobPhase.QUEUED, null)]
+    [InlineData("PENDING", "JobHeldUser", "0:0", JobPhase.HELD, null)]
+    [InlineData("PENDING", "JobHeldAdmin", "0:0", JobPhase.HELD, null)]
+    [InlineData("REQUEUE_HOLD", "None", "0:0", JobPhase.HELD, null)]
+    [InlineData("CONFIGURING", "None", "0:0", JobPhase.QUEUED, null)]
+    [InlineData("RUNNING", "None", "0:0", JobPhase.EXECUTING, null)]
+    [InlineData("SUSPENDED", "None", "0:0", JobPhase.SUSPENDED, null)]
+    [InlineData("COMPLETED", "None", "0:0", JobPhase.COMPLETED, null)]
+    [InlineData("CANCELLED", "None", "0:15", JobPhase.ABORTED, null)]
+    [InlineData("FAILED", "NonZeroExitCode", "3:0", JobPhase.ERROR, "the job failed in SLURM (exit status 3, reason NonZeroExitCode)")]
+    [InlineData("FAILED", "JobLaunchFailure", "0:53", JobPhase.ERROR, "the job failed in SLURM (killed by signal 53, reason JobLaunchFailure)")]
+    [InlineData("NODE_FAIL", "None", "0:0", JobPhase.ERROR, "the node running the job failed (SLURM NODE_FAIL)")]
+    [InlineData("OUT_OF_MEMORY", "None", "0:125", JobPhase.ERROR, "the job ran out of memory (SLURM OUT_OF_MEMORY)")]
+    [InlineData("TIMEOUT", "TimeLimit", "0:15", JobPhase.ERROR, "the time limit of 00:01:00 was reached; SLURM stopped the job (TIMEOUT)")]
+    public void SLURM_states_map_to_UWS_phases(string state, string reason, string exitCode, JobPhase phase, string? message)
+    {
+        var mapped = new SlurmJobState("1", "opus-a", state, reason, exitCode, "00:01:00").ToUws();
+        Assert.Equal((phase, message), mapped);
+    }
+
+    [Fact]
+    public void A_job_still_completing_says_nothing_yet()
+    {
+        var completing = new SlurmJobState("1", "opus-a", "COMPLETING", "None", "0:0", null);
+        Assert.Null(completing.ToUws());
+        Assert.False(completing.IsFinal);
+    }
+}

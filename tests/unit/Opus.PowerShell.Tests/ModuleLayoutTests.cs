@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Xml.Linq;
+using Opus.HelpGenerator;
+using Opus.PowerShell.Loading;
+
+namespace Opus.PowerShell.Tests;
+
+/// <summary>scripts/build-module.sh, run once into a temporary folder: the layout it produces and the load context over it.</summary>
+public sealed class BuiltModuleFixture : IDisposable
+{
+    public BuiltModuleFixture()
+    {
+        Folder = Path.Combine(Directory.CreateTempSubdirectory("opus-module-").FullName, "Opus");
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(ModuleMetadata.RepositoryRoot, "scripts", "build-module.sh"));
+        start.ArgumentList.Add(configuration);
+        start.Environment["OPUS_MODULE_OUT"] = Folder;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("build-module.sh did not finish in 8 minutes");
+        }
+
+        Log = output.Result + errors.Result;
+        ExitCode = process.ExitCode;
+    }
+
+    public string Folder { get; }
+
+    public string Log { get; }
+
+    public int ExitCode { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(Folder)!, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture<BuiltModuleFixture>
+{
+    [Fact]
+    public void The_build_puts_the_cmdlets_in_the_root_and_Opus_Core_with_its_dependencies_apart()
+    {
+        Assert.True(module.ExitCode == 0, module.Log);
+        foreach (var file in new[] { "Opus.psd1", "Opus.Format.ps1xml", "Opus.PowerShell.dll", "en-US/Opus.PowerShell.dll-Help.xml" })
+            Assert.True(File.Exists(Path.Combine(module.Folder, file)), $"{file} is missing");
+        var root = Directory.GetFiles(module.Folder, "*.dll").Select(Path.GetFileName).ToList();
+        Assert.Equal(["Opus.PowerShell.dll"], root);
+
+        var dependencies = Path.Combine(module.Folder, "Dependencies");
+        foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
+            Assert.True(File.Exists(Path.Combine(dependencies, file)), $"Dependencies/{file} is missing");
+        Assert.True(File.Exists(Path.Combine(dependencies, "runtimes", "linux-x64", "native", "libe_sqlite3.so")), "SQLite's native library is missing");
+        Assert.False(File.Exists(Path.Combine(dependencies, "System.Management.Automation.dll")), "PowerShell's stub must not ship");
+        Assert.Equal(File.ReadAllText(Path.Combine(ModuleMetadata.RepositoryRoot, "module", "Opus.psd1")), File.ReadAllText(Path.Combine(module.Folder, "Opus.psd1")));
+    }
+
+    [Fact]
+    public void The_built_help_has_every_exported_cmdlet_with_synopsis_parameters_and_examples()
+    {
+        Assert.True(module.ExitCode == 0, module.Log);
+        var help = XDocument.Load(Path.Combine(module.Folder, "en-US", "Opus.PowerShell.dll-Help.xml"));
+        var manifest = File.ReadAllText(Path.Combine(module.Folder, "Opus.psd1"));
+        var exported = System.Text.RegularExpressions.Regex.Matches(manifest.Split("CmdletsToExport")[1].Split(')')[0], "'([^']+)'").Select(m => m.Groups[1].Value).ToList();
+        var commands = help.Root!.Elements(MamlWriter.Command + "command").ToDictionary(c => c.Element(MamlWriter.Command + "details")!.Element(MamlWriter.Command + "name")!.Value);
+        Assert.Equal(exported.Order(), commands.Keys.Order());
+        foreach (var (name, command) in commands)
+        {
+            Assert.NotEmpty(command.Element(MamlWriter.Command + "details")!.Element(MamlWriter.Maml + "description")!.Value);
+            Assert.NotEmpty(command.Element(MamlWriter.Command + "examples")!.Elements());
+            if (name != "Disconnect-OpusServer")
+                Assert.NotEmpty(command.Element(MamlWriter.Command + "parameters")!.Elements());
+        }
+    }
+
+    [Fact]
+    public void The_load_context_loads_Opus_Core_and_SQLite_from_Dependencies_apart_from_the_default_context()
+    {
+        Assert.True(module.ExitCode == 0, module.Log);
+        var context = new OpusLoadContext(Path.Combine(module.Folder, "Dependencies"));
+        var core = context.LoadFromAssemblyName(new AssemblyName("Opus.Core"));
+        Assert.StartsWith(Path.Combine(module.Folder, "Dependencies"), core.Location);
+        Assert.NotSame(typeof(Core.Client.IOpusSession).Assembly, core);
+
+        // EF Core's SQLite provider resolves inside the context, native library included: open a database.
+        var sqlite = context.LoadFromAssemblyName(new AssemblyName("Microsoft.Data.Sqlite"));
+        Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(sqlite));
+        var connection = (IDisposable)Activator.CreateInstance(sqlite.GetType("Microsoft.Data.Sqlite.SqliteConnection")!, "Data Source=:memory:")!;
+        using (connection)
+        {
+            connection.GetType().GetMethod("Open", Type.EmptyTypes)!.Invoke(connection, null);
+            Assert.Equal("Open", connection.GetType().GetProperty("State")!.GetValue(connection)!.ToString());
+        }
+
+        var yaml = context.LoadFromAssemblyName(new AssemblyName("YamlDotNet"));
+        Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(yaml));
+    }
+}

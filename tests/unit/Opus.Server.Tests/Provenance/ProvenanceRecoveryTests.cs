@@ -1,0 +1,87 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Opus.Server.Tests.Execution;
+using Opus.Server.Tests.Infrastructure;
+using static Opus.Server.Tests.Provenance.ProvenanceSteps;
+
+namespace Opus.Server.Tests.Provenance;
+
+/// <summary>Servers of their own: killed while a job finishes, or without Graphviz.</summary>
+public sealed class ProvenanceRecoveryTests : IDisposable
+{
+    private readonly string _definitions = WriteDefinitions();
+
+    [Fact]
+    public async Task A_job_that_completed_while_its_server_was_killed_has_full_provenance_after_the_restart()
+    {
+        await using var server = await StartServerAsync(_definitions);
+        var client = server.Client;
+        var text = Unique("finished while the server was down");
+        var path = await client.CreateJobAsync("slow", ("text", text), ("seconds", "2"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(path);
+        try
+        {
+            await client.WaitForPhaseAsync(path, "EXECUTING", JobTimeout);
+            await server.KillAsync();
+
+            // The runner ends on its own; only its events file knows.
+            await JobProcesses.AssertNoneLeftAsync(id, server.JobDirectory(path), TimeSpan.FromSeconds(20));
+            Assert.Contains(" COMPLETED 0", await File.ReadAllTextAsync(Path.Combine(server.JobDirectory(path), "events")));
+            Assert.Equal(0, CountActivities(server, id));
+
+            await server.RestartAsync();
+            var job = await client.WaitForEndAsync(path, JobTimeout);
+            Assert.Equal("COMPLETED", job.Phase());
+            // Recorded by the start-up (reconcile, then the repair pass), before anyone asked for it; the
+            // phase change is seen a moment before the recording that follows it commits.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (CountActivities(server, id) == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
+                await Task.Delay(100);
+            Assert.Equal(1, CountActivities(server, id));
+
+            var document = await client.ProvJsonAsync($"ID={id}&DEPTH=0");
+            var activity = document.Record("activity", Job("slow", id));
+            Assert.Equal(job.TimeOf("startTime"), DateTimeOffset.Parse(activity.Text("prov:startTime")!, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(job.TimeOf("endTime"), DateTimeOffset.Parse(activity.Text("prov:endTime")!, System.Globalization.CultureInfo.InvariantCulture));
+            var output = Store(job.Sha256Of("output"));
+            Assert.Contains(document.Relations("wasGeneratedBy"), g => g.Text("prov:entity") == output && g.Text("prov:activity") == Job("slow", id));
+            Assert.Equal(text, document.Record("entity", $"{Job("slow", id)}/parameters/text").Text("prov:value"));
+            Assert.Equal("2", document.Record("entity", $"{Job("slow", id)}/parameters/seconds").Text("prov:value"));
+            Assert.Equal(["opus_user:anonymous"], document.Keys("agent"));
+        }
+        finally
+        {
+            JobProcesses.Kill(id, server.JobDirectory(path));
+        }
+    }
+
+    [Fact]
+    public async Task Without_Graphviz_a_drawing_is_a_clear_500_and_the_text_formats_still_work()
+    {
+        await using var server = await StartServerAsync(_definitions, ("Opus:Provenance:DotPath", "/nonexistent/graphviz/dot"));
+        var job = await server.Client.RunAsync("test_activity_1", ("text", Unique("no drawing")));
+
+        using var response = await server.Client.GetAsync($"/provsap?ID={job.Id}&RESPONSEFORMAT=PROV-SVG");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Graphviz", body);
+        Assert.Contains("PROV-JSON", body);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await server.Client.GetStatusAsync($"{job.Path}/provsvg")).Status);
+        await server.Client.ProvJsonAsync($"ID={job.Id}");
+    }
+
+    /// <summary>The recorded activities of a job, read from the database file directly.</summary>
+    private static long CountActivities(OpusServer server, string jobId)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataPath, "opus.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM prov_activities WHERE JobId = $id";
+        command.Parameters.AddWithValue("$id", jobId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void Dispose() => Directory.Delete(_definitions, recursive: true);
+}
