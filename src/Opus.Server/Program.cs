@@ -8,7 +8,8 @@ using Opus.Server.Auth;
 using Opus.Server.Client;
 using Opus.Server.Endpoints;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// appsettings.json is found beside the server, whatever the working directory.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var options = builder.Configuration.GetSection("Opus").Get<OpusOptions>() ?? new OpusOptions();
 options.DefinitionsPath ??= Path.Combine(AppContext.BaseDirectory, "definitions");
 // Runners call back to this server unless the configuration names another address; known before any job is resubmitted.

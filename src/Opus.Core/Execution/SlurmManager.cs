@@ -119,8 +119,9 @@ public sealed class SlurmManager : IJobManager, IDisposable
         var silent = new List<Job>();
         foreach (var job in active)
         {
-            if (await _events.ApplyEventsFileAsync(job.Id, cancellationToken))
-                continue;
+            // A suspended job's EXECUTING report is old news: SLURM says when it runs again.
+            foreach (var report in RunnerEvent.ReadFile(_workspace.EventsPath(job.Id)).Where(r => job.Phase != JobPhase.SUSPENDED || r.Phase.IsFinal()))
+                await _events.ApplyAsync(job.Id, report, cancellationToken);
             if (await _jobs.FindAsync(job.Id, cancellationToken) is { } now && Active.Contains(now.Phase))
                 silent.Add(now);
         }

@@ -30,8 +30,8 @@ public sealed class JobMaintenance(
         else
             await catalog.ReloadAsync(cancellationToken);
         await jobs.ReconcileAsync(cancellationToken);
-        // Jobs that ended while provenance could not be recorded (a crash right after their end).
-        await provenance.RepairAsync(cancellationToken);
+        // The sweep's first pass, at once, also records the provenance of jobs that ended without it
+        // (a crash right after their end, or a database from before provenance): not blocking the start.
         _sweeper = Task.Run(SweepAsync, CancellationToken.None);
     }
 
