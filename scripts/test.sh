@@ -67,16 +67,25 @@ run_suite() { # run_suite PROJECT [LABEL [dotnet test arguments...]]
   local log="$results/$label.log"
   say "Testing $project ($label)"
   dotnet test "$project" --no-build -c "$configuration" --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
-  # The summary line: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
-  local summary
+  # The summary: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..." (minimal
+  # verbosity), or with the console logger at normal verbosity the block after "Total tests: N"
+  # ("Passed: N", and "Failed: N" / "Skipped: N" when not 0).
+  local summary p=0 f=0 s=0
   summary=$(grep -E '(Passed|Failed)! +- Failed: ' "$log" | tail -n 1 || true)
-  if [ -z "$summary" ]; then
+  if [ -n "$summary" ]; then
+    p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
+    f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
+    s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
+  elif grep -qE '^Total tests: [0-9]+' "$log"; then
+    summary=$(awk '/^Total tests: [0-9]+/ { block = "" } { block = block $0 "\n" } END { printf "%s", block }' "$log")
+    p=$(grep -oE '^ +Passed: +[0-9]+' <<<"$summary" | grep -oE '[0-9]+' | tail -n 1 || echo 0)
+    f=$(grep -oE '^ +Failed: +[0-9]+' <<<"$summary" | grep -oE '[0-9]+' | tail -n 1 || echo 0)
+    s=$(grep -oE '^ +Skipped: +[0-9]+' <<<"$summary" | grep -oE '[0-9]+' | tail -n 1 || echo 0)
+  else
     echo "no test summary from $project (build or host failure)"; failed=$((failed + 1)); return
   fi
-  passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")))
-  failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")))
-  skipped=$((skipped + $(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")))
-  [ "$status" = 0 ] || [ "$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")" != 0 ] || failed=$((failed + 1))
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+  [ "$status" = 0 ] || [ "${f:-0}" != 0 ] || failed=$((failed + 1))
 }
 
 for project in tests/unit/*/*.csproj; do

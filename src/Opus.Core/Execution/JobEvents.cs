@@ -59,6 +59,8 @@ public sealed class JobEvents(
             return;
         var end = endTime ?? time.GetUtcNow().UtcDateTime;
         var results = job.Phase.IsFinal() && job.Results.Count > 0 ? job.Results : await CollectResultsAsync(job, cancellationToken);
+        // The job's provenance is written in the same transaction as its final phase: no one sees one without the other.
+        var rows = Running.Contains(job.Phase) ? await provenance.PrepareAsync(job, phase, end, results, cancellationToken) : null;
         var finished = await jobs.TryTransitionAsync(jobId, Running, phase, set =>
         {
             set.SetProperty(j => j.EndTime, end);
@@ -68,12 +70,12 @@ public sealed class JobEvents(
                 set.SetProperty(j => j.ErrorMessage, errorMessage ?? "the job failed");
                 set.SetProperty(j => j.ErrorType, "fatal");
             }
-        }, cancellationToken);
+        }, rows is null ? null : provenance.InTransition(rows), cancellationToken);
         if (finished)
         {
             logger.LogInformation("Job {JobId} {Phase}", jobId, phase);
-            // Right after the phase change; if the server dies in between, the start-up repair pass records it.
-            await provenance.TryRecordAsync(jobId, cancellationToken);
+            if (rows is null)
+                await provenance.TryRecordAsync(jobId, cancellationToken);
             return;
         }
 

@@ -28,11 +28,21 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
     }
 
     /// <summary>Moves the job from one of <paramref name="from"/> to <paramref name="to"/>; false when its phase was not one of them.</summary>
+    public Task<bool> TryTransitionAsync(
+        string id, IReadOnlyCollection<JobPhase> from, JobPhase to,
+        Action<UpdateSettersBuilder<Job>>? alsoSet = null, CancellationToken cancellationToken = default) =>
+        TryTransitionAsync(id, from, to, alsoSet, inSameTransaction: null, cancellationToken);
+
+    /// <summary>
+    /// As above; when the change is made, <paramref name="inSameTransaction"/> writes more rows (a finished
+    /// job's provenance) in the same database transaction, so no one ever sees the phase without them.
+    /// </summary>
     public async Task<bool> TryTransitionAsync(
         string id, IReadOnlyCollection<JobPhase> from, JobPhase to,
-        Action<UpdateSettersBuilder<Job>>? alsoSet = null, CancellationToken cancellationToken = default)
+        Action<UpdateSettersBuilder<Job>>? alsoSet, Func<OpusDbContext, CancellationToken, Task>? inSameTransaction, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = inSameTransaction is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
         var changed = await db.Jobs
             .Where(j => j.Id == id && from.Contains(j.Phase))
             .ExecuteUpdateAsync(set =>
@@ -40,6 +50,13 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
                 set.SetProperty(j => j.Phase, to);
                 alsoSet?.Invoke(set);
             }, cancellationToken);
+        if (transaction is not null)
+        {
+            if (changed > 0)
+                await inSameTransaction!(db, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         if (changed > 0)
         {
             signals.Notify(id);

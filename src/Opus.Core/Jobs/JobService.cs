@@ -182,13 +182,18 @@ public sealed class JobService(
         var job = await GetAsync(caller, definition, id, cancellationToken);
         if (job.Phase.IsFinal())
             throw StateError(job, "it cannot be aborted");
-        if (!await jobs.TryTransitionAsync(id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, Now), cancellationToken))
+        var end = Now;
+        // Recorded with the phase change (results a stopped runner still reports are added to it later).
+        var rows = await provenance.PrepareAsync(job, JobPhase.ABORTED, end, job.Results, cancellationToken);
+        if (!await jobs.TryTransitionAsync(id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, end),
+                rows is null ? null : provenance.InTransition(rows), cancellationToken))
         {
             var now = await GetAsync(caller, definition, id, cancellationToken);
             throw StateError(now, "it cannot be aborted");
         }
 
-        await provenance.TryRecordAsync(id, cancellationToken);
+        if (rows is null)
+            await provenance.TryRecordAsync(id, cancellationToken);
         if (job.Phase != JobPhase.PENDING)
             await ManagerOf(job).KillAsync(job, cancellationToken);
     }

@@ -60,6 +60,12 @@ public sealed class GraphvizRenderer(OpusOptions options)
                 Kill(process);
                 throw new ProvenanceRenderException($"Graphviz dot did not finish within {settings.DotTimeout.TotalSeconds:0} s; ask for a smaller DEPTH or a text format");
             }
+            catch (IOException e)
+            {
+                // dot stopped reading (it failed early): its exit is the story.
+                Kill(process);
+                throw new ProvenanceRenderException($"Graphviz dot failed: {e.Message}", e);
+            }
             catch
             {
                 Kill(process);

@@ -10,12 +10,12 @@ namespace Opus.Core.Provenance;
 /// </summary>
 public static class ProvDotWriter
 {
-    private sealed record Style(string Class, string Shape, string Fill, string Line, string Extra = "");
+    private sealed record Style(string Class, string Shape, string Fill, string Line, string Lines = "filled");
 
     private static readonly Style Activity = new("activity", "box", "#9FB1FC", "#0000FF");
     private static readonly Style Entity = new("entity", "ellipse", "#FFFC87", "#808080");
     private static readonly Style Agent = new("agent", "house", "#FED37F", "#808080");
-    private static readonly Style Parameter = new("parameter", "ellipse", "#E6E6E6", "#A0A0A0", ", style=\"filled,dashed\"");
+    private static readonly Style Parameter = new("parameter", "ellipse", "#E6E6E6", "#A0A0A0", "filled,dashed");
     private static readonly Style Description = new("description", "note", "#D3D3D3", "#A0A0A0");
 
     public static string Write(ProvDocument document, bool attributes, string rankdir = "LR")
@@ -34,7 +34,7 @@ public static class ProvDotWriter
             var node = $"{style.Class}_{counts[style.Class] = counts.GetValueOrDefault(style.Class) + 1}";
             nodes[element.Id!] = node;
             var label = element.Attribute("prov:label")?.Text ?? element.Id!;
-            dot.Append($"  {node} [id=\"{node}\", label={Quote(label)}, shape={style.Shape}, style=filled, fillcolor=\"{style.Fill}\", color=\"{style.Line}\"{style.Extra}");
+            dot.Append($"  {node} [id=\"{node}\", label={Quote(label)}, shape={style.Shape}, style=\"{style.Lines}\", fillcolor=\"{style.Fill}\", color=\"{style.Line}\"");
             dot.Append($", tooltip={Quote(element.Id!)}, URL={Quote(document.Expand(element.Id!))}];\n");
             if (attributes)
             {

@@ -33,7 +33,7 @@ public sealed class ProvenanceRecorder(
         var job = await jobs.FindAsync(jobId, cancellationToken);
         if (job is null || !job.Phase.IsFinal())
             return false;
-        var (activity, links) = await DescribeAsync(job, cancellationToken);
+        var rows = await DescribeAsync(job, job.Phase, job.EndTime, job.Results, cancellationToken);
 
         for (var attempt = 1; ; attempt++)
         {
@@ -41,11 +41,7 @@ public sealed class ProvenanceRecorder(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
-                await db.ProvLinks.Where(l => l.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
-                await db.ProvActivities.Where(a => a.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
-                db.ProvActivities.Add(activity);
-                db.ProvLinks.AddRange(links);
-                await db.SaveChangesAsync(cancellationToken);
+                await ReplaceAsync(db, rows, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return true;
             }
@@ -55,6 +51,53 @@ public sealed class ProvenanceRecorder(
                 await transaction.RollbackAsync(cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// What a job that is about to end will have recorded, for <see cref="InTransition"/>; null (logged) when it
+    /// cannot be worked out now, in which case the job ends all the same and is recorded later.
+    /// </summary>
+    public async Task<ProvenanceRows?> PrepareAsync(Job job, JobPhase phase, DateTime endTime, List<JobResult> results, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await DescribeAsync(job, phase, endTime, results, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Job {JobId}: provenance not prepared; it is recorded after the job ends", job.Id);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes prepared rows inside the transaction of the job's phase change (JobRepository.TryTransitionAsync),
+    /// behind a savepoint: should they fail, the phase change still commits and the repair pass records them.
+    /// </summary>
+    public Func<OpusDbContext, CancellationToken, Task> InTransition(ProvenanceRows rows) => async (db, cancellationToken) =>
+    {
+        var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("provenance is written inside the phase change's transaction");
+        await transaction.CreateSavepointAsync("provenance", cancellationToken);
+        try
+        {
+            await ReplaceAsync(db, rows, cancellationToken);
+        }
+        catch (DbUpdateException e)
+        {
+            await transaction.RollbackToSavepointAsync("provenance", cancellationToken);
+            db.ChangeTracker.Clear();
+            logger.LogError(e, "Job {JobId}: provenance not recorded with its end; the repair pass will retry", rows.Activity.JobId);
+        }
+    };
+
+    private static async Task ReplaceAsync(OpusDbContext db, ProvenanceRows rows, CancellationToken cancellationToken)
+    {
+        var jobId = rows.Activity.JobId;
+        await db.ProvLinks.Where(l => l.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
+        await db.ProvActivities.Where(a => a.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
+        db.ProvActivities.Add(rows.Activity);
+        db.ProvLinks.AddRange(rows.Links);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>As <see cref="RecordAsync"/>, but a failure is logged, not thrown: the repair pass tries again.</summary>
@@ -99,7 +142,8 @@ public sealed class ProvenanceRecorder(
         return count;
     }
 
-    private async Task<(ProvActivityRow Activity, List<ProvLinkRow> Links)> DescribeAsync(Job job, CancellationToken cancellationToken)
+    /// <summary>The rows of a job that ends (or ended) in <paramref name="phase"/> at <paramref name="endTime"/> with <paramref name="results"/>.</summary>
+    private async Task<ProvenanceRows> DescribeAsync(Job job, JobPhase phase, DateTime? endTime, List<JobResult> results, CancellationToken cancellationToken)
     {
         JobDefinition? definition = null;
         try
@@ -112,7 +156,7 @@ public sealed class ProvenanceRecorder(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var end = job.EndTime ?? now;
+        var end = endTime ?? now;
         // A job that never started (aborted while waiting) is an instant at its end.
         var start = job.StartTime is { } s && s <= end ? s : end;
 
@@ -145,7 +189,7 @@ public sealed class ProvenanceRecorder(
         var positions = new Dictionary<string, int>(StringComparer.Ordinal);
         var files = job.Inputs.Where(i => i.Sha256 is not null && i.FileName is not null)
             .Select(i => new InternalProvenance.KnownFile(i.FileName!, i.Sha256!, ProvNames.ContentId(i.Sha256!))).ToList();
-        foreach (var result in job.Results)
+        foreach (var result in results)
         {
             // stdout, stderr and the provenance files are not results in provenance (section 5).
             if (ProvenanceFormats.JobResults.Any(r => r.Name == result.Id) || result.Id is "stdout" or "stderr"
@@ -188,21 +232,21 @@ public sealed class ProvenanceRecorder(
             Definition = job.Definition,
             DefinitionVersion = job.DefinitionVersion,
             Owner = job.Owner,
-            Phase = job.Phase,
+            Phase = phase,
             StartTime = start,
             EndTime = end,
             Parameters = parameters,
-            Internal = ReadInternal(job, start, end, files),
+            Internal = ReadInternal(job, results, start, end, files),
             RecordedAt = now,
         };
-        return (activity, links);
+        return new ProvenanceRows(activity, links);
     }
 
     /// <summary>The job's own provenance file, rewritten (see <see cref="InternalProvenance"/>); null when there is none or it is unusable.</summary>
-    private string? ReadInternal(Job job, DateTime start, DateTime end, List<InternalProvenance.KnownFile> files)
+    private string? ReadInternal(Job job, List<JobResult> results, DateTime start, DateTime end, List<InternalProvenance.KnownFile> files)
     {
         // A definition that lists the file among its results had it moved into the store with them.
-        var path = job.Results.FirstOrDefault(r => Path.GetFileName(r.FileName) == options.Provenance.InternalFile) is { } result
+        var path = results.FirstOrDefault(r => Path.GetFileName(r.FileName) == options.Provenance.InternalFile) is { } result
             ? store.PathOf(result.Sha256)
             : Path.Combine(workspace.WorkPath(job.Id), options.Provenance.InternalFile);
         var info = new FileInfo(path);
@@ -232,3 +276,6 @@ public sealed class ProvenanceRecorder(
         }
     }
 }
+
+/// <summary>A job's provenance rows, ready to be written.</summary>
+public sealed record ProvenanceRows(ProvActivityRow Activity, IReadOnlyList<ProvLinkRow> Links);

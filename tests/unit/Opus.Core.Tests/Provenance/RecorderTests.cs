@@ -149,6 +149,38 @@ public sealed class RecorderTests : IAsyncLifetime
         await Assert.ThrowsAsync<OpusNotFoundException>(() => service.QueryAsync(Alice, new ProvenanceQuery { Ids = ["opus_job:second/jobffff"], BaseUrl = "https://x" }));
     }
 
+    [Fact]
+    public async Task Provenance_is_written_in_the_transaction_of_the_final_phase_change_or_not_at_all()
+    {
+        var jobs = Get<JobRepository>();
+        var recorder = Get<ProvenanceRecorder>();
+        var t0 = new DateTime(2024, 5, 2, 9, 30, 0, DateTimeKind.Utc);
+        await Get<EntityStore>().RegisterAsync(E1, 12, "output.txt", "text/plain", "alice", ("jobgggg", "first", "output"));
+        List<JobResult> results = [new("output", "output.txt", E1, 12, "text/plain")];
+        foreach (var id in new[] { "jobgggg", "jobhhhh" })
+            await jobs.AddAsync(Job(id, "first", JobPhase.EXECUTING, t0, null, parameters: [new("text", "Hello World")]));
+        // jobhhhh was aborted meanwhile: its COMPLETED transition loses, and nothing is written with it.
+        Assert.True(await jobs.TryTransitionAsync("jobhhhh", [JobPhase.EXECUTING], JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, t0.AddSeconds(1))));
+
+        foreach (var (id, wins) in new[] { ("jobgggg", true), ("jobhhhh", false) })
+        {
+            var job = (await jobs.FindAsync(id))!;
+            var rows = await recorder.PrepareAsync(job, JobPhase.COMPLETED, t0.AddSeconds(5), results);
+            Assert.NotNull(rows);
+            var changed = await jobs.TryTransitionAsync(id, [JobPhase.EXECUTING], JobPhase.COMPLETED,
+                set => set.SetProperty(j => j.EndTime, t0.AddSeconds(5)).SetProperty(j => j.Results, results), recorder.InTransition(rows), CancellationToken.None);
+            Assert.Equal(wins, changed);
+        }
+
+        await using var db = await Get<IDbContextFactory<OpusDbContext>>().CreateDbContextAsync();
+        var recorded = await db.ProvActivities.SingleAsync();
+        Assert.Equal(("jobgggg", JobPhase.COMPLETED, t0, t0.AddSeconds(5)), (recorded.JobId, recorded.Phase, recorded.StartTime, recorded.EndTime));
+        Assert.Equal(ProvEntityKind.Content, (await db.ProvLinks.SingleAsync()).EntityKind);
+        // The aborted job is recorded as it ended, by the repair pass (or its abort).
+        Assert.Equal(1, await recorder.RepairAsync());
+        Assert.Equal(JobPhase.ABORTED, (await db.ProvActivities.SingleAsync(a => a.JobId == "jobhhhh")).Phase);
+    }
+
     private static Job Job(string id, string definition, JobPhase phase, DateTime? start, DateTime? end,
         List<JobParameter>? parameters = null, List<JobInput>? inputs = null, List<JobResult>? results = null) => new()
     {
