@@ -27,13 +27,13 @@ public sealed class ProvenanceRecoveryTests : IDisposable
             // The runner ends on its own; only its events file knows.
             await JobProcesses.AssertNoneLeftAsync(id, server.JobDirectory(path), TimeSpan.FromSeconds(20));
             Assert.Contains(" COMPLETED 0", await File.ReadAllTextAsync(Path.Combine(server.JobDirectory(path), "events")));
-            Assert.Equal(0, CountActivities(server, id));
+            Assert.Equal(0, await CountActivitiesAsync(server, id));
 
             await server.RestartAsync();
             var job = await client.WaitForEndAsync(path, JobTimeout);
             Assert.Equal("COMPLETED", job.Phase());
             // Recorded at start-up with the phase change the events file led to, before anyone asked for it.
-            Assert.Equal(1, CountActivities(server, id));
+            Assert.Equal(1, await CountActivitiesAsync(server, id));
 
             var document = await client.ProvJsonAsync($"ID={id}&DEPTH=0");
             var activity = document.Record("activity", Job("slow", id));
@@ -68,15 +68,17 @@ public sealed class ProvenanceRecoveryTests : IDisposable
         await server.Client.ProvJsonAsync($"ID={job.Id}");
     }
 
-    /// <summary>The recorded activities of a job, read from the database file directly.</summary>
-    private static long CountActivities(OpusServer server, string jobId)
+    /// <summary>The recorded activities of a job, read from the server's database directly (SQLite or PostgreSQL).</summary>
+    private static async Task<long> CountActivitiesAsync(OpusServer server, string jobId)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataPath, "opus.db")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM prov_activities WHERE JobId = $id";
-        command.Parameters.AddWithValue("$id", jobId);
-        return (long)command.ExecuteScalar()!;
+        await using var connection = await TestPostgres.OpenDatabaseAsync(server);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM prov_activities WHERE \"JobId\" = @id";
+        var id = command.CreateParameter();
+        id.ParameterName = "@id";
+        id.Value = jobId;
+        command.Parameters.Add(id);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => Directory.Delete(_definitions, recursive: true);
