@@ -19,10 +19,13 @@ public static class CreationBench
             return true;
         }
 
-        // Long enough for the JIT's tiering (tier-0, instrumented, tier-1) to settle on the hot paths.
-        Progress.Say("creations: warm-up (16 clients, at most 5,000 requests or 3 s; then 1 client, 500 or 2 s)");
-        await Load.RunAsync(16, 5_000, TimeSpan.FromSeconds(3), Create, cancellationToken);
-        await Load.RunAsync(1, 500, TimeSpan.FromSeconds(2), Create, cancellationToken);
+        Progress.Say("creations: warm-up until the JIT settles (slices of 16 clients for 0.7 s and 1 client for 0.3 s)");
+        var warmUp = await WarmUp.UntilJitQuietAsync(server, async ct =>
+        {
+            await Load.RunAsync(16, 5_000, TimeSpan.FromSeconds(0.7), Create, ct);
+            await Load.RunAsync(1, 1_000, TimeSpan.FromSeconds(0.3), Create, ct);
+        }, cancellationToken);
+        report.Note($"Creation warm-up: {warmUp}.");
 
         Progress.Say("creations: 1 client (at most 5,000 requests or 8 s)");
         var cpu = CpuMeter.Start(server);

@@ -75,15 +75,19 @@ public static class ListBench
         }
 
         Progress.Say($"lists: full list at {size:N0} jobs (at most {fullRuns} requests or {fullTime.TotalSeconds:0} s)");
+        var cpu = CpuMeter.Start(server);
         var full = await TimeAsync(server.Client, "", fullRuns, fullTime, cancellationToken);
+        var fullCpu = cpu.Stop(full.Count);
         var baseline = size == 10_000 ? "0.358 s median (9,994 jobs, 1.83 MB)" : "not measured; linear at ~34 µs/job ≈ 3.4 s";
         report.Add($"Job list, full, {size:N0} jobs", $"median {Report.Ms(Stats.Median(full))}",
-            $"{full.Count} GETs; p95 {Report.Ms(Stats.P95(full))}; {bytes / 1024.0 / 1024.0:0.00} MiB of XML", "-", null, baseline);
+            $"{full.Count} GETs; p95 {Report.Ms(Stats.P95(full))}; {bytes / 1024.0 / 1024.0:0.00} MiB of XML; {fullCpu}", "-", null, baseline);
 
         Progress.Say($"lists: LAST=100 at {size:N0} jobs (at most 300 requests or 10 s)");
+        cpu = CpuMeter.Start(server);
         var last100 = await TimeAsync(server.Client, "?LAST=100", 300, TimeSpan.FromSeconds(10), cancellationToken);
+        var lastCpu = cpu.Stop(last100.Count);
         report.Add($"Job list, LAST=100, {size:N0} jobs", $"median {Report.Ms(Stats.Median(last100))}",
-            $"{last100.Count} GETs; p95 {Report.Ms(Stats.P95(last100))}",
+            $"{last100.Count} GETs; p95 {Report.Ms(Stats.P95(last100))}; {lastCpu}",
             size == 100_000 ? "< 10 ms" : "-", size == 100_000 ? Stats.Median(last100) < 10 : null,
             "LAST=10: 0.12 s at 10k (and the oldest 10)");
     }

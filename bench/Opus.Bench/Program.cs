@@ -104,7 +104,8 @@ public static class Program
         yield return "Client: this process, on the same machine (it competes with the server for the CPUs); one HttpClient with SocketsHttpHandler " +
             "(keep-alive, AllowAutoRedirect=false, MaxConnectionsPerServer=256), loopback only.";
         yield return "Throughput: closed loop, N clients each sending the next request as soon as the previous answer is read; rate = expected answers / wall time. " +
-            "Every loop is bounded by a request count and a duration, whichever comes first. Warm-up requests are not counted.";
+            "Every loop is bounded by a request count and a duration, whichever comes first. " +
+            "Before the creation and read loads the same load runs in one-second slices until the server's JIT has settled (its tier-up thread under 2 % of a slice; at most 30 s); warm-up requests are not counted.";
         yield return "Creations: POST /rest/copy text=... (form), counted only when answered 303. Reads: GET /rest/copy/{id}, counted when 200 with a body.";
         yield return "Lists: 1 client, sequential GETs of /rest/copy and /rest/copy?LAST=100, the whole body read, after 2 full and 5 LAST=100 warm-up GETs; " +
             "the job count of the full list is checked.";

@@ -18,8 +18,10 @@ public static class ReadBench
         };
 
         var same = ids[0];
-        Progress.Say("reads: warm-up (16 clients, at most 10,000 requests or 2 s)");
-        await Load.RunAsync(16, 10_000, TimeSpan.FromSeconds(2), Read(i => i % 2 == 0 ? same : ids[i % ids.Count]), cancellationToken);
+        Progress.Say("reads: warm-up until the JIT settles (slices of 1 s, 16 clients)");
+        var warmUp = await WarmUp.UntilJitQuietAsync(server,
+            ct => Load.RunAsync(16, 20_000, TimeSpan.FromSeconds(1), Read(i => i % 2 == 0 ? same : ids[i % ids.Count]), ct), cancellationToken);
+        report.Note($"Read warm-up: {warmUp}.");
 
         Progress.Say("reads: 16 clients, one job (at most 100,000 requests or 8 s)");
         var cpu = CpuMeter.Start(server);

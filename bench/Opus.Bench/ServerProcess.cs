@@ -138,6 +138,36 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.TotalProcessorTime;
     }
 
+    /// <summary>
+    /// CPU time of the server's threads whose name starts with <paramref name="threadName"/> (Linux
+    /// truncates names to 15 characters: ".NET Tiered Com" is the JIT's background tier-up thread).
+    /// </summary>
+    public TimeSpan ThreadCpuTime(string threadName)
+    {
+        long ticks = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{Pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(');
+                var close = stat.LastIndexOf(')');
+                if (!stat[(open + 1)..close].StartsWith(threadName, StringComparison.Ordinal))
+                    continue;
+                // After "pid (comm) ": state is field 3, utime field 14 and stime field 15.
+                var fields = stat[(close + 2)..].Split(' ');
+                ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+
+        // USER_HZ is 100 on Linux.
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     /// <summary>SIGTERM for a clean shutdown (the database is closed), SIGKILL if it takes longer than 20 s.</summary>
     public async Task StopAsync()
     {
