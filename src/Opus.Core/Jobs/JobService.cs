@@ -106,7 +106,8 @@ public sealed class JobService(
         var job = await GetAsync(caller, definition, id, cancellationToken);
         RequirePending(job, "its parameters cannot change");
         var jobDefinition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
-        if (values.FirstOrDefault(v => InputResolver.SlotsOf(jobDefinition).Any(slot => slot.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))) is { Key: { } input })
+        var slots = InputResolver.SlotsOf(jobDefinition);
+        if (values.FirstOrDefault(v => slots.Any(slot => slot.Name.Equals(v.Key, StringComparison.OrdinalIgnoreCase))) is { Key: { } input })
             throw new OpusValidationException($"input '{input}' is set when the job is created; create a new job to change it");
         var changed = ValidateParameters(jobDefinition, values, requireAll: false);
         var merged = job.Parameters.Where(p => changed.All(c => c.Name != p.Name)).Concat(changed).ToList();

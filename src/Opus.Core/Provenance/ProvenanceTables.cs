@@ -5,12 +5,12 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Opus.Core.Provenance;
 
-/// <summary>The model of the provenance tables (called from OpusDbContext.OnModelCreating).</summary>
+/// <summary>The model of the provenance tables (called from OpusDbContext.OnModelCreating, which also maps their dates for SQLite).</summary>
 public static class ProvenanceTables
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static void Configure(ModelBuilder modelBuilder, bool sqlite)
+    public static void Configure(ModelBuilder modelBuilder)
     {
         var activity = modelBuilder.Entity<ProvActivityRow>();
         activity.ToTable("prov_activities");
@@ -42,13 +42,5 @@ public static class ProvenanceTables
         link.Property(l => l.ContentType).HasMaxLength(128);
         // From an entity to the jobs that used or generated it.
         link.HasIndex(l => l.Sha256);
-
-        if (sqlite)
-        {
-            // As for the other tables: SQLite has no date type, ticks keep comparisons exact.
-            var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
-            foreach (var property in activity.Metadata.GetProperties().Concat(link.Metadata.GetProperties()).Where(p => p.ClrType == typeof(DateTime)))
-                property.SetValueConverter(utc);
-        }
     }
 }

@@ -98,15 +98,15 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         token.HasIndex(t => t.Hash).IsUnique();
         token.HasIndex(t => t.UserId);
 
-        ProvenanceTables.Configure(modelBuilder, Database.IsSqlite());
+        ProvenanceTables.Configure(modelBuilder);
 
         if (Database.IsSqlite())
         {
             // SQLite has no date type: ticks keep ordering and comparisons exact and index-friendly.
             var utc = new ValueConverter<DateTime, long>(v => v.Ticks, v => new DateTime(v, DateTimeKind.Utc));
             var utcNullable = new ValueConverter<DateTime?, long?>(v => v.HasValue ? v.Value.Ticks : null, v => v.HasValue ? new DateTime(v.Value, DateTimeKind.Utc) : null);
-            foreach (var property in job.Metadata.GetProperties().Concat(entity.Metadata.GetProperties()).Concat(definition.Metadata.GetProperties())
-                         .Concat(user.Metadata.GetProperties()).Concat(token.Metadata.GetProperties()))
+            // Every table, so a new one cannot be forgotten.
+            foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
             {
                 if (property.ClrType == typeof(DateTime))
                     property.SetValueConverter(utc);
