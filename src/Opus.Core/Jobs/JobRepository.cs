@@ -106,7 +106,8 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
     private sealed record Ownership(string Definition, string? Owner);
 
-    // What the feed needs to tell who may see a change; read only while someone listens.
+    // What the feed needs to tell who may see a change; read only while someone listens (on PostgreSQL
+    // always: another process may have listeners, and one primary-key read per change is cheap).
     private static Task<Ownership?> OwnershipAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
         db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Ownership(j.Definition, j.Owner)).FirstOrDefaultAsync(cancellationToken);
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,36 +14,50 @@ namespace Opus.Core.Storage;
 /// NOTIFY opus_job_changes (batched, off the request path), and every change another process makes
 /// arrives through LISTEN and wakes this process's waiters. A lost connection is opened again; a
 /// change missed meanwhile only makes a waiter wait until its timeout, as WAIT allows.
+/// Likewise for the live views: every change this process publishes to its <see cref="JobFeed"/> is
+/// sent as NOTIFY opus_job_feed (JSON, same batching and connection), and the other processes'
+/// arrive through the same listener and are relayed to this process's feed subscribers. Our own
+/// notifications are ignored, and relayed changes are not sent again.
 /// </summary>
 public sealed class PostgresJobNotifications : IHostedService, IDisposable
 {
     private const string Channel = "opus_job_changes";
+    private const string FeedChannel = "opus_job_feed";
     // NOTIFY payloads must stay under 8000 bytes.
     private const int MaxPayload = 7000;
 
     private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
-    private readonly Channel<string> _outgoing = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Outgoing> _outgoing = System.Threading.Channels.Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly NpgsqlDataSource _dataSource;
     private readonly JobSignals _signals;
+    private readonly JobFeed _feed;
     private readonly ILogger<PostgresJobNotifications> _logger;
     private Task? _sender;
     private Task? _listener;
 
-    public PostgresJobNotifications(OpusOptions options, JobSignals signals, ILogger<PostgresJobNotifications> logger)
+    public PostgresJobNotifications(OpusOptions options, JobSignals signals, JobFeed feed, ILogger<PostgresJobNotifications> logger)
     {
         // Its own small pool: the listener holds one connection for good.
         var builder = new NpgsqlConnectionStringBuilder(options.EffectiveConnectionString) { KeepAlive = 30, MaxPoolSize = 4 };
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _signals = signals;
+        _feed = feed;
         _logger = logger;
         _signals.Changed += OnChanged;
     }
 
-    private void OnChanged(string jobId) => _outgoing.Writer.TryWrite(jobId);
+    /// <summary>A job id for WAIT (opus_job_changes) or a change for the live views (opus_job_feed), in the order made.</summary>
+    private readonly record struct Outgoing(string? JobId, JobChange? Change);
+
+    private void OnChanged(string jobId) => _outgoing.Writer.TryWrite(new Outgoing(jobId, null));
+
+    private void OnPublished(JobChange change) => _outgoing.Writer.TryWrite(new Outgoing(null, change));
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // From here on every job write reads what the feed needs (JobFeed.HasSubscribers): another process may listen.
+        _feed.Published += OnPublished;
         _sender = Task.Run(SendAsync, CancellationToken.None);
         _listener = Task.Run(ListenAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -50,18 +66,62 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     private async Task SendAsync()
     {
         var payload = new StringBuilder();
+        var feedHead = $"{{\"from\":\"{_instance}\",\"changes\":[";
+        var feed = new StringBuilder();
+        // A change that did not fit the last feed payload opens the next one.
+        string? carried = null;
         try
         {
-            while (await _outgoing.Reader.WaitToReadAsync(_stopping.Token))
+            while (carried is not null || await _outgoing.Reader.WaitToReadAsync(_stopping.Token))
             {
                 payload.Clear().Append(_instance);
-                while (payload.Length < MaxPayload && _outgoing.Reader.TryRead(out var jobId))
-                    payload.Append(' ').Append(jobId);
+                feed.Clear().Append(feedHead);
+                if (carried is not null)
+                    feed.Append(carried);
+                carried = null;
+                while (payload.Length < MaxPayload && carried is null && _outgoing.Reader.TryRead(out var item))
+                {
+                    if (item.JobId is { } jobId)
+                    {
+                        payload.Append(' ').Append(jobId);
+                        continue;
+                    }
+
+                    // ASCII only (the encoder escapes the rest), so characters are bytes.
+                    var encoded = Encode(item.Change!);
+                    if (feedHead.Length + encoded.Length + 2 > MaxPayload)
+                        _logger.LogWarning("Job change of {Job} too long to notify ({Length} bytes)", item.Change!.Id, encoded.Length);
+                    else if (feed.Length + encoded.Length + 3 > MaxPayload)
+                        carried = encoded;
+                    else
+                        feed.Append(feed.Length > feedHead.Length ? "," : "").Append(encoded);
+                }
+
+                var ids = payload.Length > _instance.Length;
+                var changes = feed.Length > feedHead.Length;
+                if (!ids && !changes)
+                    continue;
                 try
                 {
-                    await using var command = _dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
-                    command.Parameters.AddWithValue("channel", Channel);
-                    command.Parameters.AddWithValue("payload", payload.ToString());
+                    // One round trip for both; each NOTIFY is delivered in the order sent.
+                    await using var command = _dataSource.CreateCommand((ids, changes) switch
+                    {
+                        (true, true) => "SELECT pg_notify(@channel, @payload), pg_notify(@feedChannel, @feed)",
+                        (true, false) => "SELECT pg_notify(@channel, @payload)",
+                        _ => "SELECT pg_notify(@feedChannel, @feed)",
+                    });
+                    if (ids)
+                    {
+                        command.Parameters.AddWithValue("channel", Channel);
+                        command.Parameters.AddWithValue("payload", payload.ToString());
+                    }
+
+                    if (changes)
+                    {
+                        command.Parameters.AddWithValue("feedChannel", FeedChannel);
+                        command.Parameters.AddWithValue("feed", feed.Append("]}").ToString());
+                    }
+
                     await command.ExecuteNonQueryAsync(_stopping.Token);
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
@@ -83,8 +143,14 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(_stopping.Token);
-                connection.Notification += (_, e) => OnNotification(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Channel == FeedChannel)
+                        OnFeedNotification(e.Payload);
+                    else
+                        OnNotification(e.Payload);
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {FeedChannel}", connection))
                     await listen.ExecuteNonQueryAsync(_stopping.Token);
                 while (!_stopping.IsCancellationRequested)
                     await connection.WaitAsync(_stopping.Token);
@@ -118,9 +184,55 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
             _signals.Wake(jobId);
     }
 
+    // One change as a JSON array: [id, definition, owner or null, phase or null (deleted), Unix time in ms].
+    private static string Encode(JobChange change)
+    {
+        var at = new DateTimeOffset(change.At.ToUniversalTime()).ToUnixTimeMilliseconds();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[{Quote(change.Id)},{Quote(change.Definition)},{Quote(change.Owner)},{Quote(change.Phase?.ToString())},{at}]");
+
+        static string Quote(string? text) => text is null ? "null" : $"\"{JsonEncodedText.Encode(text)}\"";
+    }
+
+    private void OnFeedNotification(string payload)
+    {
+        // Nobody here to tell.
+        if (_feed.SubscriberCount == 0)
+            return;
+        try
+        {
+            using var json = JsonDocument.Parse(payload);
+            // Our own changes reached our subscribers when published.
+            if (json.RootElement.GetProperty("from").GetString() == _instance)
+                return;
+            foreach (var item in json.RootElement.GetProperty("changes").EnumerateArray())
+            {
+                if (item.GetArrayLength() < 5
+                    || item[0].GetString() is not { } id
+                    || item[1].GetString() is not { } definition)
+                    continue;
+                JobPhase? phase = null;
+                if (item[3].GetString() is { } name)
+                {
+                    if (!Enum.TryParse<JobPhase>(name, out var parsed) || !Enum.IsDefined(parsed))
+                        continue;
+                    phase = parsed;
+                }
+
+                var at = DateTimeOffset.FromUnixTimeMilliseconds(item[4].GetInt64()).UtcDateTime;
+                _feed.PublishRemote(new JobChange(id, definition, item[2].GetString(), phase, at));
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
+        {
+            _logger.LogWarning("Job change notification not understood: {Reason}", e.Message);
+        }
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _signals.Changed -= OnChanged;
+        _feed.Published -= OnPublished;
         await _stopping.CancelAsync();
         foreach (var task in new[] { _sender, _listener })
         {
@@ -132,6 +244,7 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     public void Dispose()
     {
         _signals.Changed -= OnChanged;
+        _feed.Published -= OnPublished;
         _stopping.Dispose();
         _dataSource.Dispose();
     }
