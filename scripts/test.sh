@@ -23,6 +23,9 @@ say "Installing what the tests need"
 need=()
 command -v dotnet >/dev/null || { echo "dotnet (SDK 10) is required: https://dot.net" >&2; exit 2; }
 command -v curl >/dev/null || need+=(curl)
+# Node.js runs the sign-in tests' OpenID Provider (tests/idp); Debian's 18 will do, these machines have 20.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 command -v setsid >/dev/null || need+=(util-linux)
 # Graphviz draws PROV-SVG (provenance tests).
 command -v dot >/dev/null || need+=(graphviz)
@@ -39,6 +42,9 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "missing: ${need[*]} (install them, or run as root)" >&2; exit 2
   fi
 fi
+# The real OpenID Provider of the sign-in tests (tests/idp: panva's oidc-provider, pinned by its package-lock.json).
+(cd tests/idp && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+  || { echo "npm ci in tests/idp failed: the sign-in tests need its node_modules" >&2; exit 2; }
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 say "Starting the test stack: SLURM and PostgreSQL"
