@@ -71,6 +71,7 @@ app.MapProvenance();
 app.MapScim();
 app.MapClientApi();
 app.MapTokens();
+app.MapSignIn();
 
 app.Run();
 

@@ -173,6 +173,29 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         logger.LogInformation("Token {TokenName} of {UserName} revoked", tokenIdOrName, user.UserName);
     }
 
+    /// <summary>Deletes the user's expired or revoked tokens of that name (web sign-ins would pile up otherwise).</summary>
+    public async Task PruneTokensAsync(string idOrName, string tokenName, CancellationToken cancellationToken = default)
+    {
+        var user = await GetAsync(idOrName, cancellationToken);
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Tokens
+            .Where(t => t.UserId == user.Id && t.Name == tokenName && (t.RevokedAt != null || (t.ExpiresAt != null && t.ExpiresAt <= now)))
+            .ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>Revokes the token with this secret if it has that name (a sign-out ends a web sign-in, never an API token); true when one was revoked.</summary>
+    public async Task<bool> RevokeBySecretAsync(string secret, string tokenName, CancellationToken cancellationToken = default)
+    {
+        var hash = TokenFormat.Hash(secret);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Tokens
+            .Where(t => t.Hash == hash && t.Name == tokenName && t.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, Now), cancellationToken);
+        _tokens.Clear();
+        return changed > 0;
+    }
+
     /// <summary>
     /// The caller a token stands for, or null when the token is unknown, revoked, expired, or its
     /// user inactive; with HTTP Basic, the given user name must be the token's.

@@ -24,7 +24,10 @@ public sealed class AuthOptions
     public OidcOptions Oidc { get; set; } = new();
 }
 
-/// <summary>A trusted OpenID Connect issuer whose JWT access tokens are accepted.</summary>
+/// <summary>
+/// A trusted OpenID Connect issuer: its JWT access tokens are accepted as bearer tokens, and with a
+/// ClientId the web client offers password-less sign-in by redirect (authorization code with PKCE).
+/// </summary>
 public sealed class OidcOptions
 {
     public string? Issuer { get; set; }
@@ -43,5 +46,31 @@ public sealed class OidcOptions
     /// <summary>Roles given to a user created on first sign-in.</summary>
     public List<string> DefaultRoles { get; set; } = [];
 
+    /// <summary>The client registered at the provider for the web client's sign-in; sign-in by redirect is off while empty.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The client's secret (a confidential client); empty for a public client, which PKCE alone protects.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>The redirect URI registered at the provider; by default this server's /auth/oidc/callback as the browser reached it.</summary>
+    public string? RedirectUri { get; set; }
+
+    public string Scopes { get; set; } = "openid profile email";
+
+    /// <summary>The provider's name on the sign-in button ("Sign in with ...").</summary>
+    public string DisplayName { get; set; } = "single sign-on";
+
+    /// <summary>How long a web sign-in lasts: the lifetime of the API token it issues.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
     public bool Enabled => !string.IsNullOrEmpty(Issuer);
+
+    public bool SignInEnabled => Enabled && !string.IsNullOrEmpty(ClientId);
+
+    /// <summary>Where discovery starts: the authority, else the issuer.</summary>
+    public string MetadataAuthority => (Authority is { Length: > 0 } authority ? authority : Issuer!).TrimEnd('/');
+
+    /// <summary>Plain http is accepted for a provider on this machine (a test or laptop set-up), never for a remote one.</summary>
+    public bool RequireHttpsMetadata =>
+        !Uri.TryCreate(MetadataAuthority, UriKind.Absolute, out var uri) || !uri.IsLoopback;
 }

@@ -18,6 +18,11 @@ public static class AuthSetup
             .AddScheme<AuthenticationSchemeOptions, OpusAuthenticationHandler>(OpusAuthenticationHandler.SchemeName, _ => { });
         if (options.Oidc.Enabled)
             authentication.AddJwtBearer(OpusAuthenticationHandler.JwtSchemeName, jwt => ConfigureJwt(jwt, options.Oidc));
+        if (options.Oidc.SignInEnabled)
+        {
+            services.AddHttpClient(OidcSignIn.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
+            services.AddSingleton<OidcSignIn>();
+        }
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
         return services;
@@ -42,7 +47,10 @@ public static class AuthSetup
         if (oidc.JwksPath is { Length: > 0 } path)
             jwt.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(File.ReadAllText(path)).GetSigningKeys();
         else
-            jwt.Authority = oidc.Authority ?? oidc.Issuer;
+        {
+            jwt.Authority = oidc.MetadataAuthority;
+            jwt.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
+        }
 
         jwt.Events = new JwtBearerEvents
         {

@@ -1,6 +1,6 @@
 // The client's shell: who is signed in, the navigation, and a hash router (#/jobs, #/job/copy/ID ...).
 import { h, replace, toast } from './dom.js';
-import { ApiError, whoAmI, forget, me } from './api.js';
+import { ApiError, whoAmI, forget, me, headers } from './api.js';
 
 const pages = {
   signin: () => import('./pages/signin.js'),
@@ -86,9 +86,19 @@ export function showWho() {
   const who = document.getElementById('who');
   document.getElementById('nav-admin').hidden = !(me && me.admin);
   if (!me) { replace(who); return; }
-  const signOut = h('button', { class: 'small', type: 'button', onclick: () => { forget(); toast('Signed out'); go('#/signin'); } },
+  const signOut = h('button', { class: 'small', type: 'button', onclick: () => signOutNow() },
     me.anonymous ? 'Sign in' : 'Sign out');
   replace(who, h('span', { 'data-testid': 'who' }, me.anonymous ? 'anonymous' : me.userName, me.admin ? ' (admin)' : ''), signOut);
+}
+
+/** Ends a web sign-in on the server too (its token is revoked); an API token is only forgotten here. */
+async function signOutNow() {
+  if (me && !me.anonymous) {
+    try { await fetch('/auth/signout', { method: 'POST', headers: headers(), credentials: 'omit' }); } catch { /* forgotten below anyway */ }
+  }
+  forget();
+  toast('Signed out');
+  go('#/signin');
 }
 
 window.addEventListener('hashchange', route);

@@ -1,0 +1,331 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Opus.Server.Tests.Infrastructure;
+
+namespace Opus.Server.Tests.Auth;
+
+/// <summary>
+/// A server whose web sign-in goes to a real OpenID provider (panva's oidc-provider, tests/idp).
+/// The provider's port is chosen first because the server needs its issuer; the provider is
+/// started second because it needs the server's callback address (the server reads discovery lazily).
+/// </summary>
+public sealed class OidcSignInFixture : IAsyncLifetime
+{
+    public const string ClientId = "opus-web";
+    public const string ClientSecret = "opus-web-secret-0123456789";
+
+    public OpusServer Server { get; private set; } = null!;
+
+    public IdentityProvider Provider { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = IdentityProvider.FreePort();
+        Server = await OpusServer.StartAsync(AuthSteps.Settings(
+            ("Opus:Auth:MaxFailures", "1000000"),
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
+            ("Opus:Auth:Oidc:ClientId", ClientId),
+            ("Opus:Auth:Oidc:ClientSecret", ClientSecret),
+            ("Opus:Auth:Oidc:DisplayName", "Test IdP"),
+            ("Opus:Auth:Oidc:DefaultRoles:0", "copy")));
+        Provider = await IdentityProvider.StartAsync(port, ClientId, ClientSecret, new Uri(Server.BaseUri, "/auth/oidc/callback").AbsoluteUri);
+        Admin = Server.AdminClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Admin.Dispose();
+        await Provider.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
+
+public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<OidcSignInFixture>
+{
+    private OpusServer Server => fixture.Server;
+
+    /// <summary>A browser's view: no redirects followed, cookies carried by hand so each one can be checked.</summary>
+    private HttpClient Browser() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Server.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+
+    private sealed record Started(Uri Authorization, string FlowCookie, string SetCookie);
+
+    private async Task<Started> StartAsync(HttpClient browser)
+    {
+        using var response = await browser.GetAsync("/auth/oidc/login");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var setCookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("opus.oidc=", StringComparison.Ordinal));
+        return new Started(response.Headers.Location!, setCookie.Split(';')[0], setCookie);
+    }
+
+    private async Task<HttpResponseMessage> CallbackAsync(HttpClient browser, Uri callback, string? flowCookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, callback.PathAndQuery);
+        if (flowCookie is not null)
+            request.Headers.Add("Cookie", flowCookie);
+        return await browser.SendAsync(request);
+    }
+
+    private static string? HandoffToken(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var cookies)
+            ? cookies.Where(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).Select(c => c.Split(';')[0]["opus.signin=".Length..]).FirstOrDefault()
+            : null;
+
+    private async Task<JsonArray> TokensOfAsync(string user)
+    {
+        using var response = await fixture.Admin.GetAsync($"/users/{user}/tokens");
+        return response.StatusCode == HttpStatusCode.NotFound ? [] : JsonNode.Parse(await response.Content.ReadAsStringAsync())!["tokens"]!.AsArray();
+    }
+
+    private async Task<bool> UserExistsAsync(string user)
+    {
+        using var response = await fixture.Admin.GetAsync($"/scim/v2/Users?filter={Uri.EscapeDataString($"userName eq \"{user}\"")}");
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["totalResults"]!.GetValue<int>() > 0;
+    }
+
+    [Fact]
+    public async Task Methods_offer_the_provider_by_name_to_anyone()
+    {
+        using var browser = Browser();
+        var methods = JsonNode.Parse(await browser.GetStringAsync("/auth/methods"))!;
+        Assert.Equal("Test IdP", methods["oidc"]!["name"]!.GetValue<string>());
+        Assert.Equal("/auth/oidc/login", methods["oidc"]!["url"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Login_redirects_to_the_provider_with_pkce_state_and_nonce_in_an_httponly_cookie()
+    {
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var query = System.Web.HttpUtility.ParseQueryString(started.Authorization.Query);
+        Assert.StartsWith($"{fixture.Provider.Issuer}/", started.Authorization.AbsoluteUri, StringComparison.Ordinal);
+        Assert.Equal("code", query["response_type"]);
+        Assert.Equal(OidcSignInFixture.ClientId, query["client_id"]);
+        Assert.Equal(new Uri(Server.BaseUri, "/auth/oidc/callback").AbsoluteUri, query["redirect_uri"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.Equal(43, query["code_challenge"]!.Length);
+        Assert.Contains("openid", query["scope"]!.Split(' '));
+        var cookie = started.SetCookie.ToLowerInvariant();
+        Assert.Contains("httponly", cookie);
+        Assert.Contains("samesite=lax", cookie);
+        Assert.Contains("path=/auth/oidc", cookie);
+        // The cookie holds state, nonce and verifier; the URL the challenge only, never the verifier.
+        var parts = started.FlowCookie["opus.oidc=".Length..].Split('.');
+        Assert.Equal(3, parts.Length);
+        Assert.Equal(parts[0], query["state"]);
+        Assert.Equal(parts[1], query["nonce"]);
+        Assert.DoesNotContain(parts[2], started.Authorization.AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_full_sign_in_creates_the_user_with_default_roles_and_hands_over_a_short_lived_token_that_sign_out_revokes()
+    {
+        var user = AuthSteps.UniqueName("carol");
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var callback = await fixture.Provider.SignInAsync(started.Authorization, user);
+        using var finished = await CallbackAsync(browser, callback, started.FlowCookie);
+
+        Assert.Equal(HttpStatusCode.Redirect, finished.StatusCode);
+        Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
+        var cookies = finished.Headers.GetValues("Set-Cookie").ToList();
+        var handoff = Assert.Single(cookies, c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).ToLowerInvariant();
+        Assert.Contains("path=/client/", handoff);
+        Assert.Contains("samesite=strict", handoff);
+        Assert.Contains("max-age=120", handoff);
+        // The flow cookie is spent.
+        Assert.Contains(cookies, c => c.StartsWith("opus.oidc=;", StringComparison.Ordinal) && c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("no-referrer", finished.Headers.GetValues("Referrer-Policy").Single());
+
+        var token = HandoffToken(finished)!;
+        using var client = Server.BearerClient(token);
+        var me = JsonNode.Parse(await client.GetStringAsync("/me"))!;
+        Assert.Equal(user, me["userName"]!.GetValue<string>());
+        Assert.Equal(["copy"], me["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+
+        var issued = Assert.Single(await TokensOfAsync(user));
+        Assert.Equal("web sign-in", issued!["name"]!.GetValue<string>());
+        var expires = issued["expiresAt"]!.GetValue<DateTime>().ToUniversalTime();
+        Assert.InRange(expires, DateTime.UtcNow.AddHours(7.9), DateTime.UtcNow.AddHours(8.1));
+
+        // Neither the code nor the token is ever logged.
+        var code = System.Web.HttpUtility.ParseQueryString(callback.Query)["code"]!;
+        Assert.DoesNotContain(code, Server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, Server.Log, StringComparison.Ordinal);
+
+        using (var signOut = await client.PostAsync("/auth/signout", null))
+            Assert.Equal(HttpStatusCode.NoContent, signOut.StatusCode);
+        using var after = await client.GetAsync("/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Signing_in_again_prunes_the_spent_web_sign_ins_and_keeps_other_tokens()
+    {
+        var user = AuthSteps.UniqueName("erin");
+        string first;
+        using (var browser = Browser())
+        {
+            var started = await StartAsync(browser);
+            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+            first = HandoffToken(finished)!;
+        }
+
+        using (var firstClient = Server.BearerClient(first))
+            (await firstClient.PostAsync("/auth/signout", null)).Dispose();
+        await Server.IssueTokenAsync(user, "laptop");
+
+        using (var browser = Browser())
+        {
+            var started = await StartAsync(browser);
+            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+            Assert.NotNull(HandoffToken(finished));
+        }
+
+        var names = (await TokensOfAsync(user)).Select(t => t!["name"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["laptop", "web sign-in"], names);
+    }
+
+    [Fact]
+    public async Task Sign_out_with_an_api_token_revokes_nothing()
+    {
+        var user = AuthSteps.UniqueName("frank");
+        await Server.CreateUserAsync(user, "copy");
+        var token = await Server.IssueTokenAsync(user, "laptop");
+        using var client = Server.BearerClient(token.Secret);
+        using (var signOut = await client.PostAsync("/auth/signout", null))
+            Assert.Equal(HttpStatusCode.NoContent, signOut.StatusCode);
+        using var me = await client.GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_callback_without_the_flow_cookie_or_with_another_flows_state_signs_in_no_one()
+    {
+        var user = AuthSteps.UniqueName("mallory");
+        using var browser = Browser();
+        var victim = await StartAsync(browser);
+        var attacker = await StartAsync(browser);
+        var callback = await fixture.Provider.SignInAsync(attacker.Authorization, user);
+
+        using (var noCookie = await CallbackAsync(browser, callback, null))
+        {
+            Assert.Equal("/client/#/signin?problem=expired", noCookie.Headers.Location!.OriginalString);
+            Assert.Null(HandoffToken(noCookie));
+        }
+
+        using (var otherFlow = await CallbackAsync(browser, callback, victim.FlowCookie))
+        {
+            Assert.Equal("/client/#/signin?problem=expired", otherFlow.Headers.Location!.OriginalString);
+            Assert.Null(HandoffToken(otherFlow));
+        }
+
+        Assert.False(await UserExistsAsync(user));
+    }
+
+    [Fact]
+    public async Task A_code_used_twice_gives_no_second_token()
+    {
+        var user = AuthSteps.UniqueName("gina");
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var callback = await fixture.Provider.SignInAsync(started.Authorization, user);
+        using (var first = await CallbackAsync(browser, callback, started.FlowCookie))
+            Assert.NotNull(HandoffToken(first));
+        // A replay that even carries the spent cookie: the provider refuses the code.
+        using (var replay = await CallbackAsync(browser, callback, started.FlowCookie))
+        {
+            Assert.Equal("/client/#/signin?problem=failed", replay.Headers.Location!.OriginalString);
+            Assert.Null(HandoffToken(replay));
+        }
+
+        Assert.Single(await TokensOfAsync(user));
+    }
+
+    [Fact]
+    public async Task An_inactive_user_is_refused_and_gets_no_token()
+    {
+        var user = AuthSteps.UniqueName("hank");
+        var id = await Server.CreateUserAsync(user, "copy");
+        var patch = $$"""{"schemas":["{{AuthSteps.PatchSchema}}"],"Operations":[{"op":"replace","path":"active","value":false}]}""";
+        using (var deactivate = await fixture.Admin.PatchAsync($"/scim/v2/Users/{id}", new StringContent(patch, System.Text.Encoding.UTF8, AuthSteps.ScimMediaType)))
+            Assert.Equal(HttpStatusCode.OK, deactivate.StatusCode);
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+        Assert.Equal("/client/#/signin?problem=inactive", finished.Headers.Location!.OriginalString);
+        Assert.Null(HandoffToken(finished));
+        Assert.Empty(await TokensOfAsync(user));
+    }
+
+    [Fact]
+    public async Task A_refusal_by_the_provider_comes_back_as_its_error_code()
+    {
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var callback = await fixture.Provider.SignInAsync(started.Authorization, "deny");
+        using var finished = await CallbackAsync(browser, callback, started.FlowCookie);
+        Assert.Equal("/client/#/signin?problem=provider&error=access_denied", finished.Headers.Location!.OriginalString);
+        Assert.Null(HandoffToken(finished));
+    }
+
+    [Fact]
+    public async Task A_forged_error_text_is_not_passed_on()
+    {
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var state = System.Web.HttpUtility.ParseQueryString(started.Authorization.Query)["state"];
+        var forged = new Uri(Server.BaseUri, $"/auth/oidc/callback?state={state}&error={Uri.EscapeDataString("Call +1 555 0100 now")}");
+        using var finished = await CallbackAsync(browser, forged, started.FlowCookie);
+        Assert.Equal("/client/#/signin?problem=provider", finished.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task An_answer_naming_another_issuer_is_refused()
+    {
+        var user = AuthSteps.UniqueName("ivan");
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = fixture.Server.BaseUri };
+        using var login = await browser.GetAsync("/auth/oidc/login");
+        var flowCookie = login.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("opus.oidc=", StringComparison.Ordinal)).Split(';')[0];
+        var callback = await fixture.Provider.SignInAsync(login.Headers.Location!, user);
+        Assert.Contains($"iss={Uri.EscapeDataString(fixture.Provider.Issuer)}", callback.Query, StringComparison.Ordinal);
+        var mixedUp = callback.PathAndQuery.Replace(Uri.EscapeDataString(fixture.Provider.Issuer), Uri.EscapeDataString("https://evil.example"), StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Get, mixedUp);
+        request.Headers.Add("Cookie", flowCookie);
+        using var finished = await browser.SendAsync(request);
+        Assert.Equal("/client/#/signin?problem=failed", finished.Headers.Location!.OriginalString);
+        Assert.False(finished.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)));
+    }
+}
+
+/// <summary>Servers whose sign-in by redirect is off, or whose provider cannot be reached.</summary>
+public sealed class OidcSignInConfigurationTests
+{
+    [Fact]
+    public async Task Without_a_client_id_there_is_no_redirect_sign_in()
+    {
+        await using var server = await OpusServer.StartAsync(AuthSteps.Settings());
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseUri };
+        var methods = JsonNode.Parse(await browser.GetStringAsync("/auth/methods"))!;
+        Assert.Null(methods["oidc"]);
+        using var login = await browser.GetAsync("/auth/oidc/login");
+        Assert.Equal(HttpStatusCode.NotFound, login.StatusCode);
+        var message = await login.Content.ReadAsStringAsync();
+        Assert.Equal("sign-in by OIDC redirect is not configured on this server (Opus:Auth:Oidc:ClientId)\n", message);
+    }
+
+    [Fact]
+    public async Task An_unreachable_provider_sends_the_browser_back_with_a_message()
+    {
+        var nobody = IdentityProvider.FreePort();
+        await using var server = await OpusServer.StartAsync(AuthSteps.Settings(
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{nobody}"),
+            ("Opus:Auth:Oidc:ClientId", "opus-web")));
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseUri };
+        using var login = await browser.GetAsync("/auth/oidc/login");
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal("/client/#/signin?problem=unavailable", login.Headers.Location!.OriginalString);
+    }
+}
