@@ -42,9 +42,12 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "missing: ${need[*]} (install them, or run as root)" >&2; exit 2
   fi
 fi
-# The real OpenID Provider of the sign-in tests (tests/idp: panva's oidc-provider, pinned by its package-lock.json).
-(cd tests/idp && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-  || { echo "npm ci in tests/idp failed: the sign-in tests need its node_modules" >&2; exit 2; }
+# Test-only npm packages, pinned by their package-lock.json: the real OpenID Provider of the sign-in
+# tests (tests/idp: panva's oidc-provider) and the accessibility rules of the browser tests (tests/a11y: axe-core).
+for folder in tests/idp tests/a11y; do
+  (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { echo "npm ci in $folder failed: the tests need its node_modules" >&2; exit 2; }
+done
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 say "Starting the test stack: SLURM and PostgreSQL"
