@@ -13,6 +13,9 @@ public sealed record UwsJob
 
     public required string Id { get; init; }
 
+    /// <summary>The version of the definition the job runs (from the document's jobInfo); null from a server that does not say.</summary>
+    public string? DefinitionVersion { get; init; }
+
     public string? RunId { get; init; }
 
     public string? Owner { get; init; }
@@ -45,6 +48,7 @@ public sealed record UwsJob
     {
         Definition = job.Definition,
         Id = job.Id,
+        DefinitionVersion = job.DefinitionVersion,
         RunId = job.RunId,
         Owner = job.Owner,
         Phase = job.Phase,

@@ -104,6 +104,14 @@ public static class UwsXml
             xml.WriteEndElement();
         }
 
+        // Which version of the definition this job runs (later versions never change a job): for reruns and provenance.
+        xml.WriteStartElement("uws", "jobInfo", Namespace);
+        xml.WriteStartElement("opus", "definition", CustomNamespace);
+        xml.WriteAttributeString("name", job.Definition);
+        xml.WriteAttributeString("version", job.DefinitionVersion);
+        xml.WriteEndElement();
+        xml.WriteEndElement();
+
         xml.WriteEndElement();
         xml.WriteEndDocument();
     }

@@ -40,6 +40,7 @@ public static class UwsXmlReader
         {
             Definition = definition,
             Id = id,
+            DefinitionVersion = (string?)root.Element(Uws + "jobInfo")?.Element(XName.Get("definition", UwsXml.CustomNamespace))?.Attribute("version"),
             RunId = Text(root, "runId"),
             Owner = Text(root, "ownerId"),
             Phase = Phase(root),

@@ -76,6 +76,7 @@ public sealed class JobFlowTests(BrowserFixture fixture)
 
         // The single small result is previewed at once.
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("Hello, sky");
+        await Expect(page.GetByTestId("job-definition")).ToHaveTextAsync("copy (version 1.0)");
         await page.GetByText("stdout").ClickAsync();
         await Expect(page.GetByTestId("log-stdout")).ToBeVisibleAsync();
 

@@ -48,6 +48,10 @@ export function parseJob(doc) {
   }
   const error = root.getElementsByTagNameNS(UWS, 'errorSummary')[0];
   if (error) job.error = { type: error.getAttribute('type'), message: text(error, 'message') };
+  // Opus's jobInfo: the definition version the job runs.
+  const info = root.getElementsByTagNameNS(UWS, 'jobInfo')[0];
+  const definition = info && [...info.children].find(el => el.localName === 'definition');
+  job.definitionVersion = definition ? definition.getAttribute('version') : null;
   return job;
 }
 

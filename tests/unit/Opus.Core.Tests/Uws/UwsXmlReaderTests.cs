@@ -23,6 +23,7 @@ public sealed class UwsXmlReaderTests
         var read = UwsXmlReader.ReadJob(new MemoryStream(bytes), "copy");
 
         Assert.Equal(("copy", "abc", "run-1", null, JobPhase.ERROR), (read.Definition, read.Id, read.RunId, read.Owner, read.Phase));
+        Assert.Equal("1.0", read.DefinitionVersion);
         Assert.Equal((Created, Created.AddSeconds(1), Created.AddSeconds(2), 60), (read.CreationTime, read.StartTime, read.EndTime, read.ExecutionDuration));
         Assert.Equal(("the script exited with status 3", "fatal"), (read.ErrorMessage, read.ErrorType));
         Assert.Equal(new JobParameter("text", "héllo"), read.Parameters[0]);

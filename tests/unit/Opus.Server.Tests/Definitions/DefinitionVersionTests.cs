@@ -93,6 +93,16 @@ public sealed class DefinitionVersionTests(SignedInServerFixture fixture) : ICla
         Assert.Equal("hello [v2]", await Alice.GetStringAsync($"{after}/results/output"));
         Assert.Equal("1", await RecordedDefinitionVersionAsync(fixture.Server, JobIdOf(before)));
         Assert.Equal("2", await RecordedDefinitionVersionAsync(fixture.Server, JobIdOf(after)));
+
+        // The job document says which version each job runs, in its (schema-valid) jobInfo.
+        foreach (var (job, version) in new[] { (before, "1"), (after, "2") })
+        {
+            var document = await Alice.GetDocumentAsync(job);
+            var info = document.Root!.Element(System.Xml.Linq.XName.Get("jobInfo", "http://www.ivoa.net/xml/UWS/v1.0"))!;
+            var definition = Assert.Single(info.Elements(System.Xml.Linq.XName.Get("definition", "urn:uwscustom")));
+            Assert.Equal(name, (string?)definition.Attribute("name"));
+            Assert.Equal(version, (string?)definition.Attribute("version"));
+        }
     }
 
     [Fact]
@@ -171,5 +181,47 @@ public sealed class DefinitionVersionTests(SignedInServerFixture fixture) : ICla
 
         using (var unknown = await Admin.DeleteAsync("/jdl/no-such-definition"))
             await AssertRefusedAsync(unknown, HttpStatusCode.NotFound, "no-such-definition");
+    }
+
+    [Fact]
+    public async Task A_pending_job_of_a_withdrawn_definition_is_not_run_while_its_running_jobs_finish()
+    {
+        const string name = "stamp-withdrawn-pending";
+        await Admin.ProposeAsync(name, Stamp(name, "1", "sleep 2; " + V1Script), publish: true);
+        var running = await Alice.CreateJobAsync(name, ("text", "running"), ("PHASE", "RUN"));
+        await Alice.WaitForPhaseAsync(running, phase => phase == "EXECUTING", TimeSpan.FromSeconds(20));
+        var pending = await Alice.CreateJobAsync(name, ("text", "pending"));
+        var other = await Alice.CreateJobAsync(name, ("text", "other"));
+
+        using (var delete = await Admin.DeleteAsync($"/jdl/{name}"))
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+
+        // RUN is refused (owner and admin alike), with a one-line reason; the job stays PENDING.
+        foreach (var client in new[] { Alice, Admin })
+        {
+            using var run = await client.PostFormAsync($"{pending}/phase", ("PHASE", "RUN"));
+            await AssertRefusedAsync(run, HttpStatusCode.Forbidden, "withdrawn", name);
+        }
+
+        Assert.Equal("PENDING", await Alice.GetTextAsync($"{pending}/phase"));
+
+        // Changing its parameters is harmless and allowed; it can still be aborted and deleted.
+        using (var set = await Alice.PostFormAsync($"{pending}/parameters", ("text", "changed")))
+            AssertSeeOther(set, Alice, pending);
+        Assert.Equal("changed", await Alice.GetTextAsync($"{pending}/parameters/text"));
+        Assert.Equal("PENDING", await Alice.GetTextAsync($"{pending}/phase"));
+        using (var abort = await Alice.PostFormAsync($"{other}/phase", ("PHASE", "ABORT")))
+            AssertSeeOther(abort, Alice, other);
+        Assert.Equal("ABORTED", await Alice.GetTextAsync($"{other}/phase"));
+        using (var deleted = await Alice.DeleteAsync(pending))
+            Assert.Equal(HttpStatusCode.SeeOther, deleted.StatusCode);
+        using (var gone = await Alice.GetAsync(pending))
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+
+        // The job that was already running finishes with its result.
+        var done = await Alice.WaitForFinalPhaseAsync(running);
+        Assert.True(done.Phase() == "COMPLETED", $"{running} ended {done.Phase()}: {done}");
+        Assert.Equal("running", await Alice.GetStringAsync($"{running}/results/output"));
+        Assert.Equal(new[] { JobIdOf(other), JobIdOf(running) }.Order(), (await Alice.JobIdsAsync(name)).Order());
     }
 }
