@@ -19,8 +19,20 @@ public sealed class User
 
     public DateTime CreatedAt { get; init; }
 
+    /// <summary>The last change of the account (SCIM meta.lastModified); signing in is no change.</summary>
+    public DateTime ModifiedAt { get; set; }
+
     public DateTime? LastSeenAt { get; set; }
 
     /// <summary>Where the user came from: "local", or the OIDC issuer.</summary>
     public string Source { get; set; } = "local";
+
+    /// <summary>
+    /// The OIDC issuer whose <see cref="ExternalSubject"/> this user is; null while the account is not
+    /// linked (a subject set by an admin without an issuer is linked at that subject's first sign-in).
+    /// </summary>
+    public string? ExternalIssuer { get; set; }
+
+    /// <summary>The OIDC <c>sub</c> of the person at <see cref="ExternalIssuer"/> (the SCIM externalId).</summary>
+    public string? ExternalSubject { get; set; }
 }

@@ -32,9 +32,10 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task<User> CreateAsync(string userName, string? displayName = null, string? email = null, IEnumerable<string>? roles = null,
-        bool active = true, string source = "local", CancellationToken cancellationToken = default)
+        bool active = true, string source = "local", string? externalId = null, CancellationToken cancellationToken = default)
     {
         CheckUserName(userName);
+        var now = Now;
         var user = new User
         {
             Id = Guid.NewGuid().ToString("N"),
@@ -43,12 +44,25 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
             Email = email,
             Active = active,
             Roles = CheckRoles(roles ?? []),
-            CreatedAt = Now,
+            CreatedAt = now,
+            ModifiedAt = now,
             Source = source,
+            // Linked to an issuer at the first sign-in of this subject.
+            ExternalSubject = CheckExternalId(externalId),
         };
+        await InsertAsync(user, cancellationToken);
+        logger.LogInformation("User {UserName} created with roles {Roles}", userName, string.Join(",", user.Roles));
+        return user;
+    }
+
+    private async Task InsertAsync(User user, CancellationToken cancellationToken)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await db.Users.AnyAsync(u => u.UserName == userName, cancellationToken))
-            throw new OpusConflictException($"a user named '{userName}' exists");
+        if (await db.Users.AnyAsync(u => u.UserName == user.UserName, cancellationToken))
+            throw new OpusConflictException($"a user named '{user.UserName}' exists");
+        // An externalId set by an admin is unique among all users (a linked user's is unique per issuer, by the index).
+        if (user is { ExternalIssuer: null, ExternalSubject: { } subject } && await db.Users.AnyAsync(u => u.ExternalSubject == subject, cancellationToken))
+            throw new OpusConflictException($"another user has the externalId '{subject}'");
         db.Users.Add(user);
         try
         {
@@ -56,11 +70,10 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         }
         catch (DbUpdateException)
         {
-            throw new OpusConflictException($"a user named '{userName}' exists");
+            throw new OpusConflictException(user.ExternalSubject is null
+                ? $"a user named '{user.UserName}' exists"
+                : $"a user named '{user.UserName}' or with the externalId '{user.ExternalSubject}' exists");
         }
-
-        logger.LogInformation("User {UserName} created with roles {Roles}", userName, string.Join(",", user.Roles));
-        return user;
     }
 
     /// <summary>By id or by user name.</summary>
@@ -86,8 +99,17 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
     }
 
     /// <summary>Changes what is given (null leaves a field as it is).</summary>
-    public async Task<User> UpdateAsync(string idOrName, string? userName = null, string? displayName = null, string? email = null,
-        bool? active = null, IEnumerable<string>? roles = null, CancellationToken cancellationToken = default)
+    public Task<User> UpdateAsync(string idOrName, string? userName = null, string? displayName = null, string? email = null,
+        bool? active = null, IEnumerable<string>? roles = null, CancellationToken cancellationToken = default) =>
+        UpdateAsync(idOrName, userName, displayName, email, active, roles, null, cancellationToken);
+
+    /// <summary>
+    /// Changes what is given (null leaves a field as it is, "" clears it). A new <paramref name="externalId"/>
+    /// (the OIDC sub) unlinks the user from its issuer until that subject signs in; clearing it makes
+    /// the user local, so no sign-in by name reaches it again.
+    /// </summary>
+    public async Task<User> UpdateAsync(string idOrName, string? userName, string? displayName, string? email,
+        bool? active, IEnumerable<string>? roles, string? externalId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == idOrName || u.UserName == idOrName, cancellationToken)
@@ -108,7 +130,27 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
             user.Active = isActive;
         if (roles is not null)
             user.Roles = CheckRoles(roles);
-        await db.SaveChangesAsync(cancellationToken);
+        if (externalId is not null && CheckExternalId(externalId) is var subject && subject != user.ExternalSubject)
+        {
+            if (subject is not null && await db.Users.AnyAsync(u => u.Id != user.Id && u.ExternalSubject == subject, cancellationToken))
+                throw new OpusConflictException($"another user has the externalId '{subject}'");
+            user.ExternalIssuer = null;
+            user.ExternalSubject = subject;
+            if (subject is null)
+                user.Source = "local";
+        }
+
+        if (db.ChangeTracker.HasChanges())
+            user.ModifiedAt = Now;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            throw new OpusConflictException($"a user named '{user.UserName}' or with the externalId '{user.ExternalSubject}' exists");
+        }
+
         _tokens.Clear();
         logger.LogInformation("User {UserName} updated: active {Active}, roles {Roles}", user.UserName, user.Active, string.Join(",", user.Roles));
         return user;
@@ -225,33 +267,125 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         return cached.Caller;
     }
 
-    /// <summary>An OIDC user: found by name, or created on first use with the configured roles.</summary>
-    public async Task<Caller?> ExternalAsync(string userName, string? email, string issuer, IEnumerable<string> defaultRoles, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The Opus user of a person signed in at an OIDC provider, known by the token's issuer and
+    /// subject (<c>sub</c>), never by name alone (OIDC Core 5.7: preferred_username is not unique).
+    /// In order: the user linked to (issuer, subject), whatever its name now; else a user an admin
+    /// prepared with that subject as its SCIM externalId, linked now whatever its name; else, when no
+    /// user has <paramref name="userName"/>, a new one of that name linked to the subject, with the
+    /// default roles; else the user of that name if an earlier sign-in through this issuer created
+    /// it before users were linked (it is linked now). Any other user of that name is someone
+    /// else's: <see cref="ExternalIdentityConflictException"/>. Null when the user is inactive.
+    /// </summary>
+    public async Task<Caller?> ExternalAsync(string issuer, string subject, string userName, string? email, IEnumerable<string> defaultRoles, CancellationToken cancellationToken = default)
     {
-        // By name only: a token naming some user's id must not sign in as that user.
-        async Task<User?> ByNameAsync()
+        ArgumentException.ThrowIfNullOrEmpty(issuer);
+        if (string.IsNullOrEmpty(subject))
+            throw new OpusValidationException("the token has no subject (sub)");
+        if (subject.Length > ExternalIdMaxLength)
+            throw new OpusValidationException($"the token's subject (sub) is longer than {ExternalIdMaxLength} characters");
+
+        // A round either finds the user or links or creates one, which a concurrent sign-in may have
+        // done first (a unique index refuses the second); the next round reads what was stored.
+        for (var round = 1; ; round++)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            return await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+            var user = await ExternalUserAsync(issuer, subject, userName, email, defaultRoles, cancellationToken);
+            if (user is not null)
+            {
+                if (!user.Active)
+                    return null;
+                await TouchAsync(user.Id, Now, cancellationToken);
+                return new Caller(user.UserName, user.Roles);
+            }
+
+            if (round == 3)
+                throw new OpusConflictException($"the Opus account of '{userName}' kept changing during the sign-in; try again");
+        }
+    }
+
+    /// <summary>One round of <see cref="ExternalAsync"/>: the user, or null when something was written and must be read again.</summary>
+    private async Task<User?> ExternalUserAsync(string issuer, string subject, string userName, string? email, IEnumerable<string> defaultRoles, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var linked = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.ExternalIssuer == issuer && u.ExternalSubject == subject, cancellationToken);
+        if (linked is not null)
+            return linked;
+
+        // An account an admin prepared for this person (SCIM externalId = sub): theirs, whatever its name.
+        var prepared = await db.Users.AsNoTracking().Where(u => u.ExternalIssuer == null && u.ExternalSubject == subject)
+            .Select(u => new { u.Id, u.UserName }).Take(2).ToListAsync(cancellationToken);
+        if (prepared.Count > 1)
+            throw new ExternalIdentityConflictException($"users {prepared[0].UserName} and {prepared[1].UserName} have the same externalId; an admin must clear one");
+        if (prepared is [var mine])
+        {
+            await LinkAsync(db, mine.Id, mine.UserName, issuer, subject, legacy: false, cancellationToken);
+            return null;
         }
 
-        var user = await ByNameAsync();
-        if (user is null)
+        var named = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == userName, cancellationToken);
+        if (named is null)
         {
+            CheckUserName(userName);
+            var now = Now;
+            var user = new User
+            {
+                Id = Guid.NewGuid().ToString("N"),
+                UserName = userName,
+                Email = email,
+                Roles = CheckRoles(defaultRoles),
+                CreatedAt = now,
+                ModifiedAt = now,
+                Source = issuer,
+                ExternalIssuer = issuer,
+                ExternalSubject = subject,
+            };
             try
             {
-                user = await CreateAsync(userName, null, email, defaultRoles, true, issuer, cancellationToken);
+                await InsertAsync(user, cancellationToken);
             }
             catch (OpusConflictException)
             {
-                user = await ByNameAsync() ?? throw new OpusNotFoundException($"no user '{userName}'");
+                return null;
             }
+
+            logger.LogInformation("User {UserName} created on first sign-in through {Issuer} with roles {Roles}", userName, issuer, string.Join(",", user.Roles));
+            return user;
         }
 
-        if (!user.Active)
+        // Created by a sign-in through this issuer before users were linked: the first subject to claim the name takes it.
+        if (named is { ExternalIssuer: null, ExternalSubject: null } && named.Source == issuer)
+        {
+            await LinkAsync(db, named.Id, named.UserName, issuer, subject, legacy: true, cancellationToken);
             return null;
-        await TouchAsync(user.Id, Now, cancellationToken);
-        return new Caller(user.UserName, user.Roles);
+        }
+
+        throw new ExternalIdentityConflictException(
+            $"the user name '{userName}' given by {issuer} belongs to another Opus account (a local one, or one linked to another person); an admin can link them through the SCIM externalId");
+    }
+
+    /// <summary>Links a user to (issuer, subject) if it is still unlinked as it was read.</summary>
+    private async Task LinkAsync(OpusDbContext db, string userId, string userName, string issuer, string subject, bool legacy, CancellationToken cancellationToken)
+    {
+        var users = legacy
+            ? db.Users.Where(u => u.Id == userId && u.ExternalIssuer == null && u.ExternalSubject == null && u.Source == issuer)
+            : db.Users.Where(u => u.Id == userId && u.ExternalIssuer == null && u.ExternalSubject == subject);
+        var now = Now;
+        int changed;
+        try
+        {
+            // A prepared user's externalId is already the subject: only a legacy user shows a change.
+            changed = legacy
+                ? await users.ExecuteUpdateAsync(set => set.SetProperty(u => u.ExternalIssuer, issuer).SetProperty(u => u.ExternalSubject, subject).SetProperty(u => u.ModifiedAt, now), cancellationToken)
+                : await users.ExecuteUpdateAsync(set => set.SetProperty(u => u.ExternalIssuer, issuer), cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException)
+        {
+            // Another user was linked to this subject meanwhile: the next round finds it.
+            return;
+        }
+
+        if (changed > 0)
+            logger.LogInformation("User {UserName} linked to its account at {Issuer}", userName, issuer);
     }
 
     /// <summary>
@@ -312,6 +446,19 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
             throw new OpusValidationException($"user name '{userName}': 1-128 letters, digits or . _ @ + -, starting with a letter or digit");
         if (IdPattern().IsMatch(userName ?? ""))
             throw new OpusValidationException($"user name '{userName}': 32 hexadecimal digits is the form of a user id; choose another name");
+    }
+
+    /// <summary>The longest externalId: an OIDC sub has at most 255 ASCII characters (OIDC Core 2).</summary>
+    public const int ExternalIdMaxLength = 255;
+
+    /// <summary>A SCIM externalId, or null for none ("" clears).</summary>
+    private static string? CheckExternalId(string? externalId)
+    {
+        if (string.IsNullOrEmpty(externalId))
+            return null;
+        if (externalId.Length > ExternalIdMaxLength || string.IsNullOrWhiteSpace(externalId) || externalId.Any(char.IsControl))
+            throw new OpusValidationException($"externalId: 1 to {ExternalIdMaxLength} characters, no control characters (the user's OIDC sub at the identity provider)");
+        return externalId;
     }
 
     private static List<string> CheckRoles(IEnumerable<string> roles)

@@ -54,7 +54,7 @@ public static class AuthSetup
 
         jwt.Events = new JwtBearerEvents
         {
-            // The JWT names a person; Opus works with its own user of that name (created on first use).
+            // The JWT's issuer and subject are a person; Opus works with the user linked to them (created on first use).
             OnTokenValidated = async context =>
             {
                 var principal = context.Principal!;
@@ -65,15 +65,30 @@ public static class AuthSetup
                     return;
                 }
 
+                var subject = principal.FindFirst("sub")?.Value;
+                if (string.IsNullOrEmpty(subject))
+                {
+                    context.Fail("the token has no 'sub' claim");
+                    return;
+                }
+
                 var users = context.HttpContext.RequestServices.GetRequiredService<UserService>();
                 Caller? caller;
                 try
                 {
-                    caller = await users.ExternalAsync(name, principal.FindFirst("email")?.Value, oidc.Issuer!, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                    caller = await users.ExternalAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, context.HttpContext.RequestAborted);
                 }
                 catch (Opus.Core.Jobs.OpusValidationException e)
                 {
                     // A name Opus cannot take (or roles it refuses): the token is no usable credential, not a bad request.
+                    context.Fail(e.Message);
+                    return;
+                }
+                catch (Opus.Core.Jobs.OpusConflictException e)
+                {
+                    // The name is another account's: a token that stands for nobody here.
+                    context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuthSetup))
+                        .LogWarning("OIDC token refused: {Reason}", e.Message);
                     context.Fail(e.Message);
                     return;
                 }

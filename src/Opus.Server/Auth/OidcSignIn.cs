@@ -103,6 +103,11 @@ public sealed class OidcSignIn
         if (!claims.TryGetValue("nonce", out var nonce) || !FixedTimeEquals(nonce as string, flow.Nonce))
             throw new SignInException("failed", "the ID token's nonce is not this sign-in's");
 
+        // The person is the issuer's subject (OIDC Core 2: sub is required and never reassigned); the name only names a new account.
+        var subject = claims.TryGetValue("sub", out var sub) ? sub as string : null;
+        if (string.IsNullOrEmpty(subject))
+            throw new SignInException("failed", "the ID token has no sub claim");
+
         var name = claims.TryGetValue(_options.UserNameClaim, out var value) ? value as string : null;
         var email = claims.TryGetValue("email", out var mail) ? mail as string : null;
         if (string.IsNullOrEmpty(name) && tokens.TryGetProperty("access_token", out var access) && access.GetString() is { Length: > 0 } accessToken
@@ -110,7 +115,7 @@ public sealed class OidcSignIn
         {
             var info = await UserInfoAsync(metadata.UserInfoEndpoint, accessToken, cancellationToken);
             // The user info must be about the person the ID token names (OIDC Core 5.3.2).
-            if (info.TryGetProperty("sub", out var sub) && sub.GetString() == (claims.TryGetValue("sub", out var subject) ? subject as string : null))
+            if (info.TryGetProperty("sub", out var infoSubject) && infoSubject.GetString() == subject)
             {
                 name = info.TryGetProperty(_options.UserNameClaim, out var n) ? n.GetString() : null;
                 email ??= info.TryGetProperty("email", out var e) ? e.GetString() : null;
@@ -123,11 +128,19 @@ public sealed class OidcSignIn
         Caller? caller;
         try
         {
-            caller = await _users.ExternalAsync(name, email, _options.Issuer!, _options.DefaultRoles, cancellationToken);
+            caller = await _users.ExternalAsync(_options.Issuer!, subject, name, email, _options.DefaultRoles, cancellationToken);
         }
         catch (OpusValidationException e)
         {
             throw new SignInException("failed", $"the provider's user name '{name}' cannot be an Opus user: {e.Message}");
+        }
+        catch (ExternalIdentityConflictException e)
+        {
+            throw new SignInException("taken", e.Message);
+        }
+        catch (OpusConflictException e)
+        {
+            throw new SignInException("failed", e.Message);
         }
 
         if (caller is null)

@@ -9,7 +9,8 @@ namespace Opus.Server.Endpoints;
 
 /// <summary>
 /// SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the HTTP face of the user store, for admins only.
-/// Roles are SCIM "roles"; tokens never appear.
+/// Roles are SCIM "roles"; tokens never appear. The common attribute externalId is the user's OIDC
+/// subject (sub): an admin links an account to a person at the identity provider with it.
 /// </summary>
 public static partial class ScimEndpoints
 {
@@ -85,7 +86,7 @@ public static partial class ScimEndpoints
             var body = await ReadAsync(context, ct);
             var user = await users.CreateAsync(
                 RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
-                Roles(body), body["active"]?.GetValue<bool>() ?? true, cancellationToken: ct);
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, externalId: ExternalId(body), cancellationToken: ct);
             context.Response.Headers.Location = UserUrl(context, user);
             return Scim(UserDocument(context, user), StatusCodes.Status201Created);
         });
@@ -93,10 +94,11 @@ public static partial class ScimEndpoints
             Scim(UserDocument(context, await users.GetAsync(id, ct))));
         scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
         {
-            // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1).
+            // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1), except externalId, which links
+            // the account to a person (cleared only by an explicit null or ""; 3.5.1 allows either reading).
             var body = await ReadAsync(context, ct);
             var user = await users.UpdateAsync(id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
-                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ct);
+                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct);
             return Scim(UserDocument(context, user));
         });
         scim.MapMethods("/Users/{id}", ["PATCH"], async (string id, HttpContext context, UserService users, CancellationToken ct) =>
@@ -109,9 +111,10 @@ public static partial class ScimEndpoints
             var email = user.Email;
             var displayName = user.DisplayName;
             var active = user.Active;
+            var externalId = user.ExternalSubject;
             foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
-                Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active);
-            var updated = await users.UpdateAsync(user.Id, null, displayName ?? "", email ?? "", active, roles, ct);
+                Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active, ref externalId);
+            var updated = await users.UpdateAsync(user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
             return Scim(UserDocument(context, updated));
         });
         scim.MapDelete("/Users/{id}", async (string id, UserService users, CancellationToken ct) =>
@@ -122,7 +125,7 @@ public static partial class ScimEndpoints
     }
 
     /// <summary>One PATCH operation on the attributes we support (RFC 7644 3.5.2).</summary>
-    private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active)
+    private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active, ref string? externalId)
     {
         var op = operation["op"]?.GetValue<string>().ToLowerInvariant() ?? throw new OpusValidationException("an operation has no op");
         var path = operation["path"]?.GetValue<string>();
@@ -135,7 +138,7 @@ public static partial class ScimEndpoints
             if (value is not JsonObject attributes)
                 throw new OpusValidationException("an operation without a path needs an object value (add or replace)");
             foreach (var (name, inner) in attributes)
-                Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active);
+                Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active, ref externalId);
             return;
         }
 
@@ -149,6 +152,9 @@ public static partial class ScimEndpoints
                 break;
             case "displayname":
                 displayName = op == "remove" ? null : value?.GetValue<string>();
+                break;
+            case "externalid":
+                externalId = op == "remove" ? null : value?.GetValue<string>();
                 break;
             case "emails":
                 email = op == "remove" ? null : value is JsonArray list ? list.Select(e => e?["value"]?.GetValue<string>()).FirstOrDefault(e => e is not null) : value?["value"]?.GetValue<string>();
@@ -168,7 +174,7 @@ public static partial class ScimEndpoints
                 roles.Remove(filtered.Groups["v"].Value);
                 break;
             default:
-                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails or roles");
+                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails, externalId or roles");
         }
     }
 
@@ -194,6 +200,12 @@ public static partial class ScimEndpoints
             ? (emails.FirstOrDefault(e => e?["primary"]?.GetValue<bool>() == true) ?? emails.FirstOrDefault())?["value"]?.GetValue<string>()
             : null;
 
+    /// <summary>externalId as given: null when left out (kept), "" when null or empty (cleared).</summary>
+    private static string? ExternalId(JsonObject body) =>
+        body.FirstOrDefault(kv => kv.Key.Equals("externalId", StringComparison.OrdinalIgnoreCase)) is { Key: not null } given
+            ? given.Value?.GetValue<string>() ?? ""
+            : null;
+
     private static List<string>? Roles(JsonObject body) => body["roles"] is { } roles ? RoleValues(roles) : null;
 
     private static string UserUrl(HttpContext context, User user) =>
@@ -212,10 +224,12 @@ public static partial class ScimEndpoints
             {
                 ["resourceType"] = "User",
                 ["created"] = UwsTime.Format(user.CreatedAt),
-                ["lastModified"] = UwsTime.Format(user.LastSeenAt ?? user.CreatedAt),
+                ["lastModified"] = UwsTime.Format(user.ModifiedAt),
                 ["location"] = UserUrl(context, user),
             },
         };
+        if (user.ExternalSubject is not null)
+            document["externalId"] = user.ExternalSubject;
         if (user.DisplayName is not null)
             document["displayName"] = user.DisplayName;
         if (user.Email is not null)

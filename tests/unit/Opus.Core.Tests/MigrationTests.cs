@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Opus.Core.Storage;
 
 namespace Opus.Core.Tests;
@@ -17,6 +18,29 @@ public sealed class MigrationTests : IDisposable
         Assert.Contains("jobs.Phase TEXT notnull=1 pk=0", migrated);
         Assert.Contains("index IX_jobs_Definition_CreationTime (Definition, CreationTime)", migrated);
         Assert.Equal(modelled, migrated);
+    }
+
+    [Fact]
+    public async Task Existing_users_get_their_creation_as_last_change_and_no_link()
+    {
+        var path = Path.Combine(_folder.FullName, "users.db");
+        var options = new DbContextOptionsBuilder<OpusDbContext>();
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { DataPath = _folder.FullName, ConnectionString = $"Data Source={path};Pooling=False" });
+        await using var db = new OpusDbContext(options.Options);
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        await migrator.MigrateAsync("20261121000005_Provenance");
+        var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO users ("Id", "UserName", "Active", "Roles", "CreatedAt", "LastSeenAt", "Source")
+            VALUES ('0123456789abcdef0123456789abcdef', 'old', 1, '[]', {created.Ticks}, {created.AddDays(9).Ticks}, 'https://idp.example')
+            """);
+
+        await db.Database.MigrateAsync();
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.UserName == "old");
+        Assert.Equal(created, user.ModifiedAt);
+        Assert.Equal("https://idp.example", user.Source);
+        Assert.Null(user.ExternalIssuer);
+        Assert.Null(user.ExternalSubject);
     }
 
     private async Task<List<string>> SchemaAsync(string file, Func<OpusDbContext, Task> create)

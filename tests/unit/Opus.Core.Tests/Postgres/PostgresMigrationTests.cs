@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 using Opus.Core.Storage;
 
@@ -18,6 +19,27 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
         Assert.Contains("jobs.CreationTime timestamp with time zone null=NO", migrated);
         Assert.Contains(migrated, line => line.StartsWith("index IX_jobs_Definition_CreationTime ", StringComparison.Ordinal));
         Assert.Equal(modelled, migrated);
+    }
+
+    [Fact]
+    public async Task Existing_users_get_their_creation_as_last_change_and_no_link()
+    {
+        var connection = await _postgres.CreateDatabaseAsync("opus_users");
+        var options = new DbContextOptionsBuilder<OpusDbContext>();
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { StorageProvider = "Postgres", ConnectionString = connection });
+        await using var db = new OpusDbContext(options.Options);
+        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync("20261121000005_Provenance");
+        var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO users ("Id", "UserName", "Active", "Roles", "CreatedAt", "LastSeenAt", "Source")
+            VALUES ('0123456789abcdef0123456789abcdef', 'old', TRUE, '[]', {created}, {created.AddDays(9)}, 'https://idp.example')
+            """);
+
+        await db.Database.MigrateAsync();
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.UserName == "old");
+        Assert.Equal(created, user.ModifiedAt);
+        Assert.Null(user.ExternalIssuer);
+        Assert.Null(user.ExternalSubject);
     }
 
     [Fact]

@@ -244,11 +244,25 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         Assert.Single(await TokensOfAsync(user));
     }
 
+    /// <summary>The test provider's sub of a login (tests/idp/server.mjs: a SHA-256 of it).</summary>
+    private static string SubjectOf(string login) => AuthSteps.Sha256Hex($"opus-test-idp:{login}")[..32];
+
+    /// <summary>Creates a user through SCIM linked to the provider's <paramref name="login"/> by externalId; returns its id.</summary>
+    private async Task<string> CreateLinkedUserAsync(string user, string login, params string[] roles)
+    {
+        var body = RouteIsolationFixture.ScimUser(user, null, roles);
+        body["externalId"] = SubjectOf(login);
+        using var response = await fixture.Admin.PostAsync("/scim/v2/Users", AuthSteps.ScimContent(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+        return JsonNode.Parse(text)!["id"]!.GetValue<string>();
+    }
+
     [Fact]
     public async Task An_inactive_user_is_refused_and_gets_no_token()
     {
         var user = AuthSteps.UniqueName("hank");
-        var id = await Server.CreateUserAsync(user, "copy");
+        var id = await CreateLinkedUserAsync(user, user, "copy");
         var patch = $$"""{"schemas":["{{AuthSteps.PatchSchema}}"],"Operations":[{"op":"replace","path":"active","value":false}]}""";
         using (var deactivate = await fixture.Admin.PatchAsync($"/scim/v2/Users/{id}", new StringContent(patch, System.Text.Encoding.UTF8, AuthSteps.ScimMediaType)))
             Assert.Equal(HttpStatusCode.OK, deactivate.StatusCode);
@@ -258,6 +272,52 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         Assert.Equal("/client/#/signin?problem=inactive", finished.Headers.Location!.OriginalString);
         Assert.Null(HandoffToken(finished));
         Assert.Empty(await TokensOfAsync(user));
+    }
+
+    [Fact]
+    public async Task A_login_named_like_a_local_user_is_taken_and_signs_in_no_one()
+    {
+        // Someone at the provider whose user name is a local account's (as "admin" would be).
+        var user = AuthSteps.UniqueName("lena");
+        var id = await Server.CreateUserAsync(user, "copy", "sleep");
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+        Assert.Equal(HttpStatusCode.Redirect, finished.StatusCode);
+        Assert.Equal("/client/#/signin?problem=taken", finished.Headers.Location!.OriginalString);
+        Assert.Null(HandoffToken(finished));
+        Assert.Empty(await TokensOfAsync(user));
+        var account = JsonNode.Parse(await fixture.Admin.GetStringAsync($"/scim/v2/Users/{id}"))!;
+        Assert.Null(account["externalId"]);
+        Assert.Contains("belongs to another Opus account", Server.Log, StringComparison.Ordinal);
+
+        // The admin's own name is no way in either.
+        var again = await StartAsync(browser);
+        using var admin = await CallbackAsync(browser, await fixture.Provider.SignInAsync(again.Authorization, "admin"), again.FlowCookie);
+        Assert.Equal("/client/#/signin?problem=taken", admin.Headers.Location!.OriginalString);
+        Assert.Null(HandoffToken(admin));
+        Assert.DoesNotContain(await TokensOfAsync("admin"), t => t!["name"]!.GetValue<string>() == "web sign-in");
+    }
+
+    [Fact]
+    public async Task A_user_an_admin_linked_to_the_login_signs_in_as_itself_whatever_the_login_is_called()
+    {
+        var login = AuthSteps.UniqueName("pat");
+        var user = AuthSteps.UniqueName("patricia");
+        await CreateLinkedUserAsync(user, login, "sleep");
+        using (var browser = Browser())
+        {
+            var started = await StartAsync(browser);
+            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, login), started.FlowCookie);
+            Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
+            using var client = Server.BearerClient(HandoffToken(finished)!);
+            var me = JsonNode.Parse(await client.GetStringAsync("/me"))!;
+            Assert.Equal(user, me["userName"]!.GetValue<string>());
+            Assert.Equal(["sleep"], me["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+        }
+
+        Assert.False(await UserExistsAsync(login));
+        Assert.Equal("web sign-in", Assert.Single(await TokensOfAsync(user))!["name"]!.GetValue<string>());
     }
 
     [Fact]

@@ -55,15 +55,18 @@ public sealed class OidcFixture : IAsyncLifetime
         Admin = Server.AdminClient();
     }
 
-    /// <summary>The claims of a good token for <paramref name="user"/>, valid for five minutes.</summary>
-    public static JsonObject Claims(string user)
+    /// <summary>
+    /// The claims of a good token for <paramref name="user"/>, valid for five minutes; the subject is
+    /// the person (by default one per user name, as a provider that never renames anyone would give).
+    /// </summary>
+    public static JsonObject Claims(string user, string? subject = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return new JsonObject
         {
             ["iss"] = Issuer,
             ["aud"] = Audience,
-            ["sub"] = Guid.NewGuid().ToString(),
+            ["sub"] = subject ?? $"sub-{user}",
             ["preferred_username"] = user,
             ["email"] = $"{user}@example.org",
             ["iat"] = now,
@@ -148,7 +151,7 @@ public sealed class OidcTests(OidcFixture fixture) : IClassFixture<OidcFixture>
     public static TheoryData<string> BadTokens => new()
     {
         "signed by another key", "wrong issuer", "wrong audience", "no audience", "expired", "not yet valid", "no expiry",
-        "another key under an unknown key id", "unsigned (alg none)", "HS256 with the public key", "tampered claims", "no user name claim", "malformed user name",
+        "another key under an unknown key id", "unsigned (alg none)", "HS256 with the public key", "tampered claims", "no subject", "empty subject", "no user name claim", "malformed user name",
     };
 
     [Theory]
@@ -217,6 +220,14 @@ public sealed class OidcTests(OidcFixture fixture) : IClassFixture<OidcFixture>
                 break;
             }
 
+            case "no subject":
+                claims.Remove("sub");
+                jwt = fixture.Jwt(claims);
+                break;
+            case "empty subject":
+                claims["sub"] = "";
+                jwt = fixture.Jwt(claims);
+                break;
             case "no user name claim":
                 claims.Remove("preferred_username");
                 jwt = fixture.Jwt(claims);
@@ -278,6 +289,175 @@ public sealed class OidcTests(OidcFixture fixture) : IClassFixture<OidcFixture>
             Assert.Equal(HttpStatusCode.OK, await client.StatusOfAsync("/rest"));
         // The signature part is what makes a JWT a credential; neither it nor the whole token may be logged.
         AuthSteps.AssertNotLogged(Server, fixture.Issued.SelectMany(j => new[] { j, j[(j.LastIndexOf('.') + 1)..] }).Where(s => s.Length > 20));
+    }
+
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("local")]
+    public async Task A_token_whose_name_is_a_local_users_is_refused_and_acts_as_nobody(string who)
+    {
+        // Anyone at the provider may call themselves "admin": the name alone must reach no account.
+        var name = who == "admin" ? "admin" : AuthSteps.UniqueName("local");
+        if (who == "local")
+            await Server.CreateUserAsync(name, "copy", "sleep");
+        var before = await FindUserAsync(name) ?? throw new Xunit.Sdk.XunitException($"no {name}");
+
+        using var client = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, subject: Guid.NewGuid().ToString())));
+        foreach (var path in new[] { "/me", "/rest/copy", "/scim/v2/Users" })
+        {
+            using var response = await client.GetAsync(path);
+            AuthSteps.AssertChallenge(response, $"{who}'s name at {path}");
+        }
+
+        // The account is as it was: not linked, no roles gained or lost.
+        var after = (await FindUserAsync(name))!;
+        Assert.Null(after["externalId"]);
+        Assert.Equal(before.ToJsonString(), after.ToJsonString());
+        Assert.Contains($"belongs to another Opus account", Server.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_same_subject_under_a_new_name_reaches_the_same_user_which_keeps_its_name()
+    {
+        var name = AuthSteps.UniqueName("renamed");
+        var subject = Guid.NewGuid().ToString();
+        using (var first = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, subject))))
+            Assert.Equal(name, await UserNameAsync(first));
+        Assert.Equal(subject, (await FindUserAsync(name))!["externalId"]!.GetValue<string>());
+
+        var newName = AuthSteps.UniqueName("renamed");
+        using (var second = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(newName, subject))))
+            Assert.Equal(name, await UserNameAsync(second));
+        Assert.Null(await FindUserAsync(newName));
+
+        // The old name is the person's account, not a name anyone can take back.
+        using var other = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, Guid.NewGuid().ToString())));
+        AuthSteps.AssertChallenge(await other.GetAsync("/me"), "another subject under the old name");
+    }
+
+    [Fact]
+    public async Task Two_subjects_claiming_one_name_the_second_is_refused()
+    {
+        var name = AuthSteps.UniqueName("twice");
+        using (var first = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, "first-person"))))
+            Assert.Equal(name, await UserNameAsync(first));
+        using var second = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, "second-person")));
+        using var refused = await second.GetAsync("/me");
+        AuthSteps.AssertChallenge(refused, "a second subject under a taken name");
+        Assert.Equal("first-person", (await FindUserAsync(name))!["externalId"]!.GetValue<string>());
+        Assert.Equal(1, (await fixture.Admin.GetJsonAsync(UserFilter(name)))["totalResults"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_user_created_by_a_sign_in_before_linking_is_linked_to_the_first_subject_and_then_only_to_it()
+    {
+        // As an earlier version left it: made by a sign-in through this issuer, unlinked.
+        var name = AuthSteps.UniqueName("legacy");
+        await Server.CreateUserAsync(name, "copy");
+        await SetSourceAsync(name, OidcFixture.Issuer);
+        Assert.Null((await FindUserAsync(name))!["externalId"]);
+
+        using (var owner = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, "legacy-owner"))))
+            Assert.Equal(name, await UserNameAsync(owner));
+        Assert.Equal("legacy-owner", (await FindUserAsync(name))!["externalId"]!.GetValue<string>());
+
+        using (var again = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(AuthSteps.UniqueName("legacy"), "legacy-owner"))))
+            Assert.Equal(name, await UserNameAsync(again));
+        using var other = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, "someone-else")));
+        AuthSteps.AssertChallenge(await other.GetAsync("/me"), "another subject after the link");
+
+        // A local user of another source is never linked that way.
+        var local = AuthSteps.UniqueName("legacy");
+        await Server.CreateUserAsync(local, "copy");
+        await SetSourceAsync(local, "https://another-idp.example.test");
+        using var stranger = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(local)));
+        AuthSteps.AssertChallenge(await stranger.GetAsync("/me"), "a user made through another issuer");
+    }
+
+    [Fact]
+    public async Task A_user_prepared_with_the_subject_as_externalId_is_linked_at_sign_in_whatever_its_name()
+    {
+        var name = AuthSteps.UniqueName("prepared");
+        var subject = Guid.NewGuid().ToString();
+        var created = await ScimPostAsync(name, subject, "sleep");
+        var lastModified = created["meta"]!["lastModified"]!.GetValue<string>();
+        await Task.Delay(20);
+
+        var claimed = AuthSteps.UniqueName("atidp");
+        using (var client = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(claimed, subject))))
+        {
+            var me = await client.GetJsonAsync("/me");
+            Assert.Equal(name, me["userName"]!.GetValue<string>());
+            Assert.Equal(["sleep"], me["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+        }
+
+        Assert.Null(await FindUserAsync(claimed));
+        // Signing in is no change of the account.
+        var linked = (await FindUserAsync(name))!;
+        Assert.Equal(subject, linked["externalId"]!.GetValue<string>());
+        Assert.Equal(lastModified, linked["meta"]!["lastModified"]!.GetValue<string>());
+
+        // From now on the account is that person's: another subject under its name is refused.
+        using var other = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name, Guid.NewGuid().ToString())));
+        AuthSteps.AssertChallenge(await other.GetAsync("/me"), "another subject under a prepared user's name");
+    }
+
+    [Fact]
+    public async Task Last_modified_follows_changes_not_sign_ins()
+    {
+        var name = AuthSteps.UniqueName("modified");
+        using (var client = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name))))
+            Assert.Equal(name, await UserNameAsync(client));
+        var user = (await FindUserAsync(name))!;
+        var id = user["id"]!.GetValue<string>();
+        var created = user["meta"]!["created"]!.GetValue<string>();
+        Assert.Equal(created, user["meta"]!["lastModified"]!.GetValue<string>());
+
+        await Task.Delay(20);
+        using (var again = Server.BearerClient(fixture.Jwt(OidcFixture.Claims(name))))
+            Assert.Equal(name, await UserNameAsync(again));
+        Assert.Equal(created, (await FindUserAsync(name))!["meta"]!["lastModified"]!.GetValue<string>());
+
+        var patch = $$"""{"schemas":["{{AuthSteps.PatchSchema}}"],"Operations":[{"op":"replace","path":"displayName","value":"Renamed"}]}""";
+        using (var response = await fixture.Admin.PatchAsync($"/scim/v2/Users/{id}", new StringContent(patch, Encoding.UTF8, AuthSteps.ScimMediaType)))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var patched = (await FindUserAsync(name))!["meta"]!["lastModified"]!.GetValue<string>();
+        Assert.True(string.CompareOrdinal(patched, created) > 0, $"lastModified {patched} after a PATCH of a user created {created}");
+        Assert.Equal(created, (await FindUserAsync(name))!["meta"]!["created"]!.GetValue<string>());
+    }
+
+    private static async Task<string> UserNameAsync(HttpClient client) => (await client.GetJsonAsync("/me"))["userName"]!.GetValue<string>();
+
+    private async Task<JsonNode> ScimPostAsync(string name, string externalId, params string[] roles)
+    {
+        var body = new JsonObject
+        {
+            ["schemas"] = new JsonArray(AuthSteps.UserSchema),
+            ["userName"] = name,
+            ["externalId"] = externalId,
+            ["roles"] = new JsonArray(roles.Select(r => (JsonNode)new JsonObject { ["value"] = r }).ToArray()),
+        };
+        using var response = await fixture.Admin.PostAsync("/scim/v2/Users", AuthSteps.ScimContent(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>Where a user came from, written straight into the database (SQLite or PostgreSQL) as an earlier version would have.</summary>
+    private async Task SetSourceAsync(string name, string source)
+    {
+        await using var db = await TestPostgres.OpenDatabaseAsync(Server);
+        await using var command = db.CreateCommand();
+        command.CommandText = "UPDATE users SET \"Source\" = @source WHERE \"UserName\" = @name";
+        foreach (var (key, value) in new[] { ("source", source), ("name", name) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = key;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     private static string UserFilter(string name) => $"/scim/v2/Users?filter={Uri.EscapeDataString($"userName eq \"{name}\"")}";

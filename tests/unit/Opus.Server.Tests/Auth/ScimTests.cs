@@ -280,6 +280,82 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
     }
 
     [Fact]
+    public async Task ExternalId_is_kept_shown_unique_and_changed_by_put_and_patch()
+    {
+        // The OIDC subject an admin links an account to (RFC 7643 3.1 externalId).
+        var name = AuthSteps.UniqueName("linked");
+        var subject = $"sub-{Guid.NewGuid()}";
+        var body = RouteIsolationFixture.ScimUser(name, null, "copy");
+        body["externalId"] = subject;
+        var user = await ScimAsync(HttpMethod.Post, "/scim/v2/Users", body, HttpStatusCode.Created);
+        var id = user["id"]!.GetValue<string>();
+        Assert.Equal(subject, user["externalId"]!.GetValue<string>());
+        Assert.Equal(subject, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}"))["externalId"]!.GetValue<string>());
+        Assert.Equal(subject, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"userName eq \"{name}\"")}"))["Resources"]![0]!["externalId"]!.GetValue<string>());
+        // A user without one shows none.
+        var plain = await fixture.Server.CreateUserAsync(AuthSteps.UniqueName("unlinked"), "copy");
+        Assert.Null((await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{plain}"))["externalId"]);
+
+        // One account per person: the same externalId again is 409 uniqueness, by POST, PATCH or PUT.
+        var twinName = AuthSteps.UniqueName("twin");
+        var twin = RouteIsolationFixture.ScimUser(twinName, null, "copy");
+        twin["externalId"] = subject;
+        AssertError(await ScimAsync(HttpMethod.Post, "/scim/v2/Users", twin, HttpStatusCode.Conflict), 409, "uniqueness");
+        Assert.Equal(0, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"userName eq \"{twinName}\"")}"))["totalResults"]!.GetValue<int>());
+        AssertError(await ScimAsync(HttpMethod.Patch, $"/scim/v2/Users/{plain}", Patch(Op("replace", "externalId", subject)), HttpStatusCode.Conflict), 409, "uniqueness");
+        var plainPut = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("unlinked"), null, "copy");
+        plainPut["externalId"] = subject;
+        AssertError(await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{plain}", plainPut, HttpStatusCode.Conflict), 409, "uniqueness");
+        Assert.Null((await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{plain}"))["externalId"]);
+
+        // Too long, or not a string: 400 invalidValue.
+        var tooLong = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("long"), null, "copy");
+        tooLong["externalId"] = new string('x', 256);
+        AssertError(await ScimAsync(HttpMethod.Post, "/scim/v2/Users", tooLong, HttpStatusCode.BadRequest), 400, "invalidValue");
+        AssertError(await PatchErrorAsync(id, Op("replace", "externalId", "line\nbreak")), 400, "invalidValue");
+        var maximal = new string('y', 255);
+        Assert.Equal(maximal, (await PatchAsync(plain, Op("replace", "externalId", maximal)))["externalId"]!.GetValue<string>());
+
+        // PUT without externalId keeps it (it links the account to a person); PATCH replaces and removes it.
+        var put = await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{id}", RouteIsolationFixture.ScimUser(name, null, "sleep"));
+        Assert.Equal(subject, put["externalId"]!.GetValue<string>());
+        Assert.Equal(["sleep"], Roles(put));
+        var other = $"sub-{Guid.NewGuid()}";
+        Assert.Equal(other, (await PatchAsync(id, Op("replace", "externalId", other)))["externalId"]!.GetValue<string>());
+        Assert.Null((await PatchAsync(id, Op("remove", "externalId")))["externalId"]);
+        // Freed: another user may have it now.
+        Assert.Equal(other, (await PatchAsync(plain, Op("replace", "externalId", other)))["externalId"]!.GetValue<string>());
+        var explicitNull = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("unlinked"), null, "copy");
+        explicitNull["externalId"] = null;
+        Assert.Null((await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{plain}", explicitNull))["externalId"]);
+    }
+
+    [Fact]
+    public async Task Last_modified_is_the_last_change()
+    {
+        var name = AuthSteps.UniqueName("changed");
+        var created = await ScimAsync(HttpMethod.Post, "/scim/v2/Users", RouteIsolationFixture.ScimUser(name, null, "copy"), HttpStatusCode.Created);
+        var id = created["id"]!.GetValue<string>();
+        var createdAt = created["meta"]!["created"]!.GetValue<string>();
+        Assert.Equal(createdAt, created["meta"]!["lastModified"]!.GetValue<string>());
+
+        // Using the account is no change.
+        await Task.Delay(20);
+        using (var client = fixture.Server.ClientFor(await fixture.Server.IssueTokenAsync(name)))
+            Assert.Equal(HttpStatusCode.OK, await client.StatusOfAsync("/rest"));
+        Assert.Equal(createdAt, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}"))["meta"]!["lastModified"]!.GetValue<string>());
+        // A PATCH that changes nothing changes nothing.
+        Assert.Equal(createdAt, (await PatchAsync(id, Op("add", "roles", Values("copy"))))["meta"]!["lastModified"]!.GetValue<string>());
+
+        var patched = (await PatchAsync(id, Op("add", "roles", Values("sleep"))))["meta"]!;
+        Assert.True(string.CompareOrdinal(patched["lastModified"]!.GetValue<string>(), createdAt) > 0, $"{patched} after {createdAt}");
+        Assert.Equal(createdAt, patched["created"]!.GetValue<string>());
+        await Task.Delay(20);
+        var put = (await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{id}", RouteIsolationFixture.ScimUser(name, null, "copy")))["meta"]!;
+        Assert.True(string.CompareOrdinal(put["lastModified"]!.GetValue<string>(), patched["lastModified"]!.GetValue<string>()) > 0, $"{put} after {patched}");
+    }
+
+    [Fact]
     public async Task Delete_removes_the_user_and_its_tokens()
     {
         var name = AuthSteps.UniqueName("deleted");

@@ -17,6 +17,7 @@ const problems = {
   unavailable: 'The identity provider cannot be reached just now. Try again later, or sign in with a token.',
   claim: 'The identity provider did not tell Opus your user name.',
   inactive: 'Your Opus account is not active. Ask an admin.',
+  taken: 'Your user name at the identity provider belongs to another Opus account. Ask an admin to link them.',
 };
 
 /** The token the OIDC callback left, removed from the cookie jar as it is read. */
