@@ -27,7 +27,7 @@ public sealed class OpusOptions
     /// <summary>Longest lifetime a client may ask for with DESTRUCTION.</summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>Jobs one user may have QUEUED or EXECUTING at once; 0 = no limit. Admins are not limited.</summary>
+    /// <summary>Jobs one user may have QUEUED or EXECUTING at once (anonymous callers share one such quota); 0 = no limit. Admins are not limited.</summary>
     public int MaxActiveJobsPerUser { get; set; } = 50;
 
     /// <summary>Cap on a blocking WAIT (UWS 7.5).</summary>

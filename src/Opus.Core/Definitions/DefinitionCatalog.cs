@@ -39,6 +39,16 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         return _versions.GetOrAdd((name, version), Deserialize(record));
     }
 
+    /// <summary>
+    /// True when the version was withdrawn. Read from the database, not the in-memory catalog, so that a
+    /// withdrawal made through another server process counts at once.
+    /// </summary>
+    public async Task<bool> IsWithdrawnAsync(string name, string version, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Definitions.AnyAsync(d => d.Name == name && d.Version == version && d.Status == DefinitionStatus.Withdrawn, cancellationToken);
+    }
+
     /// <summary>Every version of a name, newest first.</summary>
     public async Task<List<DefinitionRecord>> VersionsAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -19,4 +19,11 @@ public interface IJobManager
 
     /// <summary>After a restart: takes charge of an active job again, or settles it from what is left.</summary>
     Task ReconcileAsync(Job job, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// At every maintenance sweep: takes charge of (or settles) an active job whose owning server process
+    /// has died, by the rules of <see cref="ReconcileAsync"/>; a job of a live process is left alone.
+    /// Managers that watch their jobs in another way (SLURM's own reconcile loop) need nothing here.
+    /// </summary>
+    Task TakeOverAsync(Job job, CancellationToken cancellationToken = default) => Task.CompletedTask;
 }

@@ -100,6 +100,18 @@ public sealed class LocalManager : IJobManager, IDisposable
         await _events.FinishAsync(job.Id, JobPhase.ERROR, "the job's process ended while the server was down, without reporting its end", cancellationToken: cancellationToken);
     }
 
+    public Task TakeOverAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        // Only a recorded owner that is dead: this process's own jobs are watched here already, a live
+        // neighbour's (or another machine's) are theirs, and an unclaimed QUEUED job may be waiting in a
+        // live process's queue, so only a start-up reconcile resubmits those.
+        var owner = LocalHandle.Parse(job.ManagerJobId)?.Owner;
+        if (owner is null || owner == ProcessIdentity.Current || ProcessIdentity.Check(owner) != ProcessIdentity.Liveness.Dead)
+            return Task.CompletedTask;
+        _logger.LogInformation("Job {JobId}: its server process {Owner} is gone; taking it over", job.Id, owner);
+        return ReconcileAsync(job, cancellationToken);
+    }
+
     private async Task WorkAsync()
     {
         await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))

@@ -8,7 +8,8 @@ namespace Opus.Core.Jobs;
 
 /// <summary>
 /// Start-up and housekeeping: migrates the database, loads the definitions folder, reconciles jobs
-/// left active by a previous run, then destroys expired jobs at every sweep interval.
+/// left active by a previous run, then at every sweep interval destroys expired jobs and takes over
+/// the jobs of server processes that died (several processes on one database).
 /// </summary>
 public sealed class JobMaintenance(
     IDbContextFactory<OpusDbContext> contexts, DefinitionCatalog catalog, JobService jobs, OpusOptions options, ILogger<JobMaintenance> logger,
@@ -26,7 +27,7 @@ public sealed class JobMaintenance(
         _presence = Client.DataFolderPresence.Enter(options.FullDataPath);
         await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
         if (options.DefinitionsPath is { } folder)
-            await catalog.LoadFolderAsync(folder, cancellationToken);
+            await DatabaseSetup.ExclusivelyAsync(contexts, () => catalog.LoadFolderAsync(folder, cancellationToken), cancellationToken);
         else
             await catalog.ReloadAsync(cancellationToken);
         await jobs.ReconcileAsync(cancellationToken);
@@ -45,6 +46,8 @@ public sealed class JobMaintenance(
                 try
                 {
                     await jobs.DestroyExpiredAsync(_stopping.Token);
+                    // Another server process on this database may have died with jobs in hand.
+                    await jobs.TakeOverAsync(_stopping.Token);
                     await provenance.RepairAsync(_stopping.Token);
                     // Another server process may have published or withdrawn definitions.
                     await catalog.ReloadAsync(_stopping.Token);

@@ -140,12 +140,13 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
             yield return job;
     }
 
-    /// <summary>How many jobs of an owner are committed to run and not finished (the quota).</summary>
-    public async Task<int> CountActiveAsync(string owner, CancellationToken cancellationToken = default)
+    /// <summary>How many jobs of an owner (null: anonymous jobs) are committed to run and not finished (the quota).</summary>
+    public async Task<int> CountActiveAsync(string? owner, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Jobs.CountAsync(j => j.Owner == owner
-            && (j.Phase == JobPhase.QUEUED || j.Phase == JobPhase.EXECUTING || j.Phase == JobPhase.HELD || j.Phase == JobPhase.SUSPENDED), cancellationToken);
+        // Spelled out for null, so the SQL is "Owner IS NULL" rather than a null-compensating OR.
+        var owned = owner is null ? db.Jobs.Where(j => j.Owner == null) : db.Jobs.Where(j => j.Owner == owner);
+        return await owned.CountAsync(j => j.Phase == JobPhase.QUEUED || j.Phase == JobPhase.EXECUTING || j.Phase == JobPhase.HELD || j.Phase == JobPhase.SUSPENDED, cancellationToken);
     }
 
     /// <summary>Jobs in any of the phases (reconcile on start-up).</summary>

@@ -143,6 +143,10 @@ public sealed class JobService(
         if (job.Phase is not (JobPhase.PENDING or JobPhase.HELD))
             return;
 
+        // A withdrawn version starts nothing new; jobs already handed to a manager (QUEUED, EXECUTING, held by SLURM) run on.
+        if (job is not { Phase: JobPhase.HELD, ManagerJobId: not null } && await catalog.IsWithdrawnAsync(job.Definition, job.DefinitionVersion, cancellationToken))
+            throw StateError(job, $"version '{job.DefinitionVersion}' of job definition '{job.Definition}' was withdrawn, so it cannot be run");
+
         await RequireQuotaAsync(caller, job.Owner, cancellationToken);
 
         if (job is { Phase: JobPhase.HELD, ManagerJobId: not null })
@@ -294,6 +298,29 @@ public sealed class JobService(
             logger.LogInformation("Reconciled {Count} jobs left active by the previous run", active.Count);
     }
 
+    /// <summary>
+    /// At every sweep: active jobs whose owning server process died are taken over by the start-up rules
+    /// (several processes on one database: no need to wait for one to restart); a live owner's are left alone.
+    /// </summary>
+    public async Task TakeOverAsync(CancellationToken cancellationToken = default)
+    {
+        var active = await jobs.InPhasesAsync([JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken);
+        foreach (var job in active.OrderBy(j => j.ManagerJobId is null).ThenBy(j => j.CreationTime))
+        {
+            // A job of a manager this process does not run is another process's to watch.
+            if (managers.FirstOrDefault(m => m.Name == job.Manager) is not { } manager)
+                continue;
+            try
+            {
+                await manager.TakeOverAsync(job, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Job {JobId}: take-over failed", job.Id);
+            }
+        }
+    }
+
     private IJobManager ManagerOf(Job job) =>
         managers.FirstOrDefault(m => m.Name == job.Manager)
         ?? throw new InvalidOperationException($"no job manager named '{job.Manager}'");
@@ -352,9 +379,10 @@ public sealed class JobService(
 
     private async Task RequireQuotaAsync(Caller caller, string? owner, CancellationToken cancellationToken)
     {
-        if (options.MaxActiveJobsPerUser > 0 && owner is not null && !caller.IsAdmin
+        // Anonymous callers (owner null) share one quota: their jobs all count as one user's.
+        if (options.MaxActiveJobsPerUser > 0 && !caller.IsAdmin
             && await jobs.CountActiveAsync(owner, cancellationToken) >= options.MaxActiveJobsPerUser)
-            throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs per user; wait for one to end or abort one");
+            throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs {(owner is null ? "for all anonymous callers together" : "per user")}; wait for one to end or abort one");
     }
 
     private static void RequireUse(Caller caller, string definition)

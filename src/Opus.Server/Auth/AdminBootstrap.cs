@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Opus.Core.Storage;
 using Opus.Core.Users;
 
 namespace Opus.Server.Auth;
@@ -6,11 +8,14 @@ namespace Opus.Server.Auth;
 /// On first start (no admin yet) creates the admin account. Its token is the configured one, or a
 /// new one printed once on the console (never to the log, never stored in clear).
 /// </summary>
-public sealed class AdminBootstrap(UserService users, AuthOptions options) : IHostedService
+public sealed class AdminBootstrap(UserService users, AuthOptions options, IDbContextFactory<OpusDbContext> contexts) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var token = await users.EnsureAdminAsync(options.AdminUserName, options.AdminToken, cancellationToken);
+        // Servers starting at once on one empty database look for an admin one after the other: one creates it, the other finds it.
+        string? token = null;
+        await DatabaseSetup.ExclusivelyAsync(contexts, async () =>
+            token = await users.EnsureAdminAsync(options.AdminUserName, options.AdminToken, cancellationToken), cancellationToken);
         if (token is not null && string.IsNullOrEmpty(options.AdminToken))
         {
             Console.WriteLine($"""

@@ -73,6 +73,50 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Anonymous_callers_share_one_quota_for_their_jobs()
+    {
+        // A server of its own: anonymous callers may run sleep here (the fixture's may run copy only).
+        await using var server = await OpusServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Opus:MaxActiveJobsPerUser"] = "1",
+            ["Opus:Auth:AnonymousEnabled"] = "true",
+            ["Opus:Auth:AnonymousRoles:0"] = "*",
+            ["Opus:KillGraceSeconds"] = "1",
+        });
+        var anonymous = server.Client;
+        var first = await anonymous.StartSleepJobAsync(30);
+        Assert.Equal("", await anonymous.GetTextAsync($"{first}/owner"));
+
+        // Another anonymous caller (another connection, nothing in common but being anonymous) is held to the same quota.
+        using var stranger = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        using (var refused = await stranger.PostFormAsync("/rest/sleep", ("seconds", "30"), ("PHASE", "RUN")))
+            await UwsTestHelpers.AssertRefusedAsync(refused, HttpStatusCode.Forbidden, "quota", "anonymous");
+        Assert.Equal([UwsTestHelpers.JobIdOf(first)], (await stranger.GetJobListAsync("sleep")).JobRefIds());
+        var second = await stranger.CreateJobAsync("sleep", ("seconds", "30"));
+        using (var refused = await stranger.PostFormAsync($"{second}/phase", ("PHASE", "RUN")))
+            await UwsTestHelpers.AssertRefusedAsync(refused, HttpStatusCode.Forbidden, "quota");
+        Assert.Equal("PENDING", await stranger.GetTextAsync($"{second}/phase"));
+
+        // A signed-in user's quota is their own, not the anonymous one.
+        var user = AuthSteps.UniqueName("quota");
+        await server.CreateUserAsync(user, "sleep");
+        using (var client = server.ClientFor(await server.IssueTokenAsync(user)))
+        {
+            var own = await client.StartSleepJobAsync(30);
+            await client.DestroyQuietlyAsync(own);
+        }
+
+        // When the anonymous job ends, the next anonymous one may run.
+        using (var abort = await anonymous.PostFormAsync($"{first}/phase", ("PHASE", "ABORT")))
+            Assert.Equal(HttpStatusCode.SeeOther, abort.StatusCode);
+        await anonymous.WaitForFinalPhaseAsync(first);
+        using (var run = await stranger.PostFormAsync($"{second}/phase", ("PHASE", "RUN")))
+            Assert.Equal(HttpStatusCode.SeeOther, run.StatusCode);
+        foreach (var job in new[] { first, second })
+            await anonymous.DestroyQuietlyAsync(job);
+    }
+
+    [Fact]
     public async Task Admins_are_not_held_to_the_quota()
     {
         using var admin = Server.AdminClient();

@@ -28,6 +28,8 @@ public sealed class TwoServersFixture : IAsyncLifetime
             ["Opus:SweepInterval"] = "00:00:01",
             ["Opus:KillGraceSeconds"] = "1",
             ["Opus:MaxConcurrentJobs"] = "4",
+            // The 200-job test runs them all as the anonymous caller, who is held to the per-user quota.
+            ["Opus:MaxActiveJobsPerUser"] = "0",
         };
         // One after the other: the first migrates the database and creates the admin.
         First = await OpusServer.StartAsync(settings, data);
