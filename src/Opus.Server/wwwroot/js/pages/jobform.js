@@ -123,6 +123,17 @@ export async function render(main, route) {
   if (firstInput) firstInput.focus();
 }
 
+/** An ISO 8601 time as a datetime-local value in UTC ('' for none); null when it is not one (then a text field keeps it as given). */
+function utcInputValue(text) {
+  if (text === undefined || text === null || text === '') return '';
+  const given = String(text);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(given)) return null;
+  // A time without a zone is UTC, as the server reads it.
+  const time = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(given) ? given : `${given}Z`);
+  if (Number.isNaN(time.getTime())) return null;
+  return time.toISOString().slice(0, 19);
+}
+
 /** A by-reference parameter (a stored file) is given again by its store digest. */
 function storeReference(url) {
   const m = /([0-9a-f]{64})\s*$/i.exec(url || '');
@@ -155,6 +166,10 @@ function parameterControl(p, prefilled) {
   } else if (type === 'xs:boolean') {
     element = h('input', { type: 'checkbox', name: p.name, checked: ['true', '1'].includes(String(initial).toLowerCase()) });
     value = () => (element.checked ? 'true' : 'false');
+  } else if (type === 'xs:dateTime' && utcInputValue(initial) !== null) {
+    // A date and time picker read as UTC (as astronomers give times), sent as ISO 8601 with Z.
+    element = h('input', { type: 'datetime-local', step: 1, name: p.name, value: utcInputValue(initial) });
+    value = () => (element.value ? `${element.value.length === 16 ? `${element.value}:00` : element.value}Z` : '');
   } else if (type === 'file') {
     element = h('input', { type: 'file', name: p.name });
     value = () => (element.files.length ? element.files[0] : '');
@@ -169,7 +184,8 @@ function parameterControl(p, prefilled) {
     value = () => element.value;
   }
   if (p.required) element.setAttribute('aria-required', 'true');
-  const label = p.unit ? `${p.name} (${p.unit})` : p.name;
+  const unit = element.type === 'datetime-local' ? 'UTC' : p.unit;
+  const label = unit ? `${p.name} (${unit})` : p.name;
   const wrap = field(label, element, { hint: describe(p), required: p.required });
   return {
     name: p.name, element, wrap,
