@@ -63,40 +63,79 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
     /// Stores a new version as proposed (or published at once). Proposing the same name and version
     /// again with the same content changes nothing; with other content it is refused: versions never change.
     /// </summary>
-    public async Task<DefinitionRecord> ProposeAsync(JobDefinition definition, string? by, bool publish, CancellationToken cancellationToken = default)
+    public Task<DefinitionRecord> ProposeAsync(JobDefinition definition, string? by, bool publish, CancellationToken cancellationToken = default) =>
+        StoreAsync(definition, by, publish, publishStored: publish, cancellationToken);
+
+    /// <summary>
+    /// Adds a version unless it is stored; a stored one with other content is refused (<see cref="OpusStateException"/>).
+    /// <paramref name="publishStored"/> publishes a stored version with the same content that is not published.
+    /// A version stored by a concurrent call between the look and the insert counts as stored.
+    /// </summary>
+    private async Task<DefinitionRecord> StoreAsync(
+        JobDefinition definition, string? by, bool publish, bool publishStored, CancellationToken cancellationToken)
     {
         // The standard form (empty is absent, \r\n is \n...) then validation, as every reader does,
         // so a version's stored document is the same however the definition arrived.
         definition = DefinitionCleanup.Finish(definition, definition.Name);
         var document = DefinitionJson.Write(definition);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var existing = await db.Definitions.FirstOrDefaultAsync(d => d.Name == definition.Name && d.Version == definition.Version, cancellationToken);
-        if (existing is not null)
+        var existing = await FindRecordAsync(definition.Name, definition.Version, cancellationToken);
+        if (existing is null)
         {
-            if (existing.Document != document)
-                throw new OpusStateException($"version '{definition.Version}' of '{definition.Name}' exists with other content; give the new definition a new version");
-            if (publish && existing.Status != DefinitionStatus.Published)
-                await PublishAsync(definition.Name, definition.Version, by, cancellationToken);
-            return existing;
+            var now = time.GetUtcNow().UtcDateTime;
+            var record = new DefinitionRecord
+            {
+                Name = definition.Name,
+                Version = definition.Version,
+                Status = publish ? DefinitionStatus.Published : DefinitionStatus.Proposed,
+                Document = document,
+                CreatedAt = now,
+                CreatedBy = by,
+                PublishedAt = publish ? now : null,
+                PublishedBy = publish ? by : null,
+            };
+            if (await TryAddAsync(record, cancellationToken))
+            {
+                logger.LogInformation("Definition {Name} version {Version} {Status} by {By}", record.Name, record.Version, record.Status, by ?? "system");
+                await ReloadAsync(cancellationToken);
+                return record;
+            }
+
+            // Stored by a concurrent request since we looked: decided as if that one had come first.
+            existing = await FindRecordAsync(definition.Name, definition.Version, cancellationToken)
+                ?? throw new InvalidOperationException($"version '{definition.Version}' of '{definition.Name}' is a duplicate key but cannot be read");
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
-        var record = new DefinitionRecord
+        if (existing.Document != document)
+            throw new OpusStateException($"version '{definition.Version}' of '{definition.Name}' exists with other content; give the new definition a new version");
+        if (publishStored && existing.Status != DefinitionStatus.Published)
         {
-            Name = definition.Name,
-            Version = definition.Version,
-            Status = publish ? DefinitionStatus.Published : DefinitionStatus.Proposed,
-            Document = document,
-            CreatedAt = now,
-            CreatedBy = by,
-            PublishedAt = publish ? now : null,
-            PublishedBy = publish ? by : null,
-        };
+            await PublishAsync(definition.Name, definition.Version, by, cancellationToken);
+            existing = await FindRecordAsync(definition.Name, definition.Version, cancellationToken) ?? existing;
+        }
+
+        return existing;
+    }
+
+    /// <summary>Inserts a new version; false when the name and version are stored already (the key's unique violation).</summary>
+    private async Task<bool> TryAddAsync(DefinitionRecord record, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Definitions.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Definition {Name} version {Version} {Status} by {By}", record.Name, record.Version, record.Status, by ?? "system");
-        await ReloadAsync(cancellationToken);
-        return record;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
+        {
+            return false;
+        }
+    }
+
+    private async Task<DefinitionRecord?> FindRecordAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Definitions.AsNoTracking().FirstOrDefaultAsync(d => d.Name == name && d.Version == version, cancellationToken);
     }
 
     /// <summary>Makes a version the current one (an admin's step in the propose/publish workflow).</summary>
@@ -140,8 +179,11 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
     }
 
     /// <summary>
-    /// Publishes the definitions of a folder (the samples) that the database does not have yet.
+    /// Publishes the definitions of a folder (the samples) that the database does not have yet: a
+    /// version already stored (published, proposed or withdrawn) is left as it is, so an admin's
+    /// withdrawal outlives restarts; a new version in the folder is added and published.
     /// A file is skipped with a logged reason when it is invalid or clashes with a stored version.
+    /// Returns how many of the folder's versions are published.
     /// </summary>
     public async Task<int> LoadFolderAsync(string folder, CancellationToken cancellationToken = default)
     {
@@ -157,8 +199,19 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         {
             try
             {
-                await ProposeAsync(DefinitionFiles.Read(path), by: null, publish: true, cancellationToken);
-                count++;
+                var record = await StoreAsync(DefinitionFiles.Read(path), by: null, publish: true, publishStored: false, cancellationToken);
+                switch (record.Status)
+                {
+                    case DefinitionStatus.Published:
+                        count++;
+                        break;
+                    case DefinitionStatus.Withdrawn:
+                        logger.LogInformation("Definition {Name} version {Version} in the folder was withdrawn by an admin; not published again", record.Name, record.Version);
+                        break;
+                    default:
+                        logger.LogInformation("Definition {Name} version {Version} in the folder is a proposal an admin has not published; left as it is", record.Name, record.Version);
+                        break;
+                }
             }
             catch (Exception e) when (e is OpusValidationException or OpusStateException or OpusNotFoundException)
             {

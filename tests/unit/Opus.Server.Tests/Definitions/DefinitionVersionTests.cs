@@ -127,6 +127,70 @@ public sealed class DefinitionVersionTests(SignedInServerFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Concurrent_proposals_of_one_new_version_store_it_once_and_refuse_other_content_as_a_later_proposal_would()
+    {
+        const int Requests = 8;
+
+        // The same content from every request (a user proposing, an admin publishing, at once): each is
+        // the proposal that stored it or an unchanged repeat of it, so all succeed; one version, published.
+        const string same = "stamp-race-same";
+        var answers = await ProposeAtOnceAsync(Enumerable.Range(0, Requests).Select(i => i % 2 == 0
+            ? (Admin, "/jdl?publish=true", Stamp(same, "1", V1Script), Content: "admin")
+            : (Alice, "/jdl", Stamp(same, "1", V1Script), Content: "alice")));
+        Assert.All(answers, a => Assert.True(a.Status == HttpStatusCode.Created, $"{(int)a.Status} {a.Body}"));
+        Assert.All(answers, a => Assert.Contains("\"version\":\"1\"", a.Body));
+        Assert.All(answers.Where(a => a.Content == "admin"), a => Assert.Contains("\"status\":\"published\"", a.Body));
+        Assert.Equal(["1"], (await Alice.GetVersionsAsync(same)).Keys);
+        Assert.Equal(("published", true), (await Alice.GetVersionsAsync(same))["1"]);
+        Assert.Equal(V1Script, (await Alice.GetDefinitionAsync(same)).Script.TrimEnd('\n'));
+
+        // Two contents under one new version, half the requests each: the first stored wins; every
+        // request with the other content is refused as a later proposal is (A_version_never_changes_once_stored).
+        const string other = "stamp-race-other";
+        answers = await ProposeAtOnceAsync(Enumerable.Range(0, Requests).Select(i =>
+            (i % 4 == 0 ? Admin : Alice, "/jdl", Stamp(other, "1", i % 2 == 0 ? V1Script : V2Script), Content: i % 2 == 0 ? "v1" : "v2")));
+        Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.Created or HttpStatusCode.Forbidden, $"{(int)a.Status} {a.Body}"));
+        var winner = Assert.Single(answers.Where(a => a.Status == HttpStatusCode.Created).Select(a => a.Content).Distinct());
+        Assert.All(answers.Where(a => a.Content == winner), a => Assert.Equal(HttpStatusCode.Created, a.Status));
+        foreach (var refused in answers.Where(a => a.Content != winner))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+            Assert.DoesNotContain('\n', refused.Body.TrimEnd('\n'));
+            Assert.Contains("version '1' of 'stamp-race-other' exists with other content", refused.Body);
+        }
+
+        Assert.Equal(["1"], (await Alice.GetVersionsAsync(other)).Keys);
+        Assert.Equal(("proposed", false), (await Alice.GetVersionsAsync(other))["1"]);
+        Assert.Equal(winner == "v1" ? V1Script : V2Script, (await Alice.GetDefinitionAsync(other, "1")).Script.TrimEnd('\n'));
+    }
+
+    /// <summary>Sends every proposal (POST /jdl) at the same moment; returns each answer with the request's label.</summary>
+    private static async Task<List<(string Content, HttpStatusCode Status, string Body)>> ProposeAtOnceAsync(
+        IEnumerable<(HttpClient Client, string Path, string Document, string Content)> proposals)
+    {
+        var list = proposals.ToList();
+        // A connection for every request first, so that none waits for its TCP handshake in the race.
+        await Task.WhenAll(list.Select(async p =>
+        {
+            using var warm = await p.Client.GetAsync("/health");
+        }));
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = list.Select(async p =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, p.Path)
+            {
+                Content = new StringContent(p.Document, System.Text.Encoding.UTF8, "application/yaml"),
+            };
+            await go.Task;
+            using var response = await p.Client.SendAsync(request);
+            return (p.Content, response.StatusCode, await response.Content.ReadAsStringAsync());
+        }).ToList();
+        go.SetResult();
+        var answers = await Task.WhenAll(sending);
+        return answers.ToList();
+    }
+
+    [Fact]
     public async Task Only_admins_publish_and_withdraw_and_only_signed_in_callers_are_served()
     {
         const string name = "stamp-admin";
