@@ -98,7 +98,7 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
             await db.SaveChangesAsync(cancellationToken);
             return entity;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
             // Registered by someone else at the same moment: theirs is the first.
             await using var again = await contexts.CreateDbContextAsync(cancellationToken);

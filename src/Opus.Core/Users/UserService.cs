@@ -68,7 +68,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
             throw new OpusConflictException(user.ExternalSubject is null
                 ? $"a user named '{user.UserName}' exists"
@@ -146,7 +146,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
             throw new OpusConflictException($"a user named '{user.UserName}' or with the externalId '{user.ExternalSubject}' exists");
         }
