@@ -96,7 +96,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
             if (await TryAddAsync(record, cancellationToken))
             {
                 logger.LogInformation("Definition {Name} version {Version} {Status} by {By}", record.Name, record.Version, record.Status, by ?? "system");
-                await ReloadAsync(cancellationToken);
+                await ReloadAndAnnounceAsync(cancellationToken);
                 return record;
             }
 
@@ -149,7 +149,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         record.PublishedBy = by;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Definition {Name} version {Version} published by {By}", name, version, by ?? "system");
-        await ReloadAsync(cancellationToken);
+        await ReloadAndAnnounceAsync(cancellationToken);
     }
 
     /// <summary>Withdraws every version: no new jobs; existing jobs keep their history.</summary>
@@ -161,7 +161,19 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         if (changed == 0 && !_known.Contains(name))
             throw new OpusNotFoundException($"no job definition named '{name}'");
         logger.LogInformation("Definition {Name} withdrawn by {By}", name, by ?? "system");
+        await ReloadAndAnnounceAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// After this process changed the catalog: for the other server processes on the database
+    /// (PostgresJobNotifications tells them, so they re-read at once instead of at their next sweep).
+    /// </summary>
+    public event Action? Changed;
+
+    private async Task ReloadAndAnnounceAsync(CancellationToken cancellationToken)
+    {
         await ReloadAsync(cancellationToken);
+        Changed?.Invoke();
     }
 
     /// <summary>Re-reads which version of each name is current.</summary>
@@ -190,7 +202,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         if (!Directory.Exists(folder))
         {
             logger.LogWarning("Definitions folder {Folder} does not exist", folder);
-            await ReloadAsync(cancellationToken);
+            await ReloadAndAnnounceAsync(cancellationToken);
             return 0;
         }
 
@@ -219,7 +231,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
             }
         }
 
-        await ReloadAsync(cancellationToken);
+        await ReloadAndAnnounceAsync(cancellationToken);
         logger.LogInformation("Loaded {Count} job definitions from {Folder}", count, folder);
         return count;
     }

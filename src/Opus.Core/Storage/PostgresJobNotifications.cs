@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Opus.Core.Definitions;
 using Opus.Core.Jobs;
 
 namespace Opus.Core.Storage;
@@ -17,12 +18,15 @@ namespace Opus.Core.Storage;
 /// Likewise for the live views: every change this process publishes to its <see cref="JobFeed"/> is
 /// sent as NOTIFY opus_job_feed (JSON, same batching and connection), and the other processes'
 /// arrive through the same listener and are relayed to this process's feed subscribers. Our own
-/// notifications are ignored, and relayed changes are not sent again.
+/// notifications are ignored, and relayed changes are not sent again. A definition published or
+/// withdrawn here is announced on opus_definitions, and the others re-read their catalog at once.
 /// </summary>
 public sealed class PostgresJobNotifications : IHostedService, IDisposable
 {
     private const string Channel = "opus_job_changes";
     private const string FeedChannel = "opus_job_feed";
+    // Catalog changes (publish, withdraw): the payload is the sending instance.
+    private const string DefinitionsChannel = "opus_definitions";
     // NOTIFY payloads must stay under 8000 bytes.
     private const int MaxPayload = 7000;
 
@@ -32,17 +36,20 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     private readonly NpgsqlDataSource _dataSource;
     private readonly JobSignals _signals;
     private readonly JobFeed _feed;
+    private readonly DefinitionCatalog _catalog;
+    private int _reloadPending;
     private readonly ILogger<PostgresJobNotifications> _logger;
     private Task? _sender;
     private Task? _listener;
 
-    public PostgresJobNotifications(OpusOptions options, JobSignals signals, JobFeed feed, ILogger<PostgresJobNotifications> logger)
+    public PostgresJobNotifications(OpusOptions options, JobSignals signals, JobFeed feed, DefinitionCatalog catalog, ILogger<PostgresJobNotifications> logger)
     {
         // Its own small pool: the listener holds one connection for good.
         var builder = new NpgsqlConnectionStringBuilder(options.EffectiveConnectionString) { KeepAlive = 30, MaxPoolSize = 4 };
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _signals = signals;
         _feed = feed;
+        _catalog = catalog;
         _logger = logger;
         _signals.Changed += OnChanged;
     }
@@ -58,6 +65,7 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     {
         // From here on every job write reads what the feed needs (JobFeed.HasSubscribers): another process may listen.
         _feed.Published += OnPublished;
+        _catalog.Changed += OnCatalogChanged;
         _sender = Task.Run(SendAsync, CancellationToken.None);
         _listener = Task.Run(ListenAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -147,10 +155,12 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
                 {
                     if (e.Channel == FeedChannel)
                         OnFeedNotification(e.Payload);
+                    else if (e.Channel == DefinitionsChannel)
+                        OnDefinitionsNotification(e.Payload);
                     else
                         OnNotification(e.Payload);
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {FeedChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {FeedChannel}; LISTEN {DefinitionsChannel}", connection))
                     await listen.ExecuteNonQueryAsync(_stopping.Token);
                 while (!_stopping.IsCancellationRequested)
                     await connection.WaitAsync(_stopping.Token);
@@ -229,10 +239,47 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
         }
     }
 
+    // Rare (an admin's publish or withdraw): sent at once, apart from the job batches.
+    private void OnCatalogChanged() => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
+            command.Parameters.AddWithValue("channel", DefinitionsChannel);
+            command.Parameters.AddWithValue("payload", _instance);
+            await command.ExecuteNonQueryAsync(_stopping.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or OperationCanceledException)
+        {
+            // The others re-read the catalog at their next sweep anyway.
+            _logger.LogWarning("Catalog change notification not sent: {Reason}", e.Message);
+        }
+    });
+
+    private void OnDefinitionsNotification(string payload)
+    {
+        // One re-read at a time is enough: it reads everything; a change meanwhile asks for another.
+        if (payload == _instance || Interlocked.Exchange(ref _reloadPending, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            Interlocked.Exchange(ref _reloadPending, 0);
+            try
+            {
+                await _catalog.ReloadAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or OperationCanceledException)
+            {
+                _logger.LogWarning("Catalog not re-read after another server's change: {Reason}", e.Message);
+            }
+        });
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _signals.Changed -= OnChanged;
         _feed.Published -= OnPublished;
+        _catalog.Changed -= OnCatalogChanged;
         await _stopping.CancelAsync();
         foreach (var task in new[] { _sender, _listener })
         {
@@ -245,6 +292,7 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     {
         _signals.Changed -= OnChanged;
         _feed.Published -= OnPublished;
+        _catalog.Changed -= OnCatalogChanged;
         _stopping.Dispose();
         _dataSource.Dispose();
     }
