@@ -5,7 +5,7 @@ namespace Opus.Bench;
 /// <summary>
 /// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
 /// temporary data folder, measures it over loopback HTTP and prints a markdown table.
-/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists]
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov]
 ///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
 /// </summary>
 public static class Program
@@ -33,12 +33,14 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | lists: one part, for quicker experiments.
+            // --only load | lists | prov: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
             if (only is null or "lists")
                 await ListBench.RunAsync(serverAssembly, report, stop.Token);
+            if (only is null or "prov")
+                await ProvenanceBench.RunAsync(serverAssembly, report, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -114,6 +116,9 @@ public static class Program
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
+        yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +
+            "each given the previous result's store digest as input. Then 1 client, sequential GETs of /provsap?ID=<last job>&DEPTH=ALL (BACK) and ?ID=<first job>&DEPTH=ALL&DIRECTION=FORWARD " +
+            "with RESPONSEFORMAT=PROV-JSON, the whole body read, after 2 warm-up GETs that check every job of the chain is in the document; median of at most 15 GETs or 60 s.";
     }
 
     private static string ServerAssembly(string[] args)

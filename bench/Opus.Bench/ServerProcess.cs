@@ -58,7 +58,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public static List<string> ExtraEnvironment { get; } = [];
 
-    public static async Task<ServerProcess> StartAsync(string serverAssembly, string dataPath, CancellationToken cancellationToken)
+    /// <param name="arguments">More server arguments (--Key=Value) for this server only (a part's own definitions folder).</param>
+    public static async Task<ServerProcess> StartAsync(string serverAssembly, string dataPath, CancellationToken cancellationToken, params string[] arguments)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -79,7 +80,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add("--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var argument in ExtraArguments)
+        foreach (var argument in arguments.Concat(ExtraArguments))
             start.ArgumentList.Add(argument);
         foreach (var variable in ExtraEnvironment)
             start.Environment[variable[..variable.IndexOf('=')]] = variable[(variable.IndexOf('=') + 1)..];

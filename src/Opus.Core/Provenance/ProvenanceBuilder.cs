@@ -37,6 +37,7 @@ public sealed class ProvenanceBuilder
 
     private async Task BuildAsync(ProvSelection selection, CancellationToken cancellationToken)
     {
+        await PreloadAsync(selection, cancellationToken);
         var activities = new List<ProvActivityRow>();
         foreach (var jobId in selection.Jobs)
         {
@@ -73,6 +74,44 @@ public sealed class ProvenanceBuilder
         }
 
         Finish();
+    }
+
+    /// <summary>
+    /// Asks the graph at once for what the document reads below: the selected jobs with their links,
+    /// then every content those links or the selection name, then the jobs that generated them
+    /// (a few round trips rather than several per job; usually all read ahead by the traversal).
+    /// </summary>
+    private async Task PreloadAsync(ProvSelection selection, CancellationToken cancellationToken)
+    {
+        var jobs = new ProvenancePreload();
+        foreach (var jobId in selection.Jobs.Concat(selection.JobEntities.Select(e => e.JobId)))
+        {
+            jobs.Activities.Add(jobId);
+            jobs.JobLinks.Add(jobId);
+        }
+
+        await _graph.PreloadAsync(jobs, cancellationToken);
+        var contents = new ProvenancePreload();
+        contents.Contents.UnionWith(selection.Contents);
+        foreach (var jobId in jobs.JobLinks)
+        {
+            foreach (var link in await _graph.LinksOfJobAsync(jobId, cancellationToken))
+            {
+                if (link.Sha256 is { } sha)
+                    contents.Contents.Add(sha);
+            }
+        }
+
+        contents.ContentLinks.UnionWith(contents.Contents);
+        await _graph.PreloadAsync(contents, cancellationToken);
+        var generators = new ProvenancePreload();
+        foreach (var sha in contents.ContentLinks)
+        {
+            if ((await _graph.LinksOfContentAsync(sha, cancellationToken)).FirstOrDefault(l => l.Kind == ProvLinkKind.Generated && l.EntityKind == ProvEntityKind.Content) is { } generation)
+                generators.Activities.Add(generation.JobId);
+        }
+
+        await _graph.PreloadAsync(generators, cancellationToken);
     }
 
     private async Task AddJobAsync(ProvActivityRow activity, string descriptionSource, CancellationToken cancellationToken)

@@ -20,7 +20,20 @@ public sealed class ProvenanceService(
     {
         if (query.Ids.Count == 0)
             throw new OpusValidationException("ID is missing: give a job id or an entity");
-        var graph = new DatabaseProvenanceGraph(contexts, catalog);
+        var graph = new DatabaseProvenanceGraph(contexts, catalog, caller);
+        // The jobs the IDs name, read at once rather than one query per ID.
+        var named = new ProvenancePreload();
+        foreach (var id in query.Ids)
+        {
+            if (InputResolver.StoreDigest(id.Trim()) is null && JobReference.Parse(id.Trim()) is { } reference)
+            {
+                named.Activities.Add(reference.JobId);
+                if (reference.Path is not null)
+                    named.JobLinks.Add(reference.JobId);
+            }
+        }
+
+        await graph.PreloadAsync(named, cancellationToken);
         var starts = new List<ProvNode>();
         foreach (var id in query.Ids)
             starts.Add(await ResolveAsync(graph, caller, id, cancellationToken));
@@ -100,10 +113,17 @@ public sealed class ProvenanceService(
             return false;
         if (caller.IsAdmin || (stored is not null && caller.MayRead(stored.Owner)))
             return true;
-        foreach (var jobId in links.Select(l => l.JobId).Distinct())
+        // The jobs' owners are read a chunk at a time, not one query per job.
+        foreach (var chunk in links.Select(l => l.JobId).Distinct(StringComparer.Ordinal).Chunk(DatabaseProvenanceGraph.ChunkSize))
         {
-            if (await graph.ActivityAsync(jobId, cancellationToken) is { } activity && caller.MayRead(activity.Owner))
-                return true;
+            var owners = new ProvenancePreload();
+            owners.Activities.UnionWith(chunk);
+            await graph.PreloadAsync(owners, cancellationToken);
+            foreach (var jobId in chunk)
+            {
+                if (await graph.ActivityAsync(jobId, cancellationToken) is { } activity && caller.MayRead(activity.Owner))
+                    return true;
+            }
         }
 
         return await store.IsVisibleToAsync(sha, caller.Anonymous ? null : caller.UserName, cancellationToken);
