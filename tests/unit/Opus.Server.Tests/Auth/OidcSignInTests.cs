@@ -67,6 +67,13 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         return await browser.SendAsync(request);
     }
 
+    /// <summary>A whole sign-in: start, the provider's pages as <paramref name="login"/>, and the callback's answer.</summary>
+    private async Task<HttpResponseMessage> SignInThroughProviderAsync(HttpClient browser, string login)
+    {
+        var started = await StartAsync(browser);
+        return await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, login), started.FlowCookie);
+    }
+
     private static string? HandoffToken(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var cookies)
             ? cookies.Where(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).Select(c => c.Split(';')[0]["opus.signin=".Length..]).FirstOrDefault()
@@ -168,8 +175,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         string first;
         using (var browser = Browser())
         {
-            var started = await StartAsync(browser);
-            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+            using var finished = await SignInThroughProviderAsync(browser, user);
             first = HandoffToken(finished)!;
         }
 
@@ -179,8 +185,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
 
         using (var browser = Browser())
         {
-            var started = await StartAsync(browser);
-            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+            using var finished = await SignInThroughProviderAsync(browser, user);
             Assert.NotNull(HandoffToken(finished));
         }
 
@@ -267,8 +272,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         using (var deactivate = await fixture.Admin.PatchAsync($"/scim/v2/Users/{id}", new StringContent(patch, System.Text.Encoding.UTF8, AuthSteps.ScimMediaType)))
             Assert.Equal(HttpStatusCode.OK, deactivate.StatusCode);
         using var browser = Browser();
-        var started = await StartAsync(browser);
-        using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+        using var finished = await SignInThroughProviderAsync(browser, user);
         Assert.Equal("/client/#/signin?problem=inactive", finished.Headers.Location!.OriginalString);
         Assert.Null(HandoffToken(finished));
         Assert.Empty(await TokensOfAsync(user));
@@ -281,8 +285,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         var user = AuthSteps.UniqueName("lena");
         var id = await Server.CreateUserAsync(user, "copy", "sleep");
         using var browser = Browser();
-        var started = await StartAsync(browser);
-        using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, user), started.FlowCookie);
+        using var finished = await SignInThroughProviderAsync(browser, user);
         Assert.Equal(HttpStatusCode.Redirect, finished.StatusCode);
         Assert.Equal("/client/#/signin?problem=taken", finished.Headers.Location!.OriginalString);
         Assert.Null(HandoffToken(finished));
@@ -307,8 +310,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         await CreateLinkedUserAsync(user, login, "sleep");
         using (var browser = Browser())
         {
-            var started = await StartAsync(browser);
-            using var finished = await CallbackAsync(browser, await fixture.Provider.SignInAsync(started.Authorization, login), started.FlowCookie);
+            using var finished = await SignInThroughProviderAsync(browser, login);
             Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
             using var client = Server.BearerClient(HandoffToken(finished)!);
             var me = JsonNode.Parse(await client.GetStringAsync("/me"))!;
