@@ -9,4 +9,15 @@ Describe 'Get-OpusUser' {
         Get-OpusUser nobody -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserNotFound*'
     }
+    It 'finds a user by -ExternalId, compared exactly' {
+        Set-OpusUser anna -ExternalId 'sub-anna'
+        (Get-OpusUser -ExternalId 'sub-anna').UserName | Should -Be 'anna'
+        Get-OpusUser -ExternalId 'SUB-ANNA' -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserNotFound*'
+    }
+    It 'shows the externalId in the user table' {
+        $table = Get-OpusUser anna | Format-Table | Out-String
+        $table | Should -Match 'ExternalId'
+        $table | Should -Match 'sub-anna'
+    }
 }

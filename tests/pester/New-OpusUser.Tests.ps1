@@ -14,4 +14,21 @@ Describe 'New-OpusUser' {
         New-OpusUser bob -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserExists*'
     }
+    It 'links a user to an OIDC subject with -ExternalId, and refuses a subject another user has' {
+        Connect-TestServer $server | Out-Null
+        (New-OpusUser dora -Role copy -ExternalId 'sub-dora').ExternalId | Should -Be 'sub-dora'
+        (Get-OpusUser dora).ExternalId | Should -Be 'sub-dora'
+        New-OpusUser dan -ExternalId 'sub-dora' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserExists*'
+        Get-OpusUser dan -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+    It 'takes -ExternalId from objects by property name' {
+        Connect-TestLocal | Out-Null
+        $user = [pscustomobject]@{ UserName = 'gina'; Role = 'copy'; ExternalId = 'sub-gina' } | New-OpusUser
+        $user.ExternalId | Should -Be 'sub-gina'
+    }
+    It 'says which subject it would link under -WhatIf' {
+        "$(New-OpusUser hugo -ExternalId 'sub-hugo' -WhatIf 6>&1)" | Should -BeLike "*linked to the OIDC subject 'sub-hugo'*"
+        Get-OpusUser hugo -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
 }

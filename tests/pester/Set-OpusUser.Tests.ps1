@@ -10,4 +10,18 @@ Describe 'Set-OpusUser' {
     It 'says what it would change under -WhatIf' {
         "$(Set-OpusUser carol -Email carol@obs.example -WhatIf 6>&1)" | Should -BeLike '*set the e-mail address to carol@obs.example*'
     }
+    It 'sets the externalId, keeps it through other changes, and clears it with an empty -ExternalId' {
+        (Set-OpusUser carol -ExternalId 'sub-carol' -PassThru).ExternalId | Should -Be 'sub-carol'
+        (Set-OpusUser carol -Role copy -PassThru).ExternalId | Should -Be 'sub-carol'
+        (Set-OpusUser carol -ExternalId '' -PassThru).ExternalId | Should -BeNullOrEmpty
+    }
+    It 'refuses an externalId another user has with OpusUserExists' {
+        New-OpusUser dave -ExternalId 'sub-dave' | Out-Null
+        Set-OpusUser carol -ExternalId 'sub-dave' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserExists*'
+        (Get-OpusUser carol).ExternalId | Should -BeNullOrEmpty
+    }
+    It 'says what it would do to the externalId under -WhatIf' {
+        "$(Set-OpusUser carol -ExternalId '' -WhatIf 6>&1)" | Should -BeLike '*clear the externalId*'
+    }
 }

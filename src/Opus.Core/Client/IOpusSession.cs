@@ -76,6 +76,13 @@ public interface IOpusSession : IAsyncDisposable
 
     IAsyncEnumerable<User> ListUsersAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The users whose externalId (OIDC subject) is <paramref name="externalId"/>, compared exactly (SCIM
+    /// <c>externalId eq</c>); none is an empty list. One at most among accounts linked by an admin; accounts
+    /// that signed in through different issuers may share a subject.
+    /// </summary>
+    Task<IReadOnlyList<User>> FindUsersByExternalIdAsync(string externalId, CancellationToken cancellationToken = default);
+
     Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default);
 
     Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default);

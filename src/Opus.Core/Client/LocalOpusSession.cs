@@ -273,7 +273,8 @@ public sealed class LocalOpusSession : IOpusSession
     public Task<User> CreateUserAsync(UserRequest request, CancellationToken cancellationToken = default)
     {
         RequireAdmin("create users");
-        return _users.CreateAsync(request.UserName, request.DisplayName, request.Email, request.Roles, request.Active, cancellationToken: cancellationToken);
+        return _users.CreateAsync(request.UserName, request.DisplayName, request.Email, request.Roles, request.Active,
+            externalId: request.ExternalId, cancellationToken: cancellationToken);
     }
 
     public async Task<User> GetUserAsync(string idOrName, CancellationToken cancellationToken = default)
@@ -290,7 +291,7 @@ public sealed class LocalOpusSession : IOpusSession
         const int page = 200;
         for (var start = 1; ; start += page)
         {
-            var (total, users) = await _users.ListAsync(null, start, page, cancellationToken);
+            var (total, users) = await _users.ListAsync(null, start, page, cancellationToken: cancellationToken);
             foreach (var user in users)
                 yield return user;
             if (users.Count == 0 || start + users.Count > total)
@@ -298,10 +299,17 @@ public sealed class LocalOpusSession : IOpusSession
         }
     }
 
+    public async Task<IReadOnlyList<User>> FindUsersByExternalIdAsync(string externalId, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin("list users");
+        var (_, users) = await _users.ListAsync(externalId: externalId, count: int.MaxValue, cancellationToken: cancellationToken);
+        return users;
+    }
+
     public Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default)
     {
         RequireAdmin("change users");
-        return _users.UpdateAsync(idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, cancellationToken);
+        return _users.UpdateAsync(idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken);
     }
 
     public Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default)

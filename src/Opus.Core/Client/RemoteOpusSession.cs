@@ -302,6 +302,8 @@ public sealed class RemoteOpusSession : IOpusSession
             document["displayName"] = request.DisplayName;
         if (request.Email is not null)
             document["emails"] = new JsonArray(new JsonObject { ["value"] = request.Email, ["primary"] = true });
+        if (request.ExternalId is { Length: > 0 } externalId)
+            document["externalId"] = externalId;
         using var response = await SendJsonAsync(HttpMethod.Post, "scim/v2/Users", document, cancellationToken);
         return ScimUserFrom(await ReadJsonAsync(response, cancellationToken));
     }
@@ -325,6 +327,24 @@ public sealed class RemoteOpusSession : IOpusSession
         }
     }
 
+    public async Task<IReadOnlyList<User>> FindUsersByExternalIdAsync(string externalId, CancellationToken cancellationToken = default)
+    {
+        // The filter's value is a JSON string (RFC 7644 3.4.2.2): quotes and backslashes escaped.
+        var filter = Uri.EscapeDataString($"externalId eq {JsonValue.Create(externalId).ToJsonString()}");
+        var users = new List<User>();
+        const int page = 200;
+        for (var start = 1; ; start += page)
+        {
+            using var response = await SendAsync(HttpMethod.Get, $"scim/v2/Users?filter={filter}&startIndex={start}&count={page}", null, cancellationToken);
+            var list = await ReadJsonAsync(response, cancellationToken);
+            var resources = list["Resources"] as JsonArray ?? [];
+            users.AddRange(resources.OfType<JsonObject>().Select(ScimUserFrom));
+            var total = (int?)list["totalResults"] ?? 0;
+            if (resources.Count == 0 || start + resources.Count > total)
+                return users;
+        }
+    }
+
     public async Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default)
     {
         var user = await GetUserAsync(idOrName, cancellationToken);
@@ -337,6 +357,8 @@ public sealed class RemoteOpusSession : IOpusSession
             operations.Add(email.Length == 0 ? new JsonObject { ["op"] = "remove", ["path"] = "emails" } : Replace("emails", new JsonArray(new JsonObject { ["value"] = email, ["primary"] = true })));
         if (changes.DisplayName is { } displayName)
             operations.Add(displayName.Length == 0 ? new JsonObject { ["op"] = "remove", ["path"] = "displayName" } : Replace("displayName", displayName));
+        if (changes.ExternalId is { } externalId)
+            operations.Add(externalId.Length == 0 ? new JsonObject { ["op"] = "remove", ["path"] = "externalId" } : Replace("externalId", externalId));
         if (operations.Count == 0)
             return user;
         var patch = new JsonObject { ["schemas"] = new JsonArray(ScimPatch), ["Operations"] = operations };
@@ -541,6 +563,7 @@ public sealed class RemoteOpusSession : IOpusSession
             DisplayName = (string?)document["displayName"],
             Email = (string?)(emails?.FirstOrDefault(e => (bool?)e?["primary"] == true) ?? emails?.FirstOrDefault())?["value"],
             Active = (bool?)document["active"] ?? true,
+            ExternalSubject = (string?)document["externalId"],
             Roles = (document["roles"] as JsonArray ?? []).Select(r => r is JsonObject o ? (string?)o["value"] : (string?)r).OfType<string>().ToList(),
             CreatedAt = UwsTime.Parse((string?)document["meta"]?["created"]) ?? default,
         };

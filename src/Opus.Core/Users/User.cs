@@ -35,4 +35,10 @@ public sealed class User
 
     /// <summary>The OIDC <c>sub</c> of the person at <see cref="ExternalIssuer"/> (the SCIM externalId).</summary>
     public string? ExternalSubject { get; set; }
+
+    /// <summary>
+    /// The SCIM externalId: <see cref="ExternalSubject"/> under the name admins use for it (SCIM, the web
+    /// client, the cmdlets' -ExternalId). Not stored on its own.
+    /// </summary>
+    public string? ExternalId => ExternalSubject;
 }

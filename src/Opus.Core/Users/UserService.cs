@@ -86,13 +86,19 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
     public async Task<User> GetAsync(string idOrName, CancellationToken cancellationToken = default) =>
         await FindAsync(idOrName, cancellationToken) ?? throw new OpusNotFoundException($"no user '{idOrName}'");
 
-    /// <summary>A page of users ordered by name, optionally only the one with a given name; with the total count.</summary>
-    public async Task<(int Total, List<User> Users)> ListAsync(string? userName = null, int startIndex = 1, int count = 100, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A page of users ordered by name, optionally only the one with a given name and only those with a
+    /// given externalId (the OIDC sub, compared exactly); with the total count.
+    /// </summary>
+    public async Task<(int Total, List<User> Users)> ListAsync(string? userName = null, int startIndex = 1, int count = 100,
+        string? externalId = null, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var users = db.Users.AsNoTracking();
         if (userName is not null)
             users = users.Where(u => u.UserName == userName);
+        if (externalId is not null)
+            users = users.Where(u => u.ExternalSubject == externalId);
         var total = await users.CountAsync(cancellationToken);
         var page = await users.OrderBy(u => u.UserName).Skip(Math.Max(0, startIndex - 1)).Take(Math.Max(0, count)).ToListAsync(cancellationToken);
         return (total, page);

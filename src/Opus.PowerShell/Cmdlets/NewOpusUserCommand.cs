@@ -7,7 +7,7 @@ namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Creates an Opus user with roles.</para>
-/// <para type="description">Roles are "admin", "*" (every job definition) or job definition names. Admins only. A name that exists is an error (OpusUserExists). Give the user an API token with New-OpusUserToken.</para>
+/// <para type="description">Roles are "admin", "*" (every job definition) or job definition names. Admins only. A name that exists, or an externalId another user has, is an error (OpusUserExists). Give the user an API token with New-OpusUserToken, or link the account to a person at the identity provider with -ExternalId.</para>
 /// </summary>
 /// <example>
 /// <code>New-OpusUser alice -Role copy, sleep -Email alice@obs.example | New-OpusUserToken -Name laptop</code>
@@ -15,7 +15,11 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 /// <example>
 /// <code>Import-Csv staff.csv | New-OpusUser</code>
-/// <para>Creates users from a CSV file with UserName, Role and Email columns.</para>
+/// <para>Creates users from a CSV file with UserName, Role and Email columns (and ExternalId, when their accounts at the identity provider are known).</para>
+/// </example>
+/// <example>
+/// <code>New-OpusUser bob -Role copy -ExternalId 248289761001</code>
+/// <para>Prepares bob's account for his first sign-in through the identity provider, where his subject (sub) is 248289761001.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "OpusUser", SupportsShouldProcess = true)]
 [OutputType(typeof(User))]
@@ -38,6 +42,10 @@ public sealed class NewOpusUserCommand : OpusCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? DisplayName { get; set; }
 
+    /// <summary><para type="description">The user's subject (sub) at the OIDC identity provider, the SCIM externalId: the account is linked to that person at their first sign-in, whatever user name the provider gives.</para></summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ExternalId { get; set; }
+
     /// <summary><para type="description">Create the user inactive (it cannot sign in until Set-OpusUser -Active $true).</para></summary>
     [Parameter]
     public SwitchParameter Disabled { get; set; }
@@ -51,6 +59,7 @@ public sealed class NewOpusUserCommand : OpusCmdlet
             Email = Email,
             DisplayName = DisplayName,
             Active = !Disabled,
+            ExternalId = ExternalId,
         };
         var (target, action) = ShouldProcessText.NewUser(request);
         if (!ShouldProcess(target, action))

@@ -6,8 +6,8 @@ using Opus.PowerShell.Decisions;
 namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address or display name.</para>
-/// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email or -DisplayName clears it. Deactivating a user stops its tokens from working. Admins only.</para>
+/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address, display name or externalId.</para>
+/// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email, -DisplayName or -ExternalId clears it. Deactivating a user stops its tokens from working. A new -ExternalId links the account to that subject at its next sign-in through the identity provider; clearing it unlinks the account. Admins only.</para>
 /// </summary>
 /// <example>
 /// <code>Set-OpusUser alice -Role copy, sleep, calibrate</code>
@@ -16,6 +16,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <example>
 /// <code>Get-OpusUser intern-* | Set-OpusUser -Active $false</code>
 /// <para>Deactivates every intern account.</para>
+/// </example>
+/// <example>
+/// <code>Set-OpusUser alice -ExternalId ''</code>
+/// <para>Unlinks alice from her account at the identity provider: only her API tokens sign her in.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Set, "OpusUser", SupportsShouldProcess = true)]
 [OutputType(typeof(User))]
@@ -42,6 +46,10 @@ public sealed class SetOpusUserCommand : OpusCmdlet
     [Parameter]
     public string? DisplayName { get; set; }
 
+    /// <summary><para type="description">The new externalId, the user's subject (sub) at the OIDC identity provider ('' clears it).</para></summary>
+    [Parameter]
+    public string? ExternalId { get; set; }
+
     /// <summary><para type="description">Write the user out after changing it.</para></summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -50,7 +58,7 @@ public sealed class SetOpusUserCommand : OpusCmdlet
     protected override void ProcessRecord()
     {
         var roles = Role?.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        var changes = new UserChanges(roles, Active, Email, DisplayName);
+        var changes = new UserChanges(roles, Active, Email, DisplayName, ExternalId);
         var (target, action) = ShouldProcessText.SetUser(UserName, changes);
         if (!ShouldProcess(target, action))
             return;

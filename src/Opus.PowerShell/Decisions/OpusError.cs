@@ -30,6 +30,10 @@ internal sealed record OpusError(string ErrorId, string Category, string Message
         _ => new($"{subject}Failed", "NotSpecified", exception.Message),
     };
 
+    /// <summary>Get-OpusUser -ExternalId found no user: reported like an unknown user name.</summary>
+    public static OpusError NoUserWithExternalId(string externalId) =>
+        new("OpusUserNotFound", "ObjectNotFound", $"no user has the externalId '{externalId}'");
+
     /// <summary>A mistake in the cmdlet's own arguments, found before anything was asked of the session.</summary>
     public static OpusError Argument(string errorId, string message) => new(errorId, "InvalidArgument", message);
 }

@@ -44,7 +44,8 @@ internal static class ShouldProcessText
         (file, $"Write job definition '{name}' as {format}");
 
     public static (string Target, string Action) NewUser(UserRequest request) =>
-        ($"user '{request.UserName}'", $"Create{(request.Active ? "" : " (inactive)")} with roles {Roles(request.Roles)}");
+        ($"user '{request.UserName}'", $"Create{(request.Active ? "" : " (inactive)")} with roles {Roles(request.Roles)}"
+            + (request.ExternalId is { Length: > 0 } externalId ? $", linked to the OIDC subject '{Shorten(externalId)}'" : ""));
 
     public static (string Target, string Action) SetUser(string user, UserChanges changes)
     {
@@ -57,6 +58,8 @@ internal static class ShouldProcessText
             parts.Add(email.Length == 0 ? "clear the e-mail address" : $"set the e-mail address to {email}");
         if (changes.DisplayName is { } displayName)
             parts.Add(displayName.Length == 0 ? "clear the display name" : $"set the display name to '{displayName}'");
+        if (changes.ExternalId is { } externalId)
+            parts.Add(externalId.Length == 0 ? "clear the externalId (unlink the OIDC account)" : $"set the externalId to '{Shorten(externalId)}' (link the OIDC subject at its next sign-in)");
         return ($"user '{user}'", parts.Count == 0 ? "Change nothing" : Capitalize(string.Join("; ", parts)));
     }
 

@@ -10,7 +10,8 @@ namespace Opus.Server.Endpoints;
 /// <summary>
 /// SCIM 2.0 (RFC 7643, RFC 7644) at /scim/v2: the HTTP face of the user store, for admins only.
 /// Roles are SCIM "roles"; tokens never appear. The common attribute externalId is the user's OIDC
-/// subject (sub): an admin links an account to a person at the identity provider with it.
+/// subject (sub): an admin links an account to a person at the identity provider with it, and finds
+/// that account with the filter externalId eq (the one other filter is userName eq).
 /// </summary>
 public static partial class ScimEndpoints
 {
@@ -67,18 +68,22 @@ public static partial class ScimEndpoints
         scim.MapGet("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
         {
             var query = context.Request.Query;
-            string? userName = null;
+            string? userName = null, externalId = null;
             if (UwsRequest.Single(query, "filter") is { } filter)
             {
-                var match = UserNameFilter().Match(filter);
-                if (!match.Success)
-                    return Error(StatusCodes.Status400BadRequest, "invalidFilter", $"filter '{filter}' is not supported; use userName eq \"name\"");
-                userName = match.Groups["v"].Value.Replace("\\\"", "\"", StringComparison.Ordinal);
+                // One comparison: userName or externalId eq a JSON string (RFC 7644 3.4.2.2), compared exactly.
+                var match = EqFilter().Match(filter);
+                if (!match.Success || FilterValue(match.Groups["v"].Value) is not { } value)
+                    return Error(StatusCodes.Status400BadRequest, "invalidFilter", $"filter '{filter}' is not supported; use userName eq \"name\" or externalId eq \"sub\"");
+                if (match.Groups["a"].Value.Equals("userName", StringComparison.OrdinalIgnoreCase))
+                    userName = value;
+                else
+                    externalId = value;
             }
 
             var startIndex = UwsRequest.Single(query, "startIndex") is { } s ? Math.Max(1, UwsRequest.ParseInt(s, "startIndex")) : 1;
             var count = UwsRequest.Single(query, "count") is { } c ? Math.Clamp(UwsRequest.ParseInt(c, "count"), 0, 1000) : 100;
-            var (total, page) = await users.ListAsync(userName, startIndex, count, ct);
+            var (total, page) = await users.ListAsync(userName, startIndex, count, externalId, ct);
             return Scim(List(page.Select(u => UserDocument(context, u)), total, startIndex));
         });
         scim.MapPost("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
@@ -206,6 +211,19 @@ public static partial class ScimEndpoints
             ? given.Value?.GetValue<string>() ?? ""
             : null;
 
+    /// <summary>A filter's quoted value, unescaped as the JSON string it is; null when it is not one (an unknown escape).</summary>
+    private static string? FilterValue(string quoted)
+    {
+        try
+        {
+            return JsonNode.Parse($"\"{quoted}\"")?.GetValue<string>();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static List<string>? Roles(JsonObject body) => body["roles"] is { } roles ? RoleValues(roles) : null;
 
     private static string UserUrl(HttpContext context, User user) =>
@@ -286,12 +304,12 @@ public static partial class ScimEndpoints
 
     private static JsonObject UserSchemaDocument()
     {
-        static JsonObject Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none", JsonArray? sub = null)
+        static JsonObject Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none", JsonArray? sub = null, bool caseExact = false)
         {
             var attribute = new JsonObject
             {
                 ["name"] = name, ["type"] = type, ["multiValued"] = multiValued, ["description"] = description, ["required"] = required,
-                ["caseExact"] = false, ["mutability"] = "readWrite", ["returned"] = "default", ["uniqueness"] = uniqueness,
+                ["caseExact"] = caseExact, ["mutability"] = "readWrite", ["returned"] = "default", ["uniqueness"] = uniqueness,
             };
             if (sub is not null)
                 attribute["subAttributes"] = sub;
@@ -306,6 +324,10 @@ public static partial class ScimEndpoints
             ["description"] = "Opus user account",
             ["attributes"] = new JsonArray(
                 Attribute("userName", "string", false, true, "Unique login name; jobs record it as their owner", "server"),
+                // A common attribute (RFC 7643 3.1: caseExact, readWrite, optional), listed as 3.1 allows. Opus
+                // refuses one another user has, so its uniqueness is "server" where RFC servers leave it to the client.
+                Attribute("externalId", "string", false, false,
+                    "The user's OIDC subject (sub) at the identity provider: links the account at its first sign-in", "server", caseExact: true),
                 Attribute("displayName", "string", false, false, "Name for display"),
                 Attribute("active", "boolean", false, false, "An inactive user cannot sign in"),
                 Attribute("emails", "complex", true, false, "E-mail addresses (the primary one is kept)", sub: new JsonArray(
@@ -333,8 +355,8 @@ public static partial class ScimEndpoints
         public string ScimType { get; } = scimType;
     }
 
-    [GeneratedRegex("^\\s*userName\\s+eq\\s+\"(?<v>(?:[^\"\\\\]|\\\\.)*)\"\\s*$", RegexOptions.IgnoreCase)]
-    private static partial Regex UserNameFilter();
+    [GeneratedRegex("^\\s*(?<a>userName|externalId)\\s+eq\\s+\"(?<v>(?:[^\"\\\\]|\\\\.)*)\"\\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex EqFilter();
 
     [GeneratedRegex("^roles\\[value\\s+eq\\s+\"(?<v>[^\"]*)\"\\]$", RegexOptions.IgnoreCase)]
     private static partial Regex RoleValueFilter();

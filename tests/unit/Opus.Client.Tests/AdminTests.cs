@@ -1,10 +1,12 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Opus.Client.Tests;
 
-/// <summary>Users through SCIM (create, roles, deactivate), their tokens (issue, revoke), definitions and status.</summary>
+/// <summary>Users through SCIM (create, roles, OIDC subject, deactivate), their tokens (issue, revoke), definitions and status.</summary>
 [Collection(BrowserCollection.Name)]
 public sealed class AdminTests(BrowserFixture fixture)
 {
@@ -73,6 +75,93 @@ public sealed class AdminTests(BrowserFixture fixture)
         await Expect(page.GetByTestId("status")).ToContainTextAsync("local");
         await session.ScreenshotAsync("10-admin-status");
         session.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task An_admin_links_users_to_OIDC_subjects_and_sees_a_taken_or_invalid_one_at_its_field()
+    {
+        var olga = $"olga{Guid.NewGuid():N}"[..12];
+        var omar = $"omar{Guid.NewGuid():N}"[..12];
+        var subject = $"sub-{Guid.NewGuid():N}";
+        var changed = $"sub-{Guid.NewGuid():N}";
+        var taken = $"sub-{Guid.NewGuid():N}";
+        await using var session = await ClientSession.OpenAsync(fixture.Browser, fixture.Server);
+        var page = session.Page;
+        await session.SignInAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Admin" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Tab, new() { Name = "Users" })).ToHaveAttributeAsync("aria-selected", "true");
+        var createField = page.GetByLabel("OIDC subject (externalId)", new() { Exact = true });
+        await Expect(createField).ToHaveAccessibleDescriptionAsync(new Regex("sub at the identity provider"));
+
+        // Created with a subject: the table shows it, and SCIM has it.
+        await page.GetByLabel("User name", new() { Exact = true }).FillAsync(olga);
+        await page.GetByLabel("Roles", new() { Exact = true }).FillAsync("copy");
+        await createField.FillAsync(subject);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        var olgaRow = page.Locator($"tr[data-user='{olga}']");
+        var olgaSubject = olgaRow.GetByLabel($"OIDC subject of {olga}");
+        await Expect(olgaSubject).ToHaveValueAsync(subject);
+        Assert.Equal(subject, (await ScimUserAsync(olga))["externalId"]?.GetValue<string>());
+
+        // Another user with the same subject: 409, shown at the field; nobody is created. With a free one, created.
+        await page.GetByLabel("User name", new() { Exact = true }).FillAsync(omar);
+        await createField.FillAsync(subject);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        var createError = page.Locator($"#{await createField.GetAttributeAsync("id")}-error");
+        await Expect(createError).ToContainTextAsync($"another user has the externalId '{subject}'");
+        await Expect(createField).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(createField).ToBeFocusedAsync();
+        await Expect(page.Locator($"tr[data-user='{omar}']")).ToHaveCountAsync(0);
+        await session.ScreenshotAsync("16-admin-external-id-taken");
+        await createField.FillAsync(taken);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        await Expect(page.Locator($"tr[data-user='{omar}']").GetByLabel($"OIDC subject of {omar}")).ToHaveValueAsync(taken);
+
+        // Changed in the table.
+        olgaRow = page.Locator($"tr[data-user='{olga}']");
+        olgaSubject = olgaRow.GetByLabel($"OIDC subject of {olga}");
+        await olgaSubject.FillAsync(changed);
+        await olgaRow.GetByRole(AriaRole.Button, new() { Name = "Save subject" }).ClickAsync();
+        await Expect(page.Locator(".toast").Last).ToContainTextAsync($"OIDC subject of {olga} saved");
+        Assert.Equal(changed, (await ScimUserAsync(olga))["externalId"]?.GetValue<string>());
+
+        // Omar's subject: 409 at the field, nothing changed; one too long: 400 at the field.
+        var rowError = olgaRow.Locator($"#{(await olgaSubject.GetAttributeAsync("aria-describedby"))!.Split(' ')[0]}");
+        await olgaSubject.FillAsync(taken);
+        await olgaRow.GetByRole(AriaRole.Button, new() { Name = "Save subject" }).ClickAsync();
+        await Expect(rowError).ToContainTextAsync($"another user has the externalId '{taken}'");
+        await Expect(olgaSubject).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(olgaSubject).ToBeFocusedAsync();
+        await session.ScreenshotAsync("17-admin-external-id-row-taken");
+        Assert.Equal(changed, (await ScimUserAsync(olga))["externalId"]?.GetValue<string>());
+        await olgaSubject.FillAsync(new string('x', 256));
+        await olgaRow.GetByRole(AriaRole.Button, new() { Name = "Save subject" }).ClickAsync();
+        await Expect(rowError).ToContainTextAsync("externalId: 1 to 255 characters");
+        Assert.Equal(changed, (await ScimUserAsync(olga))["externalId"]?.GetValue<string>());
+
+        // Cleared from the keyboard (empty, Enter): the error goes, the table shows —, SCIM has none.
+        await olgaSubject.FillAsync("");
+        await olgaSubject.PressAsync("Enter");
+        await Expect(page.Locator(".toast").Last).ToContainTextAsync($"OIDC subject of {olga} cleared");
+        await Expect(rowError).ToBeHiddenAsync();
+        await Expect(olgaSubject).ToHaveAttributeAsync("aria-invalid", "false");
+        Assert.Null((await ScimUserAsync(olga))["externalId"]);
+
+        // What the table shows after a reload is what was stored.
+        await page.ReloadAsync();
+        olgaSubject = page.Locator($"tr[data-user='{olga}']").GetByLabel($"OIDC subject of {olga}");
+        await Expect(olgaSubject).ToHaveValueAsync("");
+        await Expect(olgaSubject).ToHaveAttributeAsync("placeholder", "—");
+        await Expect(page.Locator($"tr[data-user='{omar}']").GetByLabel($"OIDC subject of {omar}")).ToHaveValueAsync(taken);
+        session.AssertNoErrors();
+    }
+
+    private async Task<JsonNode> ScimUserAsync(string userName)
+    {
+        using var admin = fixture.Server.AdminClient();
+        var list = JsonNode.Parse(await admin.GetStringAsync($"/scim/v2/Users?filter={Uri.EscapeDataString($"userName eq \"{userName}\"")}"))!;
+        Assert.Equal(1, list["totalResults"]!.GetValue<int>());
+        return list["Resources"]![0]!;
     }
 
     // Token checks are cached for a few seconds by the server; poll (bounded) until the change shows.

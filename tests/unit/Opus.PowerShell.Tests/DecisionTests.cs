@@ -50,6 +50,20 @@ public sealed class DecisionTests
     }
 
     [Fact]
+    public void An_externalId_and_its_absence_are_decided_like_the_other_user_attributes()
+    {
+        // Only an explicit value changes the externalId; "" is a change (it clears), null is none.
+        Assert.True(new UserChanges().IsEmpty);
+        Assert.False(new UserChanges(ExternalId: "").IsEmpty);
+        Assert.False(new UserChanges(ExternalId: "sub").IsEmpty);
+        // Finding no user by externalId is reported as an unknown user is.
+        var none = OpusError.NoUserWithExternalId("sub-1");
+        Assert.Equal(("OpusUserNotFound", "ObjectNotFound"), (none.ErrorId, none.Category));
+        Assert.Equal(OpusError.From(new OpusNotFoundException("x"), "OpusUser").ErrorId, none.ErrorId);
+        Assert.Contains("'sub-1'", none.Message);
+    }
+
+    [Fact]
     public void A_session_is_the_connected_one_else_OPUS_DATA_else_an_error()
     {
         Assert.Equal(SessionChoiceKind.UseCurrent, SessionChoice.Decide(true, "/data").Kind);
@@ -184,6 +198,13 @@ public sealed class DecisionTests
         Assert.Equal("Set roles to admin; deactivate (its tokens stop working); clear the e-mail address",
             ShouldProcessText.SetUser("alice", new UserChanges(["admin"], false, "")).Action);
         Assert.Contains("API tokens", ShouldProcessText.RemoveUser("alice").Action);
+        Assert.Equal("Create with roles copy, linked to the OIDC subject '248289761001'",
+            ShouldProcessText.NewUser(new UserRequest("bob") { Roles = ["copy"], ExternalId = "248289761001" }).Action);
+        Assert.Equal("Create with roles (none)", ShouldProcessText.NewUser(new UserRequest("bob") { ExternalId = "" }).Action);
+        Assert.Equal("Set the externalId to '248289761001' (link the OIDC subject at its next sign-in)",
+            ShouldProcessText.SetUser("bob", new UserChanges(ExternalId: "248289761001")).Action);
+        Assert.Equal("Set roles to copy; clear the externalId (unlink the OIDC account)",
+            ShouldProcessText.SetUser("bob", new UserChanges(["copy"], ExternalId: "")).Action);
         Assert.Equal("Issue API token 'laptop' without expiry", ShouldProcessText.NewToken("alice", "laptop", null).Action);
         Assert.Equal(("user 'alice'", "Revoke API token 'laptop'"), ShouldProcessText.RevokeToken("alice", "laptop"));
     }

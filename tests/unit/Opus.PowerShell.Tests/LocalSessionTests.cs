@@ -131,6 +131,35 @@ public sealed class LocalSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_users_externalId_is_set_found_unique_and_cleared()
+    {
+        var dana = await _session.CreateUserAsync(new UserRequest("dana") { Roles = ["copy"], ExternalId = "sub-dana" });
+        Assert.Equal(("sub-dana", "sub-dana"), (dana.ExternalId, dana.ExternalSubject));
+        Assert.Equal("sub-dana", (await _session.GetUserAsync("dana")).ExternalId);
+        Assert.Equal(dana.Id, Assert.Single(await _session.FindUsersByExternalIdAsync("sub-dana")).Id);
+        Assert.Empty(await _session.FindUsersByExternalIdAsync("SUB-DANA"));
+        Assert.Null((await _session.CreateUserAsync(new UserRequest("erin") { ExternalId = "" })).ExternalId);
+
+        // One account per person: taken is a conflict, by creation or change; invalid is a validation error.
+        await Assert.ThrowsAsync<OpusConflictException>(() => _session.CreateUserAsync(new UserRequest("frank") { ExternalId = "sub-dana" }));
+        await Assert.ThrowsAsync<OpusNotFoundException>(() => _session.GetUserAsync("frank"));
+        await Assert.ThrowsAsync<OpusConflictException>(() => _session.UpdateUserAsync("erin", new UserChanges(ExternalId: "sub-dana")));
+        await Assert.ThrowsAsync<OpusValidationException>(() => _session.UpdateUserAsync("erin", new UserChanges(ExternalId: new string('x', 256))));
+
+        // Changed, left alone by other changes, cleared (""), then free for another user.
+        Assert.Equal("sub-dana-2", (await _session.UpdateUserAsync("dana", new UserChanges(ExternalId: "sub-dana-2"))).ExternalId);
+        Assert.Equal("sub-dana-2", (await _session.UpdateUserAsync("dana", new UserChanges(["copy", "sleep"]))).ExternalId);
+        Assert.Empty(await _session.FindUsersByExternalIdAsync("sub-dana"));
+        Assert.Null((await _session.UpdateUserAsync("dana", new UserChanges(ExternalId: ""))).ExternalId);
+        Assert.Equal("sub-dana-2", (await _session.UpdateUserAsync("erin", new UserChanges(ExternalId: "sub-dana-2"))).ExternalId);
+        Assert.Equal("erin", Assert.Single(await _session.FindUsersByExternalIdAsync("sub-dana-2")).UserName);
+
+        // Only admins look users up.
+        await using var dana2 = await LocalOpusSession.OpenAsync(new LocalSessionSettings(_data) { UserName = "dana" });
+        await Assert.ThrowsAsync<OpusStateException>(() => dana2.FindUsersByExternalIdAsync("sub-dana-2"));
+    }
+
+    [Fact]
     public async Task A_session_as_a_named_user_has_that_users_roles()
     {
         await _session.CreateUserAsync(new UserRequest("bob") { Roles = ["copy"] });

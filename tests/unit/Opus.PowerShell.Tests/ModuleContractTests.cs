@@ -93,6 +93,52 @@ public sealed partial class ModuleContractTests : IClassFixture<ModuleMetadata>
     }
 
     [Fact]
+    public void User_cmdlets_take_an_ExternalId_that_users_carry_and_Set_may_clear()
+    {
+        PropertyInfo ExternalId(string verb)
+        {
+            var cmdlet = _module.Cmdlets.Single(c => c.Verb == verb && c.Noun == "OpusUser");
+            var property = cmdlet.Type.GetProperty("ExternalId");
+            Assert.True(property is not null, $"{verb}-OpusUser has no -ExternalId");
+            Assert.Contains(property.GetCustomAttributesData(), a => a.AttributeType.Name == "ParameterAttribute");
+            return property;
+        }
+
+        bool Named(PropertyInfo p, string attribute) => p.GetCustomAttributesData().Any(a => a.AttributeType.Name == attribute);
+        bool Argument(PropertyInfo p, string name) => p.GetCustomAttributesData().Where(a => a.AttributeType.Name == "ParameterAttribute")
+            .Any(a => a.NamedArguments.Any(n => n.MemberName == name && n.TypedValue.Value is true));
+
+        // New: a string, from CSV columns and objects by property name (a User carries ExternalId).
+        var create = ExternalId("New");
+        Assert.Equal("System.String", create.PropertyType.FullName);
+        Assert.True(Argument(create, "ValueFromPipelineByPropertyName"));
+        // Set: a string that may be '' (it clears); not from the pipeline, so piping users changes only what is given.
+        var change = ExternalId("Set");
+        Assert.Equal("System.String", change.PropertyType.FullName);
+        Assert.False(Named(change, "ValidateNotNullOrEmptyAttribute") || Named(change, "ValidateNotNullAttribute") || Named(change, "ValidateLengthAttribute"));
+        Assert.False(Argument(change, "ValueFromPipeline") || Argument(change, "ValueFromPipelineByPropertyName"));
+        // Get: exact subjects in a parameter set of their own (no wildcards), never bound from the pipeline,
+        // so a piped user still binds -UserName.
+        var find = ExternalId("Get");
+        Assert.Equal("System.String[]", find.PropertyType.FullName);
+        Assert.False(Named(find, "SupportsWildcardsAttribute"));
+        Assert.False(Argument(find, "ValueFromPipeline") || Argument(find, "ValueFromPipelineByPropertyName"));
+        var get = _module.Cmdlets.Single(c => c.Verb == "Get" && c.Noun == "OpusUser");
+        var sets = Parameters(get.Type).ToDictionary(p => p.Property.Name, p => SetOf(p.Attribute));
+        Assert.NotEqual(sets["UserName"], sets["ExternalId"]);
+        Assert.Equal(sets["UserName"], get.Attribute.NamedArguments.Single(a => a.MemberName == "DefaultParameterSetName").TypedValue.Value);
+
+        // The objects carry it, and the table view shows it.
+        var core = _module.Context.LoadFromAssemblyName(_module.Assembly.GetReferencedAssemblies().Single(a => a.Name == "Opus.Core"));
+        Assert.Equal("System.String", core.GetType("Opus.Core.Users.User")!.GetProperty("ExternalId")!.PropertyType.FullName);
+        Assert.NotNull(core.GetType("Opus.Core.Client.UserRequest")!.GetProperty("ExternalId"));
+        Assert.NotNull(core.GetType("Opus.Core.Client.UserChanges")!.GetProperty("ExternalId"));
+        var format = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot, "module", "Opus.Format.ps1xml"));
+        var view = format.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value == "Opus.Core.Users.User");
+        Assert.Contains("ExternalId", view.Descendants("PropertyName").Select(p => p.Value));
+    }
+
+    [Fact]
     public void The_cmdlet_assembly_references_only_Opus_Core_the_framework_and_PowerShell()
     {
         // Anything else would load into PowerShell's default context instead of the module's own.

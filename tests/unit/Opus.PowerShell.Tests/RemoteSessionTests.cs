@@ -106,6 +106,40 @@ public sealed class RemoteSessionTests(RemoteServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_users_externalId_goes_through_SCIM_create_filter_and_patch()
+    {
+        await using var session = await fixture.AdminAsync();
+        // A subject with a quote, a backslash and a plus: the SCIM filter's value is a JSON string.
+        const string subject = "oidc|\"dave\"\\+1";
+        var dave = await session.CreateUserAsync(new UserRequest("dave") { Roles = ["copy"], ExternalId = subject });
+        Assert.Equal(subject, dave.ExternalId);
+        Assert.Equal(subject, (await session.GetUserAsync("dave")).ExternalId);
+        Assert.Contains(await ToListAsync(session.ListUsersAsync()), u => u.UserName == "dave" && u.ExternalId == subject);
+        Assert.Equal(dave.Id, Assert.Single(await session.FindUsersByExternalIdAsync(subject)).Id);
+        Assert.Empty(await session.FindUsersByExternalIdAsync("oidc|nobody"));
+
+        // 409 and 400 from SCIM arrive as Core's exceptions; nothing is created or changed.
+        var eve = await session.CreateUserAsync(new UserRequest("eve") { ExternalId = "" });
+        Assert.Null(eve.ExternalId);
+        await Assert.ThrowsAsync<OpusConflictException>(() => session.CreateUserAsync(new UserRequest("frank") { ExternalId = subject }));
+        await Assert.ThrowsAsync<OpusNotFoundException>(() => session.GetUserAsync("frank"));
+        await Assert.ThrowsAsync<OpusConflictException>(() => session.UpdateUserAsync("eve", new UserChanges(ExternalId: subject)));
+        await Assert.ThrowsAsync<OpusValidationException>(() => session.UpdateUserAsync("eve", new UserChanges(ExternalId: "line\nbreak")));
+        Assert.Null((await session.GetUserAsync("eve")).ExternalId);
+
+        // PATCH replaces it, keeps it under other changes, removes it with "".
+        Assert.Equal("oidc|dave-2", (await session.UpdateUserAsync("dave", new UserChanges(ExternalId: "oidc|dave-2"))).ExternalId);
+        Assert.Equal("oidc|dave-2", (await session.UpdateUserAsync("dave", new UserChanges(Active: false))).ExternalId);
+        Assert.Null((await session.UpdateUserAsync("dave", new UserChanges(ExternalId: ""))).ExternalId);
+        Assert.Empty(await session.FindUsersByExternalIdAsync("oidc|dave-2"));
+        Assert.Equal(subject, (await session.UpdateUserAsync("eve", new UserChanges(ExternalId: subject))).ExternalId);
+        Assert.Equal("eve", Assert.Single(await session.FindUsersByExternalIdAsync(subject)).UserName);
+
+        await session.RemoveUserAsync("dave");
+        await session.RemoveUserAsync("eve");
+    }
+
+    [Fact]
     public async Task Provenance_comes_from_ProvSAP()
     {
         await using var session = await fixture.AdminAsync();

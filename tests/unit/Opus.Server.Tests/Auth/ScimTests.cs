@@ -59,6 +59,14 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.Contains("roles", attributes);
         Assert.Contains("emails", attributes);
         Assert.Contains("active", attributes);
+        // externalId is a common attribute (RFC 7643 3.1) listed with the characteristics 3.1 gives it; Opus keeps it unique.
+        var externalId = schema["attributes"]!.AsArray().Single(a => a!["name"]!.GetValue<string>() == "externalId")!;
+        Assert.Equal(("string", false, false, true, "readWrite", "default", "server"), (
+            externalId["type"]!.GetValue<string>(), externalId["multiValued"]!.GetValue<bool>(), externalId["required"]!.GetValue<bool>(),
+            externalId["caseExact"]!.GetValue<bool>(), externalId["mutability"]!.GetValue<string>(), externalId["returned"]!.GetValue<string>(),
+            externalId["uniqueness"]!.GetValue<string>()));
+        Assert.Contains("sub", externalId["description"]!.GetValue<string>());
+        Assert.Equal(schema.ToJsonString(), schemas["Resources"]![0]!.ToJsonString());
         Assert.DoesNotContain(attributes, a => a.Contains("token", StringComparison.OrdinalIgnoreCase) || a.Contains("password", StringComparison.OrdinalIgnoreCase));
 
         AssertError(await ScimAsync(HttpMethod.Get, "/scim/v2/Schemas/urn:no:such:schema", expected: HttpStatusCode.NotFound), 404, null);
@@ -172,6 +180,54 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         // count=0 asks for the total only; a startIndex below 1 is taken as 1 (RFC 7644 3.4.2.4).
         AssertListResponse(await ScimAsync(HttpMethod.Get, "/scim/v2/Users?count=0"), total, 1, itemsPerPage: 0);
         AssertListResponse(await ScimAsync(HttpMethod.Get, "/scim/v2/Users?startIndex=0&count=1"), total, 1, itemsPerPage: 1);
+    }
+
+    [Fact]
+    public async Task Filter_externalId_eq_finds_the_linked_user_exactly()
+    {
+        // A subject with a quote and a backslash: the filter's value is a JSON string (RFC 7644 3.4.2.2).
+        var subject = $"Sub-{Guid.NewGuid()}-\"q\"\\b";
+        var name = AuthSteps.UniqueName("filtered");
+        var body = RouteIsolationFixture.ScimUser(name, null, "copy");
+        body["externalId"] = subject;
+        var id = (await ScimAsync(HttpMethod.Post, "/scim/v2/Users", body, HttpStatusCode.Created))["id"]!.GetValue<string>();
+        await fixture.Server.CreateUserAsync(AuthSteps.UniqueName("unfiltered"), "copy");
+        var other = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("filtered-other"), null, "copy");
+        other["externalId"] = subject + "-other";
+        await ScimAsync(HttpMethod.Post, "/scim/v2/Users", other, HttpStatusCode.Created);
+
+        var quoted = System.Text.Json.Nodes.JsonValue.Create(subject).ToJsonString();
+        var one = await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"externalId eq {quoted}")}");
+        AssertListResponse(one, 1, 1);
+        Assert.Equal((id, name, subject), (one["Resources"]![0]!["id"]!.GetValue<string>(), one["Resources"]![0]!["userName"]!.GetValue<string>(), one["Resources"]![0]!["externalId"]!.GetValue<string>()));
+        // The whole document, as GET by id shows it.
+        Assert.Equal((await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}")).ToJsonString(), one["Resources"]![0]!.ToJsonString());
+
+        // The attribute name and the operator are case-insensitive; the value is caseExact (RFC 7643 3.1).
+        Assert.Equal(1, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"EXTERNALID Eq {quoted}")}"))["totalResults"]!.GetValue<int>());
+        var upper = System.Text.Json.Nodes.JsonValue.Create(subject.ToUpperInvariant()).ToJsonString();
+        AssertListResponse(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"externalId eq {upper}")}"), 0, 1);
+        // Escapes are read as JSON's: \u0053 is S.
+        var escaped = quoted.Replace("Sub-", "\\u0053ub-", StringComparison.Ordinal);
+        Assert.Equal(1, (await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"externalId eq {escaped}")}"))["totalResults"]!.GetValue<int>());
+        // No such subject, and an empty one (no user has an empty externalId): none. Paging as for userName.
+        AssertListResponse(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString("externalId eq \"nobody-at-all\"")}"), 0, 1);
+        AssertListResponse(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString("externalId eq \"\"")}"), 0, 1);
+        AssertListResponse(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"externalId eq {quoted}")}&startIndex=2"), 1, 2, itemsPerPage: 0);
+
+        // Cleared, it no longer matches.
+        await PatchAsync(id, Op("remove", "externalId"));
+        AssertListResponse(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString($"externalId eq {quoted}")}"), 0, 1);
+
+        // Anything else is the same 400 invalidFilter as for userName.
+        foreach (var unsupported in new[]
+                 {
+                     $"externalId co {quoted}", "externalId pr", "externalId eq null", $"externalId eq {quoted} and userName eq \"{name}\"",
+                     "externalId eq \"bad \\q escape\"", "externalId eq unquoted", "meta.externalId eq \"x\"",
+                 })
+        {
+            AssertError(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users?filter={Uri.EscapeDataString(unsupported)}", expected: HttpStatusCode.BadRequest), 400, "invalidFilter");
+        }
     }
 
     [Fact]

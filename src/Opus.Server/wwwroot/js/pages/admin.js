@@ -72,6 +72,7 @@ async function users(panel) {
       h('td', {}, email ? email.value : ''),
       h('td', {}, active),
       h('td', {}, h('div', { class: 'row' }, roles, saveRoles)),
+      h('td', {}, externalIdEditor(user, patch)),
       h('td', {}, time(user.meta && user.meta.lastModified)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'small', onclick: () => showTokens(user.userName) }, 'Tokens'),
@@ -85,37 +86,80 @@ async function users(panel) {
   const displayName = h('input', { name: 'displayName' });
   const emailInput = h('input', { name: 'email', type: 'email' });
   const rolesInput = h('input', { name: 'roles', placeholder: 'admin, *, copy' });
+  const externalIdInput = h('input', { name: 'externalId', autocomplete: 'off', spellcheck: 'false' });
+  const externalIdField = field('OIDC subject (externalId)', externalIdInput,
+    { hint: "The user's sub at the identity provider: links the account at their first sign-in." });
   const problem = h('div', { class: 'alert', hidden: true, role: 'alert' });
   const create = h('form', { class: 'panel', 'aria-labelledby': 'new-user' },
     h('h2', { id: 'new-user' }, 'New user'),
     field('User name', userName, { required: true, hint: 'Letters, digits and . _ @ + -' }),
     field('Display name', displayName), field('E-mail', emailInput),
     field('Roles', rolesInput, { hint: 'Comma-separated: admin, * (every definition) or definition names.' }),
+    externalIdField,
     problem, h('button', { type: 'submit', class: 'primary' }, 'Create user'));
   create.addEventListener('submit', async event => {
     event.preventDefault();
     problem.hidden = true;
+    externalIdField.showError(null);
     const body = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: userName.value.trim(), active: true,
       roles: rolesInput.value.split(',').map(r => r.trim()).filter(Boolean).map(value => ({ value })) };
     if (displayName.value.trim()) body.displayName = displayName.value.trim();
     if (emailInput.value.trim()) body.emails = [{ value: emailInput.value.trim(), primary: true }];
+    if (externalIdInput.value.trim()) body.externalId = externalIdInput.value.trim();
     try {
       await request('POST', '/scim/v2/Users', { body: JSON.stringify(body), contentType: SCIM });
       toast(`Created ${body.userName}`);
       const name = body.userName;
       await users(panel);
       await showTokensIn(panel, name);
-    } catch (e) { problem.textContent = e.message; problem.hidden = false; userName.focus(); }
+    } catch (e) {
+      // An externalId that is taken (409) or invalid (400) is shown at its field; anything else above the button.
+      if (isExternalIdError(e)) { externalIdField.showError(e.message); externalIdInput.focus(); }
+      else { problem.textContent = e.message; problem.hidden = false; userName.focus(); }
+    }
   });
 
   replace(panel,
     h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Users', 'data-testid': 'users' },
-      h('thead', {}, h('tr', {}, ['User', 'E-mail', 'Active', 'Roles', 'Last active', ''].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['User', 'E-mail', 'Active', 'Roles', 'OIDC subject (externalId)', 'Last active', ''].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows))),
     h('p', { class: 'muted' }, `${list.totalResults} users.`),
     tokens, create);
 
   async function showTokens(name) { await tokenPanel(tokens, name); }
+}
+
+/** The SCIM error of a refused externalId: 409 another user has it, 400 it is not a valid subject. */
+const isExternalIdError = e => e instanceof ApiError && (e.status === 409 || e.status === 400) && /externalId/i.test(e.message);
+
+/**
+ * A user's externalId (the OIDC sub) in the users table: shown in an input ("—" when none), saved or
+ * cleared (empty) by PATCH; a refusal is shown under the input, tied to it by aria-describedby.
+ */
+function externalIdEditor(user, patch) {
+  const input = h('input', { value: user.externalId || '', placeholder: '—', 'aria-label': `OIDC subject of ${user.userName}`,
+    size: 18, autocomplete: 'off', spellcheck: 'false', 'data-testid': 'external-id' });
+  const error = h('div', { class: 'error', id: uid('xid-error'), hidden: true, role: 'alert' });
+  input.setAttribute('aria-describedby', error.id);
+  const showError = message => {
+    error.textContent = message || '';
+    error.hidden = !message;
+    input.setAttribute('aria-invalid', message ? 'true' : 'false');
+  };
+  const save = h('button', { type: 'button', class: 'small', onclick: async () => {
+    const value = input.value.trim();
+    showError(null);
+    try {
+      const updated = await (await patch(user, [value ? { op: 'replace', path: 'externalId', value } : { op: 'remove', path: 'externalId' }])).json();
+      user.externalId = updated.externalId;
+      input.value = updated.externalId || '';
+      toast(updated.externalId ? `OIDC subject of ${user.userName} saved` : `OIDC subject of ${user.userName} cleared`);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 409 || e.status === 400)) { showError(e.message); input.focus(); } else toast(e.message, true);
+    }
+  } }, 'Save subject');
+  input.addEventListener('keydown', event => { if (event.key === 'Enter') { event.preventDefault(); save.click(); } });
+  return h('div', {}, h('div', { class: 'row' }, input, save), error);
 }
 
 async function showTokensIn(panel, name) {
