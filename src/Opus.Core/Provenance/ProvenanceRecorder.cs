@@ -45,7 +45,7 @@ public sealed class ProvenanceRecorder(
                 await transaction.CommitAsync(cancellationToken);
                 return true;
             }
-            catch (DbUpdateException) when (attempt < 3)
+            catch (DbUpdateException e) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(e))
             {
                 // Another process recorded the same job at the same moment; its rows are replaced by ours.
                 await transaction.RollbackAsync(cancellationToken);

@@ -21,7 +21,7 @@ public sealed class OidcSignInTests(BrowserFixture fixture) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = IdentityProvider.FreePort();
+        var port = OpusServer.FreePort();
         _server = await OpusServer.StartAsync(new Dictionary<string, string>
         {
             ["Opus:Auth:AnonymousEnabled"] = "false",

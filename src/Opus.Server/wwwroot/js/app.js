@@ -1,6 +1,6 @@
 // The client's shell: who is signed in, the navigation, and a hash router (#/jobs, #/job/copy/ID ...).
 import { h, replace, toast } from './dom.js';
-import { ApiError, whoAmI, forget, me, headers } from './api.js';
+import { ApiError, whoAmI, forget, me, request } from './api.js';
 
 const pages = {
   signin: () => import('./pages/signin.js'),
@@ -94,7 +94,7 @@ export function showWho() {
 /** Ends a web sign-in on the server too (its token is revoked); an API token is only forgotten here. */
 async function signOutNow() {
   if (me && !me.anonymous) {
-    try { await fetch('/auth/signout', { method: 'POST', headers: headers(), credentials: 'omit' }); } catch { /* forgotten below anyway */ }
+    try { await request('POST', '/auth/signout'); } catch { /* forgotten below anyway */ }
   }
   forget();
   toast('Signed out');

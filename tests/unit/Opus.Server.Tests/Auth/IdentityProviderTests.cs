@@ -23,7 +23,7 @@ public sealed class IdentityProviderFixture : IAsyncLifetime
     public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public async Task InitializeAsync() =>
-        Idp = await IdentityProvider.StartAsync(IdentityProvider.FreePort(), ClientId, ClientSecret, RedirectUri, OtherRedirectUri);
+        Idp = await IdentityProvider.StartAsync(OpusServer.FreePort(), ClientId, ClientSecret, RedirectUri, OtherRedirectUri);
 
     public async Task DisposeAsync()
     {

@@ -22,7 +22,7 @@ public sealed class OidcSignInFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = IdentityProvider.FreePort();
+        var port = OpusServer.FreePort();
         Server = await OpusServer.StartAsync(AuthSteps.Settings(
             ("Opus:Auth:MaxFailures", "1000000"),
             ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
@@ -381,7 +381,7 @@ public sealed class OidcSignInConfigurationTests
     [Fact]
     public async Task An_unreachable_provider_sends_the_browser_back_with_a_message()
     {
-        var nobody = IdentityProvider.FreePort();
+        var nobody = OpusServer.FreePort();
         await using var server = await OpusServer.StartAsync(AuthSteps.Settings(
             ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{nobody}"),
             ("Opus:Auth:Oidc:ClientId", "opus-web")));

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Opus.Server.Tests.Definitions;
 
@@ -35,7 +34,7 @@ public sealed class LocalFileServer : IAsyncDisposable
         // The port is free when probed; another process may take it before HttpListener binds, so retry.
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = Infrastructure.OpusServer.FreePort();
             var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             try
@@ -158,13 +157,6 @@ public sealed class LocalFileServer : IAsyncDisposable
 
     private static int Number(HttpListenerRequest request, string name) =>
         int.Parse(request.QueryString[name] ?? throw new InvalidOperationException($"?{name}= is missing"), CultureInfo.InvariantCulture);
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -14,7 +13,7 @@ namespace Opus.Server.Tests.Infrastructure;
 /// </summary>
 /// <remarks>
 /// The Opus server needs the issuer in its configuration and the provider needs the server's redirect
-/// URI, so pick the provider's port first (<see cref="FreePort"/>), start the server with
+/// URI, so pick the provider's port first (<see cref="OpusServer.FreePort"/>), start the server with
 /// <c>http://127.0.0.1:{port}</c> as its issuer (it reads discovery lazily), then start the provider.
 /// </remarks>
 public sealed partial class IdentityProvider : IAsyncDisposable
@@ -54,14 +53,6 @@ public sealed partial class IdentityProvider : IAsyncDisposable
             lock (_log)
                 return _log.ToString();
         }
-    }
-
-    /// <summary>A TCP port free on 127.0.0.1 just now (bound to port 0, read, released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Starts the provider on <paramref name="port"/> and waits (at most 30 s) until it listens.</summary>

@@ -4,7 +4,7 @@
 // the code flow and comes back here (#/signin?oidc=done) with a short-lived Opus token in a cookie
 // that this page reads once and deletes.
 import { h, field, replace } from '../dom.js';
-import { setToken, whoAmI, forget, ApiError } from '../api.js';
+import { setToken, whoAmI, forget, getJson, ApiError } from '../api.js';
 import { showWho } from '../app.js';
 
 const HANDOFF = 'opus.signin';
@@ -37,8 +37,7 @@ function goOn() {
 
 async function methods() {
   try {
-    const response = await fetch('/auth/methods', { credentials: 'omit', cache: 'no-store' });
-    return response.ok ? await response.json() : {};
+    return await getJson('/auth/methods');
   } catch {
     return {};
   }
