@@ -39,20 +39,8 @@ public sealed class OpusOptions
     /// <summary>Seconds between SIGTERM and SIGKILL when a job is aborted or runs out of time.</summary>
     public double KillGraceSeconds { get; set; } = 2;
 
-    /// <summary>"Sqlite" (default) or "Postgres"; the older spelling of Opus:Storage:Provider, which wins.</summary>
-    public string StorageProvider { get; set; } = "Sqlite";
-
-    /// <summary>Connection string; for SQLite the default is opus.db under <see cref="DataPath"/>. Opus:Storage:ConnectionString wins.</summary>
-    public string? ConnectionString { get; set; }
-
     /// <summary>Configuration section Opus:Storage (Provider, ConnectionString).</summary>
     public Storage.StorageOptions Storage { get; set; } = new();
-
-    /// <summary>The database provider in force: Opus:Storage:Provider, else Opus:StorageProvider.</summary>
-    public string EffectiveStorageProvider => string.IsNullOrWhiteSpace(Storage.Provider) ? StorageProvider : Storage.Provider;
-
-    /// <summary>The connection string in force: Opus:Storage:ConnectionString, else Opus:ConnectionString.</summary>
-    public string? EffectiveConnectionString => string.IsNullOrWhiteSpace(Storage.ConnectionString) ? ConnectionString : Storage.ConnectionString;
 
     /// <summary>The job manager of this server ("local" or "slurm"); a definition may name another in resources.manager.</summary>
     public string Manager { get; set; } = "local";

@@ -1,8 +1,10 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
@@ -15,12 +17,23 @@ namespace Opus.Core;
 /// <summary>The one registration of Opus.Core, used by the server and by the PowerShell module's local session.</summary>
 public static class OpusServiceCollectionExtensions
 {
-    public static IServiceCollection AddOpus(this IServiceCollection services, OpusOptions options)
+    /// <summary>
+    /// Registers Core with its options bound from the configuration section "Opus" (then <paramref name="configure"/>),
+    /// validated when the host starts, and its background work (start-up, sweeps, the managers' workers, result
+    /// collection) as hosted services: whatever host starts them, server or local session, boots the same way.
+    /// A value that cannot be read throws <see cref="OpusConfigurationException"/> naming the key.
+    /// </summary>
+    public static IServiceCollection AddOpus(this IServiceCollection services, IConfiguration configuration, Action<OpusOptions>? configure = null)
     {
-        Directory.CreateDirectory(options.FullDataPath);
-        services.AddSingleton(options);
-        services.AddSingleton(TimeProvider.System);
-        services.AddPooledDbContextFactory<OpusDbContext>(db => ConfigureDatabase(db, options));
+        var section = configuration.GetSection("Opus");
+        // Read once here: which services exist depends on a few settings (SLURM, PostgreSQL).
+        var settings = OpusOptionsValidator.Read(section, configure);
+        services.AddOptions<OpusOptions>().Bind(section).PostConfigure(o => configure?.Invoke(o)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OpusOptions>, OpusOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<OpusOptions>>().Value);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddPooledDbContextFactory<OpusDbContext>((sp, db) => ConfigureDatabase(db, sp.GetRequiredService<OpusOptions>()));
         services.AddSingleton<JobSignals>();
         services.AddSingleton<JobFeed>();
         services.AddSingleton<JobBrowser>();
@@ -32,40 +45,51 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<ProvenanceRecorder>();
         services.AddSingleton<GraphvizRenderer>();
         services.AddSingleton<ProvenanceService>();
+        services.AddSingleton<JobFinishQueue>();
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<JobService>();
+        services.AddSingleton<DefinitionService>();
+
+        // Hosted services start in this order: the database and definitions first, then what runs jobs.
+        services.AddSingleton<JobMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobMaintenance>());
+        services.AddHostedService<JobFinisher>();
         services.AddSingleton<LocalManager>();
         services.AddSingleton<IJobManager>(sp => sp.GetRequiredService<LocalManager>());
-        // SLURM is always available: the server's default manager or a definition's resources.manager picks it.
-        services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
-        services.AddSingleton<SlurmControl>();
-        services.AddSingleton<SlurmSettleQueue>();
-        services.AddSingleton<IRunnerReportFilter>(sp => sp.GetRequiredService<SlurmSettleQueue>());
-        services.AddSingleton<SlurmManager>();
-        services.AddSingleton<IJobManager>(sp => sp.GetRequiredService<SlurmManager>());
-        if (StorageOptions.IsPostgres(options.EffectiveStorageProvider))
+        services.AddHostedService(sp => sp.GetRequiredService<LocalManager>());
+        if (settings.Slurm.Enabled ?? settings.Manager.Equals(SlurmManager.ManagerName, StringComparison.OrdinalIgnoreCase))
+        {
+            services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
+            services.AddSingleton<SlurmControl>();
+            services.AddSingleton<SlurmSettleQueue>();
+            services.AddSingleton<IRunnerReportFilter>(sp => sp.GetRequiredService<SlurmSettleQueue>());
+            services.AddSingleton<SlurmManager>();
+            services.AddSingleton<IJobManager>(sp => sp.GetRequiredService<SlurmManager>());
+            services.AddHostedService(sp => sp.GetRequiredService<SlurmManager>());
+        }
+
+        if (settings.Storage.IsPostgres)
         {
             // Several server processes may share this database: WAIT wakes on changes made by the others.
             services.AddSingleton<PostgresJobNotifications>();
             services.AddHostedService(sp => sp.GetRequiredService<PostgresJobNotifications>());
         }
 
-        services.AddSingleton<JobService>();
-        services.AddSingleton<DefinitionService>();
         return services;
     }
 
     public static void ConfigureDatabase(DbContextOptionsBuilder db, OpusOptions options)
     {
-        var provider = options.EffectiveStorageProvider;
-        if (StorageOptions.IsPostgres(provider))
+        var storage = options.Storage;
+        if (storage.IsPostgres)
         {
-            var connectionString = options.EffectiveConnectionString
-                ?? throw new InvalidOperationException("Opus:Storage:Provider is Postgres but Opus:Storage:ConnectionString is not set (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
+            var connectionString = storage.ConnectionString
+                ?? throw new OpusConfigurationException("Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
             db.UseNpgsql(connectionString);
         }
-        else if (provider.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        else if (storage.IsSqlite)
         {
-            var connection = options.EffectiveConnectionString ?? new SqliteConnectionStringBuilder
+            var connection = storage.ConnectionString ?? new SqliteConnectionStringBuilder
             {
                 DataSource = Path.Combine(options.FullDataPath, "opus.db"),
                 Pooling = true,
@@ -74,7 +98,7 @@ public static class OpusServiceCollectionExtensions
         }
         else
         {
-            throw new InvalidOperationException($"Opus:Storage:Provider '{provider}' is not supported; use Sqlite or Postgres");
+            throw new OpusConfigurationException($"Opus:Storage:Provider: '{storage.Provider}' is not supported; use Sqlite or Postgres");
         }
 
         // Migrations are hand-written, without a model snapshot; a test compares them with the model.

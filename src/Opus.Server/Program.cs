@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Opus.Core;
-using Opus.Core.Jobs;
 using Opus.Core.Users;
 using Opus.Server;
 using Opus.Server.Auth;
@@ -10,27 +9,38 @@ using Opus.Server.Endpoints;
 
 // appsettings.json is found beside the server, whatever the working directory.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var options = builder.Configuration.GetSection("Opus").Get<OpusOptions>() ?? new OpusOptions();
-options.DefinitionsPath ??= Path.Combine(AppContext.BaseDirectory, "definitions");
-// Runners call back to this server unless the configuration names another address; known before any job is resubmitted.
-options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
-var auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
+AuthOptions auth;
+try
+{
+    builder.Services.AddOpus(builder.Configuration, options =>
+    {
+        options.DefinitionsPath ??= Path.Combine(AppContext.BaseDirectory, "definitions");
+        // Runners call back to this server unless the configuration names another address; known before any job is resubmitted.
+        options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
+    });
+    auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
+}
+catch (OpusConfigurationException e)
+{
+    // A value the server cannot use stops it before it creates anything: one line naming the key.
+    Console.Error.WriteLine($"opus: {e.Message}");
+    return 2;
+}
 
-builder.Services.AddOpus(options);
 builder.Services.AddSingleton<UserService>();
-builder.Services.AddHostedService<JobMaintenance>();
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddOpusAuth(auth);
 builder.Services.AddProblemDetails();
-builder.WebHost.ConfigureKestrel(kestrel =>
+builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<OpusOptions>((kestrel, options) =>
 {
     kestrel.AddServerHeader = false;
     // Uploads are limited by Opus:Inputs:MaxBytes (a clear 400), not by Kestrel's 30 MB default.
     kestrel.Limits.MaxRequestBodySize = options.Inputs.MaxBytes + (16 << 20);
 });
-builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form => form.MultipartBodyLengthLimit = options.Inputs.MaxBytes + (16 << 20));
+builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<OpusOptions>((form, options) => form.MultipartBodyLengthLimit = options.Inputs.MaxBytes + (16 << 20));
 
 var app = builder.Build();
+var options = app.Services.GetRequiredService<OpusOptions>();
 app.UseMiddleware<ErrorMessages>();
 // The web client's files at /client/, before authentication (they hold no secret).
 app.UseOpusClient();
@@ -73,7 +83,17 @@ app.MapClientApi();
 app.MapTokens();
 app.MapSignIn();
 
-app.Run();
+try
+{
+    await app.RunAsync();
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    Console.Error.WriteLine($"opus: {e.Failures.FirstOrDefault() ?? e.Message}");
+    return 2;
+}
+
+return 0;
 
 // The first listening address as runners reach it, + /handler/job_event; null without one.
 static string? CallbackFrom(string? urls)

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
@@ -34,10 +36,7 @@ public sealed record LocalSessionSettings(string DataPath)
 /// </summary>
 public sealed class LocalOpusSession : IOpusSession
 {
-    private static readonly JobPhase[] Waiting = [JobPhase.QUEUED, JobPhase.HELD, JobPhase.SUSPENDED];
-
-    private readonly ServiceProvider _services;
-    private readonly DataFolderPresence _presence;
+    private readonly IHost _host;
     private readonly Caller _caller;
     private readonly JobService _jobs;
     private readonly JobRepository _repository;
@@ -47,10 +46,10 @@ public sealed class LocalOpusSession : IOpusSession
     private readonly DefinitionService _definitions;
     private readonly UserService _users;
 
-    private LocalOpusSession(ServiceProvider services, DataFolderPresence presence, Caller caller, OpusOptions options, bool settled)
+    private LocalOpusSession(IHost host, Caller caller, OpusOptions options, bool settled)
     {
-        _services = services;
-        _presence = presence;
+        _host = host;
+        var services = host.Services;
         _caller = caller;
         Options = options;
         SettledPreviousRun = settled;
@@ -77,61 +76,48 @@ public sealed class LocalOpusSession : IOpusSession
 
     public IProvenanceSource Provenance { get; }
 
-    /// <summary>Opens (and creates or migrates) the data folder's database, loads the definitions, and settles left-over jobs when alone.</summary>
+    /// <summary>
+    /// Opens (and creates or migrates) the data folder's database, loads the definitions, and settles left-over
+    /// jobs when alone: the host is built and started as the server's is (the same hosted services, in the same order).
+    /// </summary>
     public static async Task<LocalOpusSession> OpenAsync(LocalSessionSettings settings, CancellationToken cancellationToken = default)
     {
-        var options = new OpusOptions
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection([new("Opus:DataPath", Path.GetFullPath(settings.DataPath))]);
+        builder.Services.AddOpus(builder.Configuration, options =>
         {
-            DataPath = Path.GetFullPath(settings.DataPath),
-            DefinitionsPath = settings.DefinitionsPath,
+            options.DefinitionsPath = settings.DefinitionsPath;
             // No listener: runners write their events file only.
-            CallbackUrl = null,
-        };
-        if (settings.MaxConcurrentJobs is { } max)
-            options.MaxConcurrentJobs = max;
-
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddOpus(options);
-        services.AddSingleton<UserService>();
-        var provider = services.BuildServiceProvider();
-        DataFolderPresence? presence = null;
+            options.CallbackUrl = null;
+            if (settings.MaxConcurrentJobs is { } max)
+                options.MaxConcurrentJobs = max;
+        });
+        builder.Services.AddSingleton<UserService>();
+        var host = builder.Build();
         try
         {
-            // Alone: nobody else has jobs of this folder in hand, so leftovers are ours to settle.
+            var options = host.Services.GetRequiredService<OpusOptions>();
+            // Alone: nobody else has jobs of this folder in hand, so leftovers are ours to settle and sweep.
             // (Between the exclusive check and the shared hold there is a moment another opener could share.)
             var alone = DataFolderPresence.IsAlone(options.FullDataPath);
-            presence = DataFolderPresence.Enter(options.FullDataPath);
-            await DatabaseSetup.MigrateAsync(provider.GetRequiredService<IDbContextFactory<OpusDbContext>>(), cancellationToken);
-            var catalog = provider.GetRequiredService<DefinitionCatalog>();
-            if (settings.DefinitionsPath is { } folder)
-                await catalog.LoadFolderAsync(folder, cancellationToken);
-            else
-                await catalog.ReloadAsync(cancellationToken);
+            host.Services.GetRequiredService<JobMaintenance>().Housekeeping = alone;
+            await host.StartAsync(cancellationToken);
 
             var caller = Caller.System;
             if (settings.UserName is { } name)
             {
-                var user = await provider.GetRequiredService<UserService>().FindAsync(name, cancellationToken)
+                var user = await host.Services.GetRequiredService<UserService>().FindAsync(name, cancellationToken)
                     ?? throw new OpusNotFoundException($"no user '{name}' in {options.FullDataPath}");
                 if (!user.Active)
                     throw new OpusStateException($"user '{name}' is not active");
                 caller = new Caller(user.UserName, user.Roles);
             }
 
-            if (alone)
-            {
-                var jobs = provider.GetRequiredService<JobService>();
-                await jobs.ReconcileAsync(cancellationToken);
-                await jobs.DestroyExpiredAsync(cancellationToken);
-            }
-
-            return new LocalOpusSession(provider, presence, caller, options, alone);
+            return new LocalOpusSession(host, caller, options, alone);
         }
         catch
         {
-            presence?.Dispose();
-            await provider.DisposeAsync();
+            await StopAsync(host);
             throw;
         }
     }
@@ -163,7 +149,7 @@ public sealed class LocalOpusSession : IOpusSession
 
     public async IAsyncEnumerable<UwsJobRef> ListJobsAsync(JobListQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        foreach (var waiting in await _repository.InPhasesAsync(Waiting, cancellationToken))
+        foreach (var waiting in await _repository.InPhasesAsync(JobTransitions.Start.From, cancellationToken))
             await IngestAsync(waiting.Id, cancellationToken);
 
         var lists = query.Definition is { } one ? [one] : _definitions.List(_caller).Select(d => d.Name).ToList();
@@ -337,23 +323,18 @@ public sealed class LocalOpusSession : IOpusSession
         await _users.RevokeTokenAsync(user.Id, tokenIdOrName, cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
+    // Runners are in their own sessions: jobs still running go on, and are settled when the folder is next opened alone.
+    public ValueTask DisposeAsync() => new(StopAsync(_host));
+
+    private static async Task StopAsync(IHost host)
     {
-        // Runners are in their own sessions: jobs still running go on, and are settled when the folder is next opened alone.
-        // The managers first (their Dispose only stops their workers): the container disposes a manager twice,
-        // as itself and as IJobManager, and a failure there must not leave this session's workers running.
-        foreach (var manager in _services.GetServices<IJobManager>().OfType<IDisposable>())
-            manager.Dispose();
         try
         {
-            await _services.DisposeAsync();
-        }
-        catch (Exception e) when (e is ObjectDisposedException || (e is AggregateException all && all.InnerExceptions.All(inner => inner is ObjectDisposedException)))
-        {
+            await host.StopAsync();
         }
         finally
         {
-            _presence.Dispose();
+            host.Dispose();
         }
     }
 
@@ -361,7 +342,7 @@ public sealed class LocalOpusSession : IOpusSession
     private async Task IngestAsync(string id, CancellationToken cancellationToken)
     {
         foreach (var report in RunnerEvent.ReadFile(_workspace.EventsPath(id)).Where(e => e.Phase == JobPhase.EXECUTING))
-            await _events.ApplyAsync(id, report, cancellationToken);
+            await _events.ApplyAsync(id, report, cancellationToken: cancellationToken);
     }
 
     private void RequireAdmin(string what)

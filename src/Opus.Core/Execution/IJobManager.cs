@@ -4,7 +4,7 @@ namespace Opus.Core.Execution;
 
 /// <summary>
 /// Runs prepared job directories somewhere (this machine, a cluster). Managers do not change
-/// phases themselves except through <see cref="JobEvents"/>, which applies the runner's reports.
+/// phases themselves: they report what they see to <see cref="JobEvents"/>, which applies it as a named transition.
 /// </summary>
 public interface IJobManager
 {
@@ -26,4 +26,13 @@ public interface IJobManager
     /// Managers that watch their jobs in another way (SLURM's own reconcile loop) need nothing here.
     /// </summary>
     Task TakeOverAsync(Job job, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    /// <summary>
+    /// How long past a job's execution duration the sweep waits before it stops the job itself: the manager's
+    /// own limit comes first (a scheduler's may be coarse: SLURM's are whole minutes, enforced every 30 s).
+    /// </summary>
+    TimeSpan TimeLimitGrace => TimeSpan.FromMinutes(1);
+
+    /// <summary>At every maintenance sweep: the manager's own retries (a job whose end it could not settle).</summary>
+    Task SweepAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 }

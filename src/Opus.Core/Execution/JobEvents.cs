@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -8,33 +10,48 @@ namespace Opus.Core.Execution;
 
 /// <summary>
 /// The one ingestion routine: applies runner reports (from the callback endpoint, the events file
-/// or a manager's own observation) as compare-and-set phase changes. Applying a report twice
-/// changes nothing the second time.
+/// or a manager's own observation) as named transitions of <see cref="JobTransitions"/>. Applying a
+/// report twice changes nothing the second time.
 /// </summary>
+/// <remarks>
+/// A job ends in three steps: a finisher <em>claims</em> it (compare-and-set of <see cref="Job.Finishing"/>,
+/// exactly one wins however many reports arrive at once), collects its results into the store, then writes
+/// the final phase with the results and the provenance in one transaction (<see cref="EndAsync"/>, the one way
+/// into a final phase). A claim whose write failed (a full disk, a crash) is taken up again by the sweep.
+/// </remarks>
 public sealed class JobEvents(
     JobRepository jobs, JobWorkspace workspace, DefinitionCatalog catalog, EntityStore store, TimeProvider time, ILogger<JobEvents> logger,
-    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance)
+    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance, JobFinishQueue finishQueue)
 {
+    /// <summary>A claim another live process holds is left to it this long before the sweep takes it over.</summary>
+    public static readonly TimeSpan ClaimTakeOver = TimeSpan.FromMinutes(2);
+
     private readonly IRunnerReportFilter[] _filters = filters.ToArray();
 
-    private static readonly JobPhase[] Running = [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
+    // Claims this process is working on: the sweep leaves them alone.
+    private readonly ConcurrentDictionary<string, byte> _finishing = new(StringComparer.Ordinal);
 
-    public async Task ApplyAsync(string jobId, RunnerEvent report, CancellationToken cancellationToken = default)
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// Applies one runner report. With <paramref name="collectInBackground"/> (the callback endpoint) a final
+    /// report returns once the job is claimed; its results are collected by <see cref="JobFinishQueue"/>'s worker.
+    /// </summary>
+    public async Task ApplyAsync(string jobId, RunnerEvent report, bool collectInBackground = false, CancellationToken cancellationToken = default)
     {
         switch (report.Phase)
         {
             case JobPhase.EXECUTING:
-                await jobs.TryTransitionAsync(jobId, [JobPhase.QUEUED, JobPhase.HELD, JobPhase.SUSPENDED], JobPhase.EXECUTING,
-                    set => set.SetProperty(j => j.StartTime, report.Time), cancellationToken);
+                await jobs.TryTransitionAsync(jobId, JobTransitions.Start, set => set.SetProperty(j => j.StartTime, report.Time), cancellationToken);
                 break;
             case JobPhase.COMPLETED:
-                await FinishAsync(jobId, JobPhase.COMPLETED, null, report.Time, cancellationToken);
+                await FinishAsync(jobId, JobPhase.COMPLETED, null, report.Time, collectInBackground, cancellationToken);
                 break;
             case JobPhase.ERROR:
                 // A manager may know better why the runner was signalled (SLURM: cancelled or out of time).
                 if (_filters.Length > 0 && await jobs.FindAsync(jobId, cancellationToken) is { } job && _filters.Any(f => f.TakesOver(job, report)))
                     break;
-                await FinishAsync(jobId, JobPhase.ERROR, DescribeFailure(jobId, report.ExitCode), report.Time, cancellationToken);
+                await FinishAsync(jobId, JobPhase.ERROR, DescribeFailure(jobId, report.ExitCode), report.Time, collectInBackground, cancellationToken);
                 break;
         }
     }
@@ -43,49 +60,163 @@ public sealed class JobEvents(
     public async Task<bool> ApplyEventsFileAsync(string jobId, CancellationToken cancellationToken = default)
     {
         foreach (var report in RunnerEvent.ReadFile(workspace.EventsPath(jobId)))
-            await ApplyAsync(jobId, report, cancellationToken);
+            await ApplyAsync(jobId, report, cancellationToken: cancellationToken);
         var job = await jobs.FindAsync(jobId, cancellationToken);
         return job is null || job.Phase.IsFinal();
     }
 
     /// <summary>
-    /// Ends an active job in a final phase with its results. If the job already ended (an abort or
-    /// a time limit won the race), only the results it produced are added.
+    /// What a scheduler observed (SLURM: held, released, running, suspended): applied as the named transition.
+    /// Ends go through <see cref="FinishAsync"/>, never through here.
     /// </summary>
-    public async Task FinishAsync(string jobId, JobPhase phase, string? errorMessage, DateTime? endTime = null, CancellationToken cancellationToken = default)
+    public Task<bool> ObserveAsync(string jobId, JobTransition transition, CancellationToken cancellationToken = default)
+    {
+        if (transition.To.IsFinal())
+            throw new ArgumentException($"{transition} ends a job: use FinishAsync", nameof(transition));
+        return transition == JobTransitions.Start
+            ? jobs.TryTransitionAsync(jobId, transition, set => set.SetProperty(j => j.StartTime, j => j.StartTime ?? Now), cancellationToken)
+            : jobs.TryTransitionAsync(jobId, transition, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends an active job in a final phase with its results. If the job already ended (an abort or a time limit
+    /// won the race) without results, the results its runner left are added. Nothing happens when another
+    /// finisher holds the job: one claim, one collection.
+    /// </summary>
+    public async Task FinishAsync(
+        string jobId, JobPhase phase, string? errorMessage, DateTime? endTime = null, bool collectInBackground = false, CancellationToken cancellationToken = default)
+    {
+        if (await ClaimFinishAsync(jobId, phase, errorMessage, endTime, cancellationToken))
+        {
+            if (collectInBackground)
+                finishQueue.Enqueue(jobId);
+            else
+                await CompleteAsync(jobId, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Claims the job's end without collecting yet (a job stopped at its time limit: its results are collected
+    /// once its processes are gone, by <see cref="CompleteAsync"/>); false when there is nothing to claim.
+    /// </summary>
+    public async Task<bool> ClaimFinishAsync(string jobId, JobPhase phase, string? errorMessage, DateTime? endTime = null, CancellationToken cancellationToken = default)
     {
         var job = await jobs.FindAsync(jobId, cancellationToken);
         if (job is null)
+            return false;
+        IReadOnlyList<JobPhase> claimable;
+        if (job.Phase.IsActive())
+            claimable = JobPhases.Active;
+        else if (job.Phase is JobPhase.COMPLETED or JobPhase.ERROR or JobPhase.ABORTED && job.Results.Count == 0 && Directory.Exists(workspace.WorkPath(jobId)))
+            claimable = [job.Phase];
+        else
+            return false;
+
+        var claim = new JobFinish(phase, phase == JobPhase.ERROR ? errorMessage ?? "the job failed" : null, endTime ?? Now, Now, ProcessIdentity.Current);
+        return await jobs.TryClaimFinishAsync(jobId, claimable, claim, cancellationToken);
+    }
+
+    /// <summary>
+    /// Carries out a claimed finish: results hashed where they are and recorded in the claim, moved into the
+    /// store, then the final phase written. A failure leaves the claim for the sweep (<see cref="RetryClaimsAsync"/>).
+    /// </summary>
+    public async Task CompleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        if (!_finishing.TryAdd(jobId, 0))
             return;
-        var end = endTime ?? time.GetUtcNow().UtcDateTime;
-        var results = job.Phase.IsFinal() && job.Results.Count > 0 ? job.Results : await CollectResultsAsync(job, cancellationToken);
-        // The job's provenance is written in the same transaction as its final phase: no one sees one without the other.
-        var rows = Running.Contains(job.Phase) ? await provenance.PrepareAsync(job, phase, end, results, cancellationToken) : null;
-        var finished = await jobs.TryTransitionAsync(jobId, Running, phase, set =>
+        try
+        {
+            if (await jobs.FindAsync(jobId, cancellationToken) is not { Finishing: { } claim } job)
+                return;
+            var results = claim.Results;
+            if (results is null)
+            {
+                results = await HashResultsAsync(job, cancellationToken);
+                // Recorded before any file moves: a retry after a crash finds them in the store by their digest.
+                await jobs.TryUpdateClaimAsync(jobId, claim with { Results = results }, cancellationToken);
+            }
+
+            results = await StoreResultsAsync(job, results, cancellationToken);
+            if (job.Phase.IsActive()
+                && await EndAsync(job, JobTransitions.Ending(claim.Phase), claim.EndTime, results, claim.ErrorMessage, j => j.Finishing != null, cancellationToken))
+                return;
+
+            // Ended meanwhile (aborted, out of time): the results are added to what it ended as.
+            var now = await jobs.FindAsync(jobId, cancellationToken);
+            if (now is null || !now.Phase.IsFinal())
+                return;
+            var added = now.Results.Count == 0 && results.Count > 0;
+            if (await jobs.TryUpdateAsync(jobId, [now.Phase], set =>
+                {
+                    set.SetProperty(j => j.Finishing, (JobFinish?)null);
+                    if (added)
+                        set.SetProperty(j => j.Results, results);
+                }, cancellationToken) && added)
+                await provenance.TryRecordAsync(jobId, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Job {JobId}: its end could not be written; the sweep tries again", jobId);
+        }
+        finally
+        {
+            _finishing.TryRemove(jobId, out _);
+        }
+    }
+
+    /// <summary>
+    /// The one way into a final phase: phase, end time, results and error written with the job's provenance
+    /// in one transaction (recorded after, by the repair pass, should preparing it fail). Clears any claim.
+    /// </summary>
+    public async Task<bool> EndAsync(
+        Job job, JobTransition transition, DateTime end, List<JobResult> results, string? errorMessage,
+        Expression<Func<Job, bool>>? onlyIf = null, CancellationToken cancellationToken = default)
+    {
+        if (!transition.To.IsFinal())
+            throw new ArgumentException($"{transition} does not end a job", nameof(transition));
+        var rows = await provenance.PrepareAsync(job, transition.To, end, results, cancellationToken);
+        var ended = await jobs.TryTransitionAsync(job.Id, transition, set =>
         {
             set.SetProperty(j => j.EndTime, end);
             set.SetProperty(j => j.Results, results);
-            if (phase == JobPhase.ERROR)
+            set.SetProperty(j => j.Finishing, (JobFinish?)null);
+            if (transition.To == JobPhase.ERROR)
             {
                 set.SetProperty(j => j.ErrorMessage, errorMessage ?? "the job failed");
                 set.SetProperty(j => j.ErrorType, "fatal");
             }
-        }, rows is null ? null : provenance.InTransition(rows), cancellationToken);
-        if (finished)
+        }, rows is null ? null : provenance.InTransition(rows), onlyIf, cancellationToken);
+        if (ended)
         {
-            logger.LogInformation("Job {JobId} {Phase}", jobId, phase);
+            logger.LogInformation("Job {JobId} {Phase}", job.Id, transition.To);
             if (rows is null)
-                await provenance.TryRecordAsync(jobId, cancellationToken);
-            return;
+                await provenance.TryRecordAsync(job.Id, cancellationToken);
         }
 
-        if (results.Count > 0)
+        return ended;
+    }
+
+    /// <summary>
+    /// At every sweep: finishes whose write failed (this process's, or a dead or silent process's) are carried
+    /// out again, until the final phase lands. Returns how many were retried.
+    /// </summary>
+    public async Task<int> RetryClaimsAsync(CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        foreach (var job in await jobs.ClaimedAsync(cancellationToken))
         {
-            var now = await jobs.FindAsync(jobId, cancellationToken);
-            if (now is { Results.Count: 0 } && now.Phase.IsFinal()
-                && await jobs.TryUpdateAsync(jobId, [now.Phase], set => set.SetProperty(j => j.Results, results), cancellationToken))
-                await provenance.TryRecordAsync(jobId, cancellationToken);
+            var claim = job.Finishing!;
+            if (_finishing.ContainsKey(job.Id))
+                continue;
+            var mine = claim.ClaimedBy == ProcessIdentity.Current;
+            if (!mine && Now - claim.ClaimedAt < ClaimTakeOver && ProcessIdentity.Check(claim.ClaimedBy) == ProcessIdentity.Liveness.Alive)
+                continue;
+            logger.LogInformation("Job {JobId}: finishing it again ({Phase} claimed at {ClaimedAt:O})", job.Id, claim.Phase, claim.ClaimedAt);
+            await CompleteAsync(job.Id, cancellationToken);
+            count++;
         }
+
+        return count;
     }
 
     /// <summary>The error summary of a runner's report: how the script ended and the last lines of its stderr.</summary>
@@ -101,8 +232,8 @@ public sealed class JobEvents(
         return tail is null ? what : $"{what}: {tail}";
     }
 
-    /// <summary>Moves the generated files of the job's working directory into the store.</summary>
-    private async Task<List<JobResult>> CollectResultsAsync(Job job, CancellationToken cancellationToken)
+    /// <summary>The generated files of the job's working directory, hashed where they are (nothing moves yet).</summary>
+    private async Task<List<JobResult>> HashResultsAsync(Job job, CancellationToken cancellationToken)
     {
         var results = new List<JobResult>();
         var work = workspace.WorkPath(job.Id);
@@ -125,20 +256,41 @@ public sealed class JobEvents(
                 var relative = full[root.Length..];
                 try
                 {
-                    var (sha, size) = await store.AddFileAsync(full, cancellationToken);
+                    var (sha, size) = await EntityStore.HashFileAsync(full, cancellationToken);
                     var id = files.Count == 1 ? generated.Name : $"{generated.Name}_{index}";
-                    var contentType = generated.ContentType ?? MediaTypes.Guess(relative);
-                    // The first job to produce this content is its generator; a later identical result is a re-generation.
-                    await store.RegisterAsync(sha, size, Path.GetFileName(relative), contentType, job.Owner, (job.Id, job.Definition, id), cancellationToken);
-                    results.Add(new JobResult(id, relative, sha, size, contentType));
+                    results.Add(new JobResult(id, relative, sha, size, generated.ContentType ?? MediaTypes.Guess(relative)));
                 }
                 catch (IOException e)
                 {
-                    logger.LogWarning("Job {JobId}: result {File} could not be stored: {Reason}", job.Id, relative, e.Message);
+                    logger.LogWarning("Job {JobId}: result {File} could not be read: {Reason}", job.Id, relative, e.Message);
                 }
             }
         }
 
         return results;
+    }
+
+    /// <summary>Moves each result into the store and registers it; a result neither in work/ nor in the store is dropped.</summary>
+    private async Task<List<JobResult>> StoreResultsAsync(Job job, List<JobResult> results, CancellationToken cancellationToken)
+    {
+        var stored = new List<JobResult>(results.Count);
+        var work = workspace.WorkPath(job.Id);
+        foreach (var result in results)
+        {
+            var path = Path.Combine(work, result.FileName);
+            if (File.Exists(path))
+                store.MoveIn(path, result.Sha256);
+            else if (!store.Contains(result.Sha256))
+            {
+                logger.LogWarning("Job {JobId}: result {File} vanished before it was stored", job.Id, result.FileName);
+                continue;
+            }
+
+            // The first job to produce this content is its generator; a later identical result is a re-generation.
+            await store.RegisterAsync(result.Sha256, result.Size, Path.GetFileName(result.FileName), result.MimeType, job.Owner, (job.Id, job.Definition, result.Id), cancellationToken);
+            stored.Add(result);
+        }
+
+        return stored;
     }
 }

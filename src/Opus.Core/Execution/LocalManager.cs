@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Jobs;
 
@@ -10,13 +11,18 @@ namespace Opus.Core.Execution;
 /// <summary>
 /// Runs jobs on this machine: each runner in its own session and process group (setsid), at most
 /// <see cref="OpusOptions.MaxConcurrentJobs"/> at once (the rest wait in QUEUED), killed as a whole
-/// group on abort or when the execution duration is reached.
+/// group on abort or when the execution duration is reached. Its workers are a hosted service: they start
+/// and stop with the host (the server, or a PowerShell local session); runners outlive them.
 /// </summary>
-public sealed class LocalManager : IJobManager, IDisposable
+public sealed class LocalManager : BackgroundService, IJobManager
 {
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<string, int> _running = new(StringComparer.Ordinal);
+
+    // Jobs whose runner ended but whose end could not be applied (a full disk): the sweep tries again.
+    private readonly ConcurrentDictionary<string, byte> _unsettled = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly int _workers;
 
     // One slot per running job, whether started here or adopted after a restart, so survivors count against the limit.
     // Not disposed: workers may still release during shutdown, and it never allocates a wait handle.
@@ -36,13 +42,30 @@ public sealed class LocalManager : IJobManager, IDisposable
         _jobs = jobs;
         _time = time;
         _logger = logger;
-        var slots = Math.Max(1, options.MaxConcurrentJobs);
-        _slots = new SemaphoreSlim(slots, slots);
-        for (var i = 0; i < slots; i++)
-            _ = Task.Run(WorkAsync);
+        _workers = Math.Max(1, options.MaxConcurrentJobs);
+        _slots = new SemaphoreSlim(_workers, _workers);
     }
 
     public string Name => "local";
+
+    /// <summary>The manager's own timer stops a job at its limit; the sweep steps in only when that failed.</summary>
+    public TimeSpan TimeLimitGrace => TimeSpan.FromSeconds(_options.KillGraceSeconds + 30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var registration = stoppingToken.Register(() => _stopping.Cancel());
+        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None)).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var jobId in _unsettled.Keys)
+        {
+            _unsettled.TryRemove(jobId, out _);
+            await SettleAsync(jobId);
+        }
+    }
 
     public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
     {
@@ -77,7 +100,7 @@ public sealed class LocalManager : IJobManager, IDisposable
         {
             // Take the job over, so that a third process does not adopt it as well.
             if (!await _jobs.TrySetManagerJobIdAsync(job.Id, job.ManagerJobId, LocalHandle.Running(survivor, ProcessIdentity.Current),
-                    [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken))
+                    JobPhases.Reconciled, cancellationToken))
                 return;
             var group = survivor;
             _logger.LogInformation("Job {JobId}: runner {Pid} survived the restart; watching it", job.Id, group);
@@ -114,22 +137,28 @@ public sealed class LocalManager : IJobManager, IDisposable
 
     private async Task WorkAsync()
     {
-        await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+        try
         {
-            await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
-            try
+            await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                await RunAsync(jobId);
+                await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    await RunAsync(jobId);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogError(e, "Job {JobId}: the local manager failed to run it", jobId);
+                    await SettleAsync(jobId, "the server could not start the job");
+                }
+                finally
+                {
+                    _slots.Release();
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                _logger.LogError(e, "Job {JobId}: the local manager failed to run it", jobId);
-                await _events.FinishAsync(jobId, JobPhase.ERROR, "the server could not start the job");
-            }
-            finally
-            {
-                _slots.Release();
-            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -163,7 +192,7 @@ public sealed class LocalManager : IJobManager, IDisposable
         try
         {
             await _jobs.TrySetManagerJobIdAsync(jobId, claim, LocalHandle.Running(group, ProcessIdentity.Current),
-                [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED]);
+                JobPhases.Reconciled);
 
             // An abort may have won the race between our read and the start.
             if ((await _jobs.FindAsync(jobId))?.Phase.IsFinal() != false)
@@ -178,8 +207,8 @@ public sealed class LocalManager : IJobManager, IDisposable
             }
             catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
             {
-                await _events.FinishAsync(jobId, JobPhase.ERROR,
-                    $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped");
+                // Claimed first, so the runner's report of the signal does not say why it ended; collected once it is gone.
+                await _events.ClaimFinishAsync(jobId, JobPhase.ERROR, TimeLimitMessage(job));
                 Stop(group);
                 await process.WaitForExitAsync(_stopping.Token);
             }
@@ -192,11 +221,24 @@ public sealed class LocalManager : IJobManager, IDisposable
         await SettleAsync(jobId);
     }
 
-    /// <summary>After the runner is gone: apply what it wrote, and end the job if it never reported an end.</summary>
-    private async Task SettleAsync(string jobId)
+    /// <summary>
+    /// After the runner is gone: apply what it wrote, and end the job if it never reported an end. Should the
+    /// database refuse (a full disk), the job is kept for the next sweep rather than left EXECUTING.
+    /// </summary>
+    private async Task SettleAsync(string jobId, string reason = "the job's runner ended without reporting its end")
     {
-        if (!await _events.ApplyEventsFileAsync(jobId))
-            await _events.FinishAsync(jobId, JobPhase.ERROR, "the job's runner ended without reporting its end");
+        try
+        {
+            if (!await _events.ApplyEventsFileAsync(jobId))
+                await _events.FinishAsync(jobId, JobPhase.ERROR, reason);
+            // A claim made before the runner was gone (its time limit) is carried out now.
+            await _events.CompleteAsync(jobId);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Job {JobId}: its end could not be applied; the sweep tries again", jobId);
+            _unsettled[jobId] = 0;
+        }
     }
 
     private async Task WatchAdoptedAsync(Job job, int group, bool slot)
@@ -209,7 +251,7 @@ public sealed class LocalManager : IJobManager, IDisposable
             {
                 if (_time.GetUtcNow().UtcDateTime >= deadline)
                 {
-                    await _events.FinishAsync(job.Id, JobPhase.ERROR, $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped");
+                    await _events.ClaimFinishAsync(job.Id, JobPhase.ERROR, TimeLimitMessage(job));
                     Stop(group);
                 }
 
@@ -236,6 +278,8 @@ public sealed class LocalManager : IJobManager, IDisposable
         }
     }
 
+    private static string TimeLimitMessage(Job job) => $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped";
+
     private bool TryAdoptedGroup(Job job, out int group)
     {
         group = LocalHandle.Parse(job.ManagerJobId)?.Group ?? 0;
@@ -255,5 +299,9 @@ public sealed class LocalManager : IJobManager, IDisposable
     }
 
     // The token source is not disposed: workers still observe it while they wind down.
-    public void Dispose() => _stopping.Cancel();
+    public override void Dispose()
+    {
+        _stopping.Cancel();
+        base.Dispose();
+    }
 }

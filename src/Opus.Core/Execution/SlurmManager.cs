@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -17,12 +18,12 @@ namespace Opus.Core.Execution;
 /// while one process submits (the claim that keeps two processes from submitting the same job). SLURM
 /// ids restart at 1 when a cluster is rebuilt, so every lookup also checks the job name opus-&lt;id&gt;.
 /// </remarks>
-public sealed class SlurmManager : IJobManager, IDisposable
+public sealed class SlurmManager : BackgroundService, IJobManager
 {
     public const string ManagerName = "slurm";
 
     private const string ClaimPrefix = "sbatch@";
-    private static readonly JobPhase[] Active = [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
+    private static readonly IReadOnlyList<JobPhase> Active = JobPhases.Active;
 
     private readonly CancellationTokenSource _stopping = new();
 
@@ -51,11 +52,19 @@ public sealed class SlurmManager : IJobManager, IDisposable
         _catalog = catalog;
         _time = time;
         _logger = logger;
-        _ = Task.Run(ReconcileLoopAsync);
-        _ = Task.Run(SettleLoopAsync);
     }
 
     public string Name => ManagerName;
+
+    /// <summary>SLURM limits are whole minutes, enforced every 30 s, then KillWait: the sweep waits that out.</summary>
+    public TimeSpan TimeLimitGrace => TimeSpan.FromMinutes(5);
+
+    /// <summary>The reconcile and settle loops run while the host runs, and only where SLURM is configured.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var registration = stoppingToken.Register(() => _stopping.Cancel());
+        await Task.WhenAll(Task.Run(ReconcileLoopAsync, CancellationToken.None), Task.Run(SettleLoopAsync, CancellationToken.None));
+    }
 
     /// <summary>A submission still in flight after this long was left by a process that died.</summary>
     private TimeSpan Grace => _options.Slurm.CommandTimeout * 2;
@@ -121,7 +130,7 @@ public sealed class SlurmManager : IJobManager, IDisposable
         {
             // A suspended job's EXECUTING report is old news: SLURM says when it runs again.
             foreach (var report in RunnerEvent.ReadFile(_workspace.EventsPath(job.Id)).Where(r => job.Phase != JobPhase.SUSPENDED || r.Phase.IsFinal()))
-                await _events.ApplyAsync(job.Id, report, cancellationToken);
+                await _events.ApplyAsync(job.Id, report, cancellationToken: cancellationToken);
             if (await _jobs.FindAsync(job.Id, cancellationToken) is { } now && Active.Contains(now.Phase))
                 silent.Add(now);
         }
@@ -210,17 +219,16 @@ public sealed class SlurmManager : IJobManager, IDisposable
         switch (mapped.Phase)
         {
             case JobPhase.QUEUED:
-                await _jobs.TryTransitionAsync(job.Id, [JobPhase.HELD], JobPhase.QUEUED, cancellationToken: cancellationToken);
+                await _events.ObserveAsync(job.Id, JobTransitions.Release, cancellationToken);
                 break;
             case JobPhase.HELD:
-                await _jobs.TryTransitionAsync(job.Id, [JobPhase.QUEUED], JobPhase.HELD, cancellationToken: cancellationToken);
+                await _events.ObserveAsync(job.Id, JobTransitions.Hold, cancellationToken);
                 break;
             case JobPhase.EXECUTING:
-                await _jobs.TryTransitionAsync(job.Id, [JobPhase.QUEUED, JobPhase.HELD, JobPhase.SUSPENDED], JobPhase.EXECUTING,
-                    set => set.SetProperty(j => j.StartTime, j => j.StartTime ?? _time.GetUtcNow().UtcDateTime), cancellationToken);
+                await _events.ObserveAsync(job.Id, JobTransitions.Start, cancellationToken);
                 break;
             case JobPhase.SUSPENDED:
-                await _jobs.TryTransitionAsync(job.Id, [JobPhase.EXECUTING], JobPhase.SUSPENDED, cancellationToken: cancellationToken);
+                await _events.ObserveAsync(job.Id, JobTransitions.Suspend, cancellationToken);
                 break;
             default:
                 await SettleEndAsync(job.Id, state, cancellationToken);
@@ -241,12 +249,12 @@ public sealed class SlurmManager : IJobManager, IDisposable
         var end = RunnerEvent.ReadFile(_workspace.EventsPath(jobId)).LastOrDefault(r => r.Phase.IsFinal());
         if (end is not null && state.State is "COMPLETED" or "FAILED")
         {
-            await _events.FinishAsync(jobId, end.Phase, end.Phase == JobPhase.ERROR ? _events.DescribeFailure(jobId, end.ExitCode) : null, end.Time, cancellationToken);
+            await _events.FinishAsync(jobId, end.Phase, end.Phase == JobPhase.ERROR ? _events.DescribeFailure(jobId, end.ExitCode) : null, end.Time, cancellationToken: cancellationToken);
             return;
         }
 
         _logger.LogInformation("Job {JobId}: SLURM says {State}", jobId, state.State);
-        await _events.FinishAsync(jobId, phase, message, end?.Time, cancellationToken);
+        await _events.FinishAsync(jobId, phase, message, end?.Time, cancellationToken: cancellationToken);
     }
 
     private async Task ReconcileLoopAsync()
@@ -311,7 +319,7 @@ public sealed class SlurmManager : IJobManager, IDisposable
 
             // SLURM could not tell (or took too long): the runner's own report stands.
             var end = RunnerEvent.ReadFile(_workspace.EventsPath(jobId)).LastOrDefault(r => r.Phase == JobPhase.ERROR);
-            await _events.FinishAsync(jobId, JobPhase.ERROR, _events.DescribeFailure(jobId, end?.ExitCode), end?.Time, _stopping.Token);
+            await _events.FinishAsync(jobId, JobPhase.ERROR, _events.DescribeFailure(jobId, end?.ExitCode), end?.Time, cancellationToken: _stopping.Token);
         }
         catch (OperationCanceledException)
         {
@@ -332,5 +340,9 @@ public sealed class SlurmManager : IJobManager, IDisposable
     private static bool IsSlurmId(string? handle) => handle is { Length: > 0 } && handle.All(char.IsAsciiDigit);
 
     // The container disposes it twice (as itself and as IJobManager), and loops may still read the token: cancel only, as LocalManager does.
-    public void Dispose() => _stopping.Cancel();
+    public override void Dispose()
+    {
+        _stopping.Cancel();
+        base.Dispose();
+    }
 }

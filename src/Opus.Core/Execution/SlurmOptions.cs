@@ -3,6 +3,9 @@ namespace Opus.Core.Execution;
 /// <summary>Configuration section Opus:Slurm. A definition's resources override the defaults here.</summary>
 public sealed class SlurmOptions
 {
+    /// <summary>Runs the SLURM manager (its reconcile loop, definitions naming slurm); unset: when Opus:Manager is slurm.</summary>
+    public bool? Enabled { get; set; }
+
     /// <summary>Partition when the definition names none; empty: the cluster's default partition.</summary>
     public string? Partition { get; set; }
 

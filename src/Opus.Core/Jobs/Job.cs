@@ -49,4 +49,20 @@ public sealed class Job
 
     /// <summary>SHA-256 of the per-job callback token; the token itself lives only in the job directory.</summary>
     public string? CallbackTokenHash { get; set; }
+
+    /// <summary>
+    /// The claim of the one finisher collecting the job's results (set by compare-and-set before any file
+    /// moves, cleared when the final phase is written): what the job ends as, and the results once known,
+    /// so a finish whose write failed is taken up again by the sweep.
+    /// </summary>
+    public JobFinish? Finishing { get; set; }
 }
+
+/// <summary>How a job is being finished: see <see cref="Job.Finishing"/>.</summary>
+public sealed record JobFinish(
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<JobPhase>))] JobPhase Phase,
+    string? ErrorMessage,
+    DateTime EndTime,
+    DateTime ClaimedAt,
+    string ClaimedBy,
+    List<JobResult>? Results = null);

@@ -27,27 +27,30 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         feed.Publish(new JobChange(job.Id, job.Definition, job.Owner, job.Phase, job.CreationTime));
     }
 
-    /// <summary>Moves the job from one of <paramref name="from"/> to <paramref name="to"/>; false when its phase was not one of them.</summary>
+    /// <summary>Applies <paramref name="transition"/> to the job; false when its phase was not one the transition starts from.</summary>
     public Task<bool> TryTransitionAsync(
-        string id, IReadOnlyCollection<JobPhase> from, JobPhase to,
-        Action<UpdateSettersBuilder<Job>>? alsoSet = null, CancellationToken cancellationToken = default) =>
-        TryTransitionAsync(id, from, to, alsoSet, inSameTransaction: null, cancellationToken);
+        string id, JobTransition transition, Action<UpdateSettersBuilder<Job>>? alsoSet = null, CancellationToken cancellationToken = default) =>
+        TryTransitionAsync(id, transition, alsoSet, inSameTransaction: null, onlyIf: null, cancellationToken);
 
     /// <summary>
     /// As above; when the change is made, <paramref name="inSameTransaction"/> writes more rows (a finished
     /// job's provenance) in the same database transaction, so no one ever sees the phase without them.
+    /// <paramref name="onlyIf"/> narrows the compare-and-set further (a finisher's own claim).
     /// </summary>
     public async Task<bool> TryTransitionAsync(
-        string id, IReadOnlyCollection<JobPhase> from, JobPhase to,
-        Action<UpdateSettersBuilder<Job>>? alsoSet, Func<OpusDbContext, CancellationToken, Task>? inSameTransaction, CancellationToken cancellationToken)
+        string id, JobTransition transition, Action<UpdateSettersBuilder<Job>>? alsoSet,
+        Func<OpusDbContext, CancellationToken, Task>? inSameTransaction, System.Linq.Expressions.Expression<Func<Job, bool>>? onlyIf,
+        CancellationToken cancellationToken)
     {
+        var from = transition.From;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = inSameTransaction is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
-        var changed = await db.Jobs
-            .Where(j => j.Id == id && from.Contains(j.Phase))
-            .ExecuteUpdateAsync(set =>
+        var matching = db.Jobs.Where(j => j.Id == id && from.Contains(j.Phase));
+        if (onlyIf is not null)
+            matching = matching.Where(onlyIf);
+        var changed = await matching.ExecuteUpdateAsync(set =>
             {
-                set.SetProperty(j => j.Phase, to);
+                set.SetProperty(j => j.Phase, transition.To);
                 alsoSet?.Invoke(set);
             }, cancellationToken);
         if (transaction is not null)
@@ -61,10 +64,48 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         {
             signals.Notify(id);
             if (feed.HasSubscribers && await OwnershipAsync(db, id, cancellationToken) is { } job)
-                feed.Publish(new JobChange(id, job.Definition, job.Owner, to, DateTime.UtcNow));
+                feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
         }
 
         return changed > 0;
+    }
+
+    /// <summary>
+    /// Claims the job for its finisher: sets <see cref="Job.Finishing"/> only while nobody holds it and the job is
+    /// in one of <paramref name="phases"/>. Exactly one claim succeeds, whatever number of reports arrive at once.
+    /// </summary>
+    public async Task<bool> TryClaimFinishAsync(string id, IReadOnlyCollection<JobPhase> phases, JobFinish claim, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.Where(j => j.Id == id && phases.Contains(j.Phase) && j.Finishing == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Finishing, claim), cancellationToken) > 0;
+    }
+
+    /// <summary>
+    /// Records the results in a held claim before their files move, so that a retry finds them. A finisher that
+    /// retries a claim it thinks stale writes the same list: collecting is idempotent until files move.
+    /// </summary>
+    public async Task<bool> TryUpdateClaimAsync(string id, JobFinish updated, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.Where(j => j.Id == id && j.Finishing != null)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Finishing, updated), cancellationToken) > 0;
+    }
+
+    /// <summary>Jobs whose finish was claimed and not written (the sweep retries them).</summary>
+    public async Task<List<Job>> ClaimedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => j.Finishing != null).OrderBy(j => j.Id).Take(1000).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>EXECUTING jobs that started before <paramref name="startedBefore"/> (the time-limit sweep looks at each).</summary>
+    public async Task<List<Job>> LongRunningAsync(DateTime startedBefore, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking()
+            .Where(j => j.Phase == JobPhase.EXECUTING && j.ExecutionDuration > 0 && j.StartTime != null && j.StartTime < startedBefore && j.Finishing == null)
+            .OrderBy(j => j.StartTime).Take(1000).ToListAsync(cancellationToken);
     }
 
     /// <summary>Updates fields of a job that is in one of <paramref name="phases"/>; false when it was not.</summary>
@@ -146,7 +187,8 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // Spelled out for null, so the SQL is "Owner IS NULL" rather than a null-compensating OR.
         var owned = owner is null ? db.Jobs.Where(j => j.Owner == null) : db.Jobs.Where(j => j.Owner == owner);
-        return await owned.CountAsync(j => j.Phase == JobPhase.QUEUED || j.Phase == JobPhase.EXECUTING || j.Phase == JobPhase.HELD || j.Phase == JobPhase.SUSPENDED, cancellationToken);
+        var active = JobPhases.Active;
+        return await owned.CountAsync(j => active.Contains(j.Phase), cancellationToken);
     }
 
     /// <summary>Jobs in any of the phases (reconcile on start-up).</summary>

@@ -25,8 +25,6 @@ public sealed class JobService(
     ILogger<JobService> logger,
     ProvenanceRecorder provenance)
 {
-    private static readonly JobPhase[] Abortable = [JobPhase.PENDING, JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.HELD, JobPhase.SUSPENDED];
-
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task<Job> CreateAsync(Caller caller, JobCreation request, CancellationToken cancellationToken = default)
@@ -130,7 +128,7 @@ public sealed class JobService(
     {
         var job = await GetAsync(caller, definition, id, cancellationToken);
         var value = ClampDestruction(destruction, job.CreationTime);
-        if (!await jobs.TryUpdateAsync(id, Enum.GetValues<JobPhase>(), set => set.SetProperty(j => j.Destruction, value), cancellationToken))
+        if (!await jobs.TryUpdateAsync(id, JobPhases.Any, set => set.SetProperty(j => j.Destruction, value), cancellationToken))
             throw new OpusNotFoundException($"no job '{id}' in job list '{definition}'");
     }
 
@@ -152,15 +150,14 @@ public sealed class JobService(
         if (job is { Phase: JobPhase.HELD, ManagerJobId: not null })
         {
             // Held by its manager after submission (SLURM: scontrol hold): released, not submitted again.
-            if (await jobs.TryTransitionAsync(id, [JobPhase.HELD], JobPhase.QUEUED, cancellationToken: cancellationToken))
+            if (await jobs.TryTransitionAsync(id, JobTransitions.Release, cancellationToken: cancellationToken))
                 await ManagerOf(job).SubmitAsync(job, cancellationToken);
             return;
         }
 
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var tokenHash = JobWorkspace.HashToken(token);
-        if (!await jobs.TryTransitionAsync(id, [JobPhase.PENDING, JobPhase.HELD], JobPhase.QUEUED,
-                set => set.SetProperty(j => j.CallbackTokenHash, tokenHash), cancellationToken))
+        if (!await jobs.TryTransitionAsync(id, JobTransitions.Queue, set => set.SetProperty(j => j.CallbackTokenHash, tokenHash), cancellationToken))
         {
             var now = await GetAsync(caller, definition, id, cancellationToken);
             if (now.Phase.IsFinal())
@@ -187,18 +184,13 @@ public sealed class JobService(
         var job = await GetAsync(caller, definition, id, cancellationToken);
         if (job.Phase.IsFinal())
             throw StateError(job, "it cannot be aborted");
-        var end = Now;
         // Recorded with the phase change (results a stopped runner still reports are added to it later).
-        var rows = await provenance.PrepareAsync(job, JobPhase.ABORTED, end, job.Results, cancellationToken);
-        if (!await jobs.TryTransitionAsync(id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, end),
-                rows is null ? null : provenance.InTransition(rows), cancellationToken))
+        if (!await events.EndAsync(job, JobTransitions.Abort, Now, job.Results, null, cancellationToken: cancellationToken))
         {
             var now = await GetAsync(caller, definition, id, cancellationToken);
             throw StateError(now, "it cannot be aborted");
         }
 
-        if (rows is null)
-            await provenance.TryRecordAsync(id, cancellationToken);
         if (job.Phase != JobPhase.PENDING)
             await ManagerOf(job).KillAsync(job, cancellationToken);
     }
@@ -214,7 +206,7 @@ public sealed class JobService(
     {
         if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
         {
-            await jobs.TryTransitionAsync(job.Id, Abortable, JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, Now), cancellationToken);
+            await events.EndAsync(job, JobTransitions.Abort, Now, job.Results, null, cancellationToken: cancellationToken);
             await ManagerOf(job).KillAsync(job, cancellationToken);
         }
 
@@ -280,7 +272,7 @@ public sealed class JobService(
     /// <summary>On start-up: every job left QUEUED or EXECUTING is taken up again or settled.</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken = default)
     {
-        var active = await jobs.InPhasesAsync([JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken);
+        var active = await jobs.InPhasesAsync(JobPhases.Reconciled, cancellationToken);
         // Jobs a manager had started first: a surviving runner takes its concurrency slot before waiting jobs are resubmitted.
         foreach (var job in active.OrderBy(j => j.ManagerJobId is null).ThenBy(j => j.CreationTime))
         {
@@ -304,7 +296,7 @@ public sealed class JobService(
     /// </summary>
     public async Task TakeOverAsync(CancellationToken cancellationToken = default)
     {
-        var active = await jobs.InPhasesAsync([JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED], cancellationToken);
+        var active = await jobs.InPhasesAsync(JobPhases.Reconciled, cancellationToken);
         foreach (var job in active.OrderBy(j => j.ManagerJobId is null).ThenBy(j => j.CreationTime))
         {
             // A job of a manager this process does not run is another process's to watch.
@@ -319,6 +311,38 @@ public sealed class JobService(
                 logger.LogError(e, "Job {JobId}: take-over failed", job.Id);
             }
         }
+    }
+
+    /// <summary>
+    /// At every sweep: a job still EXECUTING well past its execution duration (its runner or its watcher is gone,
+    /// its end could not be written) is stopped and ends in ERROR. Its manager's own limit normally comes first;
+    /// this is the backstop, after the manager's <see cref="IJobManager.TimeLimitGrace"/>.
+    /// </summary>
+    public async Task<int> EnforceTimeLimitsAsync(CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        var now = Now;
+        foreach (var job in await jobs.LongRunningAsync(now, cancellationToken))
+        {
+            if (managers.FirstOrDefault(m => m.Name == job.Manager) is not { } manager
+                || job.StartTime!.Value.AddSeconds(job.ExecutionDuration) + manager.TimeLimitGrace > now)
+                continue;
+            logger.LogWarning("Job {JobId}: still EXECUTING {Over:F0} s past its execution duration; stopping it", job.Id,
+                (now - job.StartTime.Value.AddSeconds(job.ExecutionDuration)).TotalSeconds);
+            try
+            {
+                await manager.KillAsync(job, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Job {JobId}: could not be stopped", job.Id);
+            }
+
+            await events.FinishAsync(job.Id, JobPhase.ERROR, $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped", cancellationToken: cancellationToken);
+            count++;
+        }
+
+        return count;
     }
 
     private IJobManager ManagerOf(Job job) =>

@@ -48,6 +48,8 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         job.Property(j => j.Parameters).HasConversion(JsonConverter<List<JobParameter>>(), JsonComparer<List<JobParameter>>());
         job.Property(j => j.Results).HasConversion(JsonConverter<List<JobResult>>(), JsonComparer<List<JobResult>>());
         job.Property(j => j.Inputs).HasConversion(JsonConverter<List<JobInput>>(), JsonComparer<List<JobInput>>());
+        job.Property(j => j.Finishing).HasConversion(
+            new ValueConverter<JobFinish?, string>(v => JsonSerializer.Serialize(v, JsonOptions), v => JsonSerializer.Deserialize<JobFinish>(v, JsonOptions)));
 
         // The job list filters: definition + newest first (LAST, AFTER), and by phase.
         job.HasIndex(j => new { j.Definition, j.CreationTime });

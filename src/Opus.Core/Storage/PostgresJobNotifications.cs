@@ -45,7 +45,7 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
     public PostgresJobNotifications(OpusOptions options, JobSignals signals, JobFeed feed, DefinitionCatalog catalog, ILogger<PostgresJobNotifications> logger)
     {
         // Its own small pool: the listener holds one connection for good.
-        var builder = new NpgsqlConnectionStringBuilder(options.EffectiveConnectionString) { KeepAlive = 30, MaxPoolSize = 4 };
+        var builder = new NpgsqlConnectionStringBuilder(options.Storage.ConnectionString) { KeepAlive = 30, MaxPoolSize = 4 };
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _signals = signals;
         _feed = feed;

@@ -22,19 +22,29 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
     /// <summary>Moves a file into the store (or drops it when the content is already there); returns its digest and size.</summary>
     public async Task<(string Sha256, long Size)> AddFileAsync(string path, CancellationToken cancellationToken = default)
     {
-        string sha;
-        long size;
-        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous))
-        {
-            size = stream.Length;
-            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
-        }
+        var (sha, size) = await HashFileAsync(path, cancellationToken);
+        MoveIn(path, sha);
+        return (sha, size);
+    }
 
-        var target = PathOf(sha);
+    /// <summary>The digest and size of a file, read where it is.</summary>
+    public static async Task<(string Sha256, long Size)> HashFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        return (Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken)), stream.Length);
+    }
+
+    /// <summary>
+    /// Moves a file whose digest is known into the store, or drops it when the content is already there.
+    /// Idempotent: a file already moved (gone from <paramref name="path"/>, present in the store) is left alone.
+    /// </summary>
+    public void MoveIn(string path, string sha256)
+    {
+        var target = PathOf(sha256);
         if (File.Exists(target))
         {
             File.Delete(path);
-            return (sha, size);
+            return;
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -49,7 +59,6 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
         }
 
         File.SetAttributes(target, FileAttributes.ReadOnly);
-        return (sha, size);
     }
 
     /// <summary>Streams content into the store; returns its digest and size.</summary>

@@ -209,7 +209,7 @@ public static class ClientApiEndpoints
             ["liveClients"] = feed.SubscriberCount,
             ["storage"] = new JsonObject
             {
-                ["provider"] = options.StorageProvider,
+                ["provider"] = options.Storage.Provider,
                 ["dataPath"] = options.FullDataPath,
                 ["databaseBytes"] = File.Exists(database) ? new FileInfo(database).Length : null,
                 ["storeFiles"] = files,

@@ -21,7 +21,8 @@ public static class JobEventEndpoints
             var job = await jobs.FindAsync(jobId, ct);
             if (job?.CallbackTokenHash is null || !TokenMatches(context.Request.Headers.Authorization.ToString(), job.CallbackTokenHash))
                 return Results.Text("not a valid token for this job\n", "text/plain", statusCode: StatusCodes.Status403Forbidden);
-            await events.ApplyAsync(jobId, report, ct);
+            // Answered once the job is claimed: its results are collected off this request's path.
+            await events.ApplyAsync(jobId, report, collectInBackground: true, ct);
             return Results.NoContent();
         }).DisableAntiforgery().AllowAnonymous();
 

@@ -25,7 +25,7 @@ public sealed class MigrationTests : IDisposable
     {
         var path = Path.Combine(_folder.FullName, "users.db");
         var options = new DbContextOptionsBuilder<OpusDbContext>();
-        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { DataPath = _folder.FullName, ConnectionString = $"Data Source={path};Pooling=False" });
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { DataPath = _folder.FullName, Storage = { ConnectionString = $"Data Source={path};Pooling=False" } });
         await using var db = new OpusDbContext(options.Options);
         var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
         await migrator.MigrateAsync("20261121000005_Provenance");
@@ -47,7 +47,7 @@ public sealed class MigrationTests : IDisposable
     {
         var path = Path.Combine(_folder.FullName, file);
         var options = new DbContextOptionsBuilder<OpusDbContext>();
-        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { DataPath = _folder.FullName, ConnectionString = $"Data Source={path};Pooling=False" });
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { DataPath = _folder.FullName, Storage = { ConnectionString = $"Data Source={path};Pooling=False" } });
         await using (var db = new OpusDbContext(options.Options))
             await create(db);
 

@@ -26,7 +26,7 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
     {
         var connection = await _postgres.CreateDatabaseAsync("opus_users");
         var options = new DbContextOptionsBuilder<OpusDbContext>();
-        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { StorageProvider = "Postgres", ConnectionString = connection });
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { Storage = { Provider = "Postgres", ConnectionString = connection } });
         await using var db = new OpusDbContext(options.Options);
         await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync("20261121000005_Provenance");
         var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
@@ -58,7 +58,7 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
     private static async Task<List<string>> SchemaAsync(string connection, Func<OpusDbContext, Task> create)
     {
         var options = new DbContextOptionsBuilder<OpusDbContext>();
-        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { StorageProvider = "Postgres", ConnectionString = connection });
+        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { Storage = { Provider = "Postgres", ConnectionString = connection } });
         await using (var db = new OpusDbContext(options.Options))
             await create(db);
 

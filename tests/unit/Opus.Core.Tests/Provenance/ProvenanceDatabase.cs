@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -122,17 +123,16 @@ public sealed class ProvenanceDatabase : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory("opus-provenance-db-");
         var options = postgresConnection is null
-            ? new OpusOptions { DataPath = folder.FullName, ConnectionString = $"Data Source={Path.Combine(folder.FullName, "opus.db")};Pooling=True" }
+            ? new OpusOptions { DataPath = folder.FullName, Storage = { ConnectionString = $"Data Source={Path.Combine(folder.FullName, "opus.db")};Pooling=True" } }
             : new OpusOptions
             {
                 DataPath = folder.FullName,
-                StorageProvider = "Postgres",
-                ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgresConnection) { Pooling = true }.ConnectionString,
+                Storage = { Provider = "Postgres", ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgresConnection) { Pooling = true }.ConnectionString },
             };
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        services.AddOpus(options);
+        services.AddOpus(new ConfigurationBuilder().Build(), o => (o.DataPath, o.Storage) = (options.DataPath, options.Storage));
         var provider = services.BuildServiceProvider();
         await DatabaseSetup.MigrateAsync(provider.GetRequiredService<IDbContextFactory<OpusDbContext>>());
 

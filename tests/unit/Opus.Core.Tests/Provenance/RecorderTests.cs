@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -34,7 +35,7 @@ public sealed class RecorderTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        services.AddOpus(new OpusOptions { DataPath = _folder.FullName, ConnectionString = $"Data Source={Path.Combine(_folder.FullName, "opus.db")};Pooling=False" });
+        services.AddOpus(new ConfigurationBuilder().Build(), o => (o.DataPath, o.Storage.ConnectionString) = (_folder.FullName, $"Data Source={Path.Combine(_folder.FullName, "opus.db")};Pooling=False"));
         _services = services.BuildServiceProvider();
         await DatabaseSetup.MigrateAsync(Get<IDbContextFactory<OpusDbContext>>());
         var catalog = Get<DefinitionCatalog>();
@@ -160,15 +161,15 @@ public sealed class RecorderTests : IAsyncLifetime
         foreach (var id in new[] { "jobgggg", "jobhhhh" })
             await jobs.AddAsync(Job(id, "first", JobPhase.EXECUTING, t0, null, parameters: [new("text", "Hello World")]));
         // jobhhhh was aborted meanwhile: its COMPLETED transition loses, and nothing is written with it.
-        Assert.True(await jobs.TryTransitionAsync("jobhhhh", [JobPhase.EXECUTING], JobPhase.ABORTED, set => set.SetProperty(j => j.EndTime, t0.AddSeconds(1))));
+        Assert.True(await jobs.TryTransitionAsync("jobhhhh", JobTransitions.Abort, set => set.SetProperty(j => j.EndTime, t0.AddSeconds(1))));
 
         foreach (var (id, wins) in new[] { ("jobgggg", true), ("jobhhhh", false) })
         {
             var job = (await jobs.FindAsync(id))!;
             var rows = await recorder.PrepareAsync(job, JobPhase.COMPLETED, t0.AddSeconds(5), results);
             Assert.NotNull(rows);
-            var changed = await jobs.TryTransitionAsync(id, [JobPhase.EXECUTING], JobPhase.COMPLETED,
-                set => set.SetProperty(j => j.EndTime, t0.AddSeconds(5)).SetProperty(j => j.Results, results), recorder.InTransition(rows), CancellationToken.None);
+            var changed = await jobs.TryTransitionAsync(id, JobTransitions.Complete,
+                set => set.SetProperty(j => j.EndTime, t0.AddSeconds(5)).SetProperty(j => j.Results, results), recorder.InTransition(rows), null, CancellationToken.None);
             Assert.Equal(wins, changed);
         }
 

@@ -1,0 +1,90 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Opus.Core.Execution;
+using Opus.Core.Storage;
+
+namespace Opus.Core;
+
+/// <summary>A configuration value Opus cannot use; the message is one line naming the key.</summary>
+public sealed class OpusConfigurationException(string message) : Exception(message);
+
+/// <summary>
+/// The rules for Opus's settings, checked when the host starts (ValidateOnStart) and before any service is
+/// registered, so a bad value stops start-up with one line naming its key, before anything is created.
+/// </summary>
+public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OpusOptions options)
+    {
+        var failures = Check(options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Binds the section (then <paramref name="configure"/>) and checks it; throws <see cref="OpusConfigurationException"/>.</summary>
+    public static OpusOptions Read(IConfiguration section, Action<OpusOptions>? configure = null)
+    {
+        var options = new OpusOptions();
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e) when (BinderFailure().Match(e.Message) is { Success: true } match)
+        {
+            throw new OpusConfigurationException($"{match.Groups["key"].Value}: '{match.Groups["value"].Value}' is not {Expected(match.Groups["type"].Value)}");
+        }
+
+        configure?.Invoke(options);
+        if (Check(options) is [var first, ..])
+            throw new OpusConfigurationException(first);
+        return options;
+    }
+
+    /// <summary>Every rule, each failure one line that starts with the key.</summary>
+    public static List<string> Check(OpusOptions o)
+    {
+        var failures = new List<string>();
+        void Require(bool ok, string message)
+        {
+            if (!ok)
+                failures.Add(message);
+        }
+
+        Require(!string.IsNullOrWhiteSpace(o.DataPath), "Opus:DataPath: must name a folder");
+        Require(o.MaxConcurrentJobs >= 1, $"Opus:MaxConcurrentJobs: {o.MaxConcurrentJobs} is not allowed; give 1 or more");
+        Require(o.DefaultExecutionDuration >= 0, $"Opus:DefaultExecutionDuration: {o.DefaultExecutionDuration} is negative; give seconds, 0 for no limit");
+        Require(o.MaxExecutionDuration >= 0, $"Opus:MaxExecutionDuration: {o.MaxExecutionDuration} is negative; give seconds, 0 for no bound");
+        Require(o.DefaultLifetime > TimeSpan.Zero, $"Opus:DefaultLifetime: {o.DefaultLifetime} must be positive");
+        Require(o.MaxLifetime >= o.DefaultLifetime, $"Opus:MaxLifetime: {o.MaxLifetime} is shorter than Opus:DefaultLifetime ({o.DefaultLifetime})");
+        Require(o.MaxActiveJobsPerUser >= 0, $"Opus:MaxActiveJobsPerUser: {o.MaxActiveJobsPerUser} is negative; 0 means no limit");
+        Require(o.WaitCapSeconds is >= 1 and <= 3600, $"Opus:WaitCapSeconds: {o.WaitCapSeconds} is not between 1 and 3600");
+        Require(o.SweepInterval > TimeSpan.Zero, $"Opus:SweepInterval: {o.SweepInterval} must be positive");
+        Require(o.KillGraceSeconds is >= 0 and <= 3600, $"Opus:KillGraceSeconds: {o.KillGraceSeconds} is not between 0 and 3600");
+        Require(o.Manager is "local" or SlurmManager.ManagerName, $"Opus:Manager: '{o.Manager}' is not a job manager; use local or slurm");
+        Require(o.Storage.IsSqlite || o.Storage.IsPostgres, $"Opus:Storage:Provider: '{o.Storage.Provider}' is not supported; use Sqlite or Postgres");
+        Require(!o.Storage.IsPostgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
+            "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
+        Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
+            $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
+        Require(o.Slurm.ReconcileInterval > TimeSpan.Zero, $"Opus:Slurm:ReconcileInterval: {o.Slurm.ReconcileInterval} must be positive");
+        Require(o.Slurm.CommandTimeout > TimeSpan.Zero, $"Opus:Slurm:CommandTimeout: {o.Slurm.CommandTimeout} must be positive");
+        Require(o.Slurm.Cpus is null or >= 1, $"Opus:Slurm:Cpus: {o.Slurm.Cpus} is not allowed; give 1 or more");
+        Require(o.Inputs.MaxBytes > 0, $"Opus:Inputs:MaxBytes: {o.Inputs.MaxBytes} must be positive");
+        Require(o.Inputs.Timeout > TimeSpan.Zero, $"Opus:Inputs:Timeout: {o.Inputs.Timeout} must be positive");
+        Require(o.Provenance.DotTimeout > TimeSpan.Zero, $"Opus:Provenance:DotTimeout: {o.Provenance.DotTimeout} must be positive");
+        return failures;
+    }
+
+    private static string Expected(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
+        "System.Double" => "a number",
+        "System.Boolean" or "System.Nullable`1[System.Boolean]" => "true or false",
+        "System.TimeSpan" => "a time span such as 00:00:30 (hh:mm:ss) or 7.00:00:00 (days)",
+        _ => "a valid value",
+    };
+
+    // The configuration binder's message: "Failed to convert configuration value 'abc' at 'Opus:MaxConcurrentJobs' to type 'System.Int32'."
+    [GeneratedRegex("value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
+    private static partial Regex BinderFailure();
+}
