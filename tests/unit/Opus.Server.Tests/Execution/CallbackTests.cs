@@ -59,7 +59,8 @@ public sealed class CallbackTests
             var report = $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)} ERROR 7";
             using (var accepted = await PostEventAsync(client, targetId, report, new("Bearer", token)))
                 Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
-            var job = await client.GetXmlAsync(target);
+            // Answered once the job is claimed; its end is written when its results are collected.
+            var job = await client.WaitForEndAsync(target, TimeSpan.FromSeconds(60));
             Assert.Equal("ERROR", job.Phase());
             Assert.Contains("status 7", job.ErrorMessage());
 

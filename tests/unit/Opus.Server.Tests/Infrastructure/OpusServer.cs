@@ -102,7 +102,7 @@ public sealed class OpusServer : IAsyncDisposable
         }
     }
 
-    private static string ServerAssembly
+    public static string ServerAssembly
     {
         get
         {
