@@ -103,7 +103,12 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         _logger.LogInformation("Job {JobId}: SLURM job {SlurmId}", job.Id, slurmId);
         if (!await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, Active, cancellationToken))
         {
-            // Aborted (or destroyed) while sbatch ran: the SLURM job must not run on.
+            // A fast job may have run and reported its end before sbatch answered here (a loaded machine): that
+            // one keeps its id. Aborted (or destroyed) while sbatch ran: the SLURM job must not run on.
+            var now = await _jobs.FindAsync(job.Id, cancellationToken);
+            if (now is { Phase: JobPhase.COMPLETED or JobPhase.ERROR }
+                && await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, [now.Phase], cancellationToken))
+                return;
             await _slurm.CancelAsync(job.Id, slurmId, cancellationToken);
         }
     }

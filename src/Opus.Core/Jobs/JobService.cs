@@ -34,8 +34,13 @@ public sealed class JobService(
         // Without an authenticated creator the owner is NULL (UWS 2.1.8); anonymous jobs belong to no one user.
         var owner = caller.Anonymous ? null : caller.UserName;
         // Creation with PHASE=RUN beyond the quota is refused whole: a refused request leaves no job behind.
+        var manager = definition.Resources?.Manager ?? options.Manager;
         if (request.Run)
+        {
+            RequireManager(definition.Name, manager);
             await RequireQuotaAsync(caller, owner, cancellationToken);
+        }
+
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
@@ -68,7 +73,7 @@ public sealed class JobService(
             Parameters = parameters,
             Inputs = inputs,
             // The definition may name its own manager; otherwise the server's.
-            Manager = definition.Resources?.Manager ?? options.Manager,
+            Manager = manager,
         };
 
         await jobs.AddAsync(job, cancellationToken);
@@ -145,6 +150,7 @@ public sealed class JobService(
         if (job is not { Phase: JobPhase.HELD, ManagerJobId: not null } && await catalog.IsWithdrawnAsync(job.Definition, job.DefinitionVersion, cancellationToken))
             throw StateError(job, $"version '{job.DefinitionVersion}' of job definition '{job.Definition}' was withdrawn, so it cannot be run");
 
+        RequireManager(job.Definition, job.Manager);
         await RequireQuotaAsync(caller, job.Owner, cancellationToken);
 
         if (job is { Phase: JobPhase.HELD, ManagerJobId: not null })
@@ -407,6 +413,12 @@ public sealed class JobService(
         if (options.MaxActiveJobsPerUser > 0 && !caller.IsAdmin
             && await jobs.CountActiveAsync(owner, cancellationToken) >= options.MaxActiveJobsPerUser)
             throw new OpusStateException($"quota reached: at most {options.MaxActiveJobsPerUser} active jobs {(owner is null ? "for all anonymous callers together" : "per user")}; wait for one to end or abort one");
+    }
+
+    private void RequireManager(string definition, string manager)
+    {
+        if (!managers.Any(m => m.Name == manager))
+            throw new OpusStateException($"job definition '{definition}' runs on the '{manager}' manager, which this server does not run (see Opus:Slurm:Enabled)");
     }
 
     private static void RequireUse(Caller caller, string definition)

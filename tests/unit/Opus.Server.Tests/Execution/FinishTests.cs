@@ -113,3 +113,36 @@ public sealed class StartupConfigurationTests
         }
     }
 }
+
+/// <summary>A server runs only the managers it is configured for: no SLURM loop, and SLURM jobs refused, without SLURM.</summary>
+public sealed class ManagerConfigurationTests
+{
+    [Fact]
+    public async Task A_definition_naming_slurm_on_a_server_without_it_is_refused_with_403_and_no_job_is_left()
+    {
+        await using var server = await OpusServer.StartAsync();
+        await server.AdminClient().ProposeAsync("onslurm", """
+            name: onslurm
+            version: "1.0"
+            description: Asks for SLURM.
+            resources:
+              manager: slurm
+            script: |
+              true
+            """, publish: true);
+
+        using var response = await server.Client.PostFormAsync("/rest/onslurm", ("PHASE", "RUN"));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("job definition 'onslurm' runs on the 'slurm' manager, which this server does not run (see Opus:Slurm:Enabled)\n",
+            await response.Content.ReadAsStringAsync());
+        Assert.Empty(await server.Client.ListIdsAsync("/rest/onslurm"));
+
+        // A pending job of it cannot be started either; it stays PENDING.
+        var pending = await server.Client.CreateJobAsync("onslurm");
+        using var run = await server.Client.PostFormAsync($"{pending}/phase", ("PHASE", "RUN"));
+        Assert.Equal(HttpStatusCode.Forbidden, run.StatusCode);
+        Assert.Equal("PENDING", (await server.Client.GetXmlAsync(pending)).Phase());
+        var status = System.Text.Json.Nodes.JsonNode.Parse(await server.AdminClient().GetStringAsync("/status"))!;
+        Assert.Equal(["local"], status["managers"]!.AsArray().Select(m => (string)m!));
+    }
+}
