@@ -95,6 +95,8 @@ public static partial class DefinitionYaml
 
         private int _count;
 
+        private int _documents;
+
         public ParsingEvent? Current => inner.Current;
 
         public bool MoveNext()
@@ -103,6 +105,8 @@ public static partial class DefinitionYaml
                 return false;
             switch (inner.Current)
             {
+                case DocumentStart document when ++_documents > 1:
+                    throw new LimitException(document.Start, document.End, "a definition is one YAML document; this is a second ('---')");
                 case AnchorAlias alias:
                     throw new LimitException(alias.Start, alias.End, $"aliases (*{alias.Value}) are not allowed in a definition; write the value out");
                 case NodeEvent node:
@@ -110,7 +114,7 @@ public static partial class DefinitionYaml
                         throw new LimitException(node.Start, node.End, $"the definition has more than {DefinitionLimits.MaxNodes} values");
                     var isKey = _levels.Count > 0 && _levels[^1] is { Mapping: true, AtValue: false };
                     // A key stands for its mapping: a mapping where a text or number belongs fails at its first key.
-                    Nodes.TryAdd((node.Start.Line, node.Start.Column), (Path(), isKey ? "a mapping" : Found(node)));
+                    Nodes.TryAdd((node.Start.Line, node.Start.Column), (Path(), isKey ? node is Scalar ? "a mapping" : "a field name that is not a text" : Found(node)));
                     if (node is MappingStart or SequenceStart)
                     {
                         if (_levels.Count >= DefinitionLimits.MaxDepth)
@@ -159,12 +163,17 @@ public static partial class DefinitionYaml
             return path.ToString();
         }
 
-        private static string Found(NodeEvent node) => node switch
+        private static string Found(NodeEvent node)
         {
-            Scalar scalar => DefinitionMessages.Quote(scalar.Value),
-            SequenceStart => "a list",
-            _ => "a mapping",
-        };
+            var found = node switch
+            {
+                Scalar scalar => DefinitionMessages.Quote(scalar.Value),
+                SequenceStart => "a list",
+                _ => "a mapping",
+            };
+            // A tag ("!!seq", "!foo") may be all that is wrong with a value.
+            return node.Tag.IsEmpty ? found : $"{found} tagged '{node.Tag.Value}'";
+        }
     }
 
     /// <summary>
