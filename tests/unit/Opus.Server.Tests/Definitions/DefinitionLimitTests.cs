@@ -136,6 +136,32 @@ public sealed class DefinitionLimitTests(DefinitionLimitFixture fixture) : IClas
         await AssertServerAnswersAsync();
     }
 
+    /// <summary>A document of exactly the limit is read; one byte more is refused, also as a file whose form is within the envelope.</summary>
+    [Fact]
+    public async Task The_size_limit_counts_bytes_and_is_inclusive()
+    {
+        static byte[] Sized(int bytes)
+        {
+            var head = "name: sized\nversion: \"1\"\nscript: |\n  echo é\n  #";
+            var padding = bytes - Encoding.UTF8.GetByteCount(head) - 1;
+            return Encoding.UTF8.GetBytes(head + new string('x', padding) + "\n");
+        }
+
+        var atLimit = Sized(DefaultMaxBytes);
+        Assert.Equal(DefaultMaxBytes, atLimit.Length);
+        using (var accepted = await Admin.PostAsync("/jdl/check?format=json", new ByteArrayContent(atLimit) { Headers = { ContentType = new MediaTypeHeaderValue("application/yaml") } }))
+            Assert.True(accepted.StatusCode == HttpStatusCode.OK, $"{(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
+
+        var before = await DefinitionRowsAsync();
+        var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Sized(DefaultMaxBytes + 1)) { Headers = { ContentType = new MediaTypeHeaderValue("application/yaml") } }, "file", "sized.yaml" },
+        };
+        using (var refused = await Admin.PutAsync("/jdl/sized", form))
+            AssertPlain(await AssertRefusedAsync(refused, HttpStatusCode.RequestEntityTooLarge, "sized.yaml", SizeKey));
+        Assert.Equal(before, await DefinitionRowsAsync());
+    }
+
     [Fact]
     public async Task A_user_with_the_most_pending_proposals_may_not_propose_another_until_an_admin_decides()
     {
