@@ -48,6 +48,9 @@ public sealed class OpusOptions
     /// <summary>Configuration section Opus:Slurm: what the SLURM manager asks for and how often it reconciles.</summary>
     public Execution.SlurmOptions Slurm { get; set; } = new();
 
+    /// <summary>Configuration section Opus:Definitions: document size and pending proposals per user.</summary>
+    public Definitions.DefinitionLimits Definitions { get; set; } = new();
+
     /// <summary>Limits on input entities the server downloads.</summary>
     public InputOptions Inputs { get; set; } = new();
 

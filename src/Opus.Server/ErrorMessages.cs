@@ -4,7 +4,7 @@ namespace Opus.Server;
 
 /// <summary>
 /// Turns Core's errors into plain one-line answers: 400 for malformed or invalid input, 403 for a
-/// request illegal in the job's state, 404 for something unknown; 500 only for our own faults,
+/// request illegal in the job's state, 404 for something unknown, 413 for input over a size limit; 500 only for our own faults,
 /// without a stack trace.
 /// </summary>
 public sealed class ErrorMessages(RequestDelegate next, ILogger<ErrorMessages> logger)
@@ -29,6 +29,7 @@ public sealed class ErrorMessages(RequestDelegate next, ILogger<ErrorMessages> l
 
     private static int? Classify(Exception e) => e switch
     {
+        OpusTooLargeException => StatusCodes.Status413PayloadTooLarge,
         OpusValidationException => StatusCodes.Status400BadRequest,
         BadHttpRequestException bad => bad.StatusCode,
         InvalidDataException => StatusCodes.Status400BadRequest,

@@ -11,7 +11,7 @@ namespace Opus.Core.Definitions;
 /// most recently published version; a job records the version it was created with and runs that one.
 /// Reads come from memory; the catalog reloads after its own writes and at every maintenance sweep.
 /// </summary>
-public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, ILogger<DefinitionCatalog> logger)
+public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, OpusOptions options, ILogger<DefinitionCatalog> logger)
 {
     private readonly ConcurrentDictionary<(string Name, string Version), JobDefinition> _versions = new();
     private volatile Dictionary<string, JobDefinition> _current = new(StringComparer.Ordinal);
@@ -62,9 +62,11 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
     /// <summary>
     /// Stores a new version as proposed (or published at once). Proposing the same name and version
     /// again with the same content changes nothing; with other content it is refused: versions never change.
+    /// A new proposal is refused (<see cref="OpusStateException"/>) when <paramref name="by"/> has
+    /// <paramref name="maxPending"/> proposals waiting already (0: no limit).
     /// </summary>
-    public Task<DefinitionRecord> ProposeAsync(JobDefinition definition, string? by, bool publish, CancellationToken cancellationToken = default) =>
-        StoreAsync(definition, by, publish, publishStored: publish, cancellationToken);
+    public Task<DefinitionRecord> ProposeAsync(JobDefinition definition, string? by, bool publish, int maxPending = 0, CancellationToken cancellationToken = default) =>
+        StoreAsync(definition, by, publish, publishStored: publish, cancellationToken, publish ? 0 : maxPending);
 
     /// <summary>
     /// Adds a version unless it is stored; a stored one with other content is refused (<see cref="OpusStateException"/>).
@@ -72,7 +74,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
     /// A version stored by a concurrent call between the look and the insert counts as stored.
     /// </summary>
     private async Task<DefinitionRecord> StoreAsync(
-        JobDefinition definition, string? by, bool publish, bool publishStored, CancellationToken cancellationToken)
+        JobDefinition definition, string? by, bool publish, bool publishStored, CancellationToken cancellationToken, int maxPending = 0)
     {
         // The standard form (empty is absent, \r\n is \n...) then validation, as every reader does,
         // so a version's stored document is the same however the definition arrived.
@@ -81,6 +83,10 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         var existing = await FindRecordAsync(definition.Name, definition.Version, cancellationToken);
         if (existing is null)
         {
+            // Checked before the insert, so two proposals at the same instant may pass one over the limit.
+            if (maxPending > 0 && await PendingCountAsync(by, cancellationToken) >= maxPending)
+                throw new OpusStateException(
+                    $"quota reached: at most {maxPending} proposed definitions waiting per user ({DefinitionLimits.Section}:{nameof(DefinitionLimits.MaxPendingProposalsPerUser)}); wait until an admin publishes or withdraws one");
             var now = time.GetUtcNow().UtcDateTime;
             var record = new DefinitionRecord
             {
@@ -130,6 +136,13 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         {
             return false;
         }
+    }
+
+    /// <summary>Versions <paramref name="by"/> proposed that are neither published nor withdrawn.</summary>
+    private async Task<int> PendingCountAsync(string? by, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Definitions.CountAsync(d => d.CreatedBy == by && d.Status == DefinitionStatus.Proposed, cancellationToken);
     }
 
     private async Task<DefinitionRecord?> FindRecordAsync(string name, string version, CancellationToken cancellationToken)
@@ -211,7 +224,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         {
             try
             {
-                var record = await StoreAsync(DefinitionFiles.Read(path), by: null, publish: true, publishStored: false, cancellationToken);
+                var record = await StoreAsync(DefinitionFiles.Read(path, options.Definitions), by: null, publish: true, publishStored: false, cancellationToken);
                 switch (record.Status)
                 {
                     case DefinitionStatus.Published:

@@ -9,11 +9,18 @@ public static class DefinitionFiles
     public static bool IsDefinitionFile(string path) =>
         Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" or ".json" or ".xml" or ".vot";
 
-    /// <summary>Reads and validates one file; throws <see cref="OpusValidationException"/> naming the file and every problem.</summary>
-    public static JobDefinition Read(string path)
+    /// <summary>
+    /// Reads and validates one file; throws <see cref="OpusValidationException"/> naming the file and every problem
+    /// (<see cref="OpusTooLargeException"/> for a file over the limits' size, before reading it).
+    /// </summary>
+    public static JobDefinition Read(string path, DefinitionLimits? limits = null)
     {
-        if (!File.Exists(path))
+        var file = new FileInfo(path);
+        if (!file.Exists)
             throw new OpusNotFoundException($"{path}: no such file");
-        return DefinitionFormats.Read(File.ReadAllText(path), Path.GetFileName(path));
+        limits ??= new DefinitionLimits();
+        if (file.Length > limits.MaxDocumentBytes)
+            throw limits.TooLarge(file.Name);
+        return DefinitionFormats.Read(File.ReadAllText(path), file.Name);
     }
 }

@@ -35,12 +35,14 @@ public static partial class DefinitionJson
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
         // "version": 2 is as good as "version": "2" (YAML reads both as text).
         Converters = { new LenientTextConverter() },
+        MaxDepth = DefinitionLimits.MaxDepth,
     };
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        MaxDepth = DefinitionLimits.MaxDepth,
     };
 
     /// <summary>Parses (either form) and validates; throws <see cref="OpusValidationException"/> listing every problem.</summary>
@@ -80,7 +82,14 @@ public static partial class DefinitionJson
     {
         try
         {
-            return JsonDocument.Parse(json, DocumentOptions);
+            var document = JsonDocument.Parse(json, DocumentOptions);
+            if (CountValues(document.RootElement, DefinitionLimits.MaxNodes) > DefinitionLimits.MaxNodes)
+            {
+                document.Dispose();
+                throw new OpusValidationException($"{source}: the definition has more than {DefinitionLimits.MaxNodes} values");
+            }
+
+            return document;
         }
         catch (JsonException e)
         {
@@ -88,28 +97,46 @@ public static partial class DefinitionJson
         }
     }
 
-    /// <summary>"source: line L, position P ($.path): what", lines and positions counted from 1.</summary>
+    /// <summary>Values in the document, counting stops once past <paramref name="limit"/>; the depth is bounded by the parser.</summary>
+    private static int CountValues(JsonElement element, int limit)
+    {
+        var count = 1;
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if ((count += CountValues(property.Value, limit - count)) > limit)
+                    break;
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                if ((count += CountValues(item, limit - count)) > limit)
+                    break;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// "source: line L, position P ($.path): what", lines and positions counted from 1. A value of the wrong
+    /// kind is told by its field ("expected an integer"): System.Text.Json's own text names .NET types.
+    /// </summary>
     private static OpusValidationException Error(string source, JsonException e)
     {
         var where = e.LineNumber is { } line ? $"line {line + 1}, position {(e.BytePositionInLine ?? 0) + 1}" : "";
         if (!string.IsNullOrEmpty(e.Path) && e.Path != "$")
             where = where.Length == 0 ? e.Path : $"{where} ({e.Path})";
         var what = UnmappedProperty().Replace(LocationSuffix().Replace(e.Message, ""), "unknown field '$1'");
-        foreach (var (clr, plain) in TypeNames)
-            what = what.Replace(clr, plain, StringComparison.Ordinal);
+        if (e.Path is { } path && (what.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) || DefinitionMessages.NamesDotNet(what)))
+            what = DefinitionMessages.Expected(path, "an object") is { } expected ? $"expected {expected}" : "a value of the wrong kind";
+        else if (DefinitionMessages.NamesDotNet(what))
+            what = "a value of the wrong kind";
         return new OpusValidationException(where.Length == 0 ? $"{source}: {what}" : $"{source}: {where}: {what}");
     }
-
-    // System.Text.Json messages name CLR types; definition authors think in JSON.
-    private static readonly (string Clr, string Plain)[] TypeNames =
-    [
-        ("System.Int32", "an integer"), ("System.Boolean", "true or false"), ("System.String", "a text"),
-        ("System.Collections.Generic.List`1[Opus.Core.Definitions.ParameterDefinition]", "a list of parameters"),
-        ("System.Collections.Generic.List`1[Opus.Core.Definitions.UsedDefinition]", "a list of used entities"),
-        ("System.Collections.Generic.List`1[Opus.Core.Definitions.GeneratedDefinition]", "a list of generated results"),
-        ("System.Collections.Generic.List`1[System.String]", "a list of texts"),
-        ("Opus.Core.Definitions.", ""),
-    ];
 
     [GeneratedRegex(@"\s*(Path: .*)?\s*(\| )?LineNumber: \d+ \| BytePositionInLine: \d+\.\s*$|\s*Path: \$[^ ]*\.?\s*$")]
     private static partial Regex LocationSuffix();
@@ -144,7 +171,8 @@ public static partial class DefinitionJson
             JsonTokenType.True => "true",
             JsonTokenType.False => "false",
             JsonTokenType.Null => null,
-            _ => throw new JsonException($"expected a text, found {reader.TokenType}"),
+            // The caller's message says "expected a text" from the field's path.
+            _ => throw new JsonException(),
         };
 
         public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);

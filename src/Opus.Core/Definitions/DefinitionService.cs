@@ -8,8 +8,17 @@ namespace Opus.Core.Definitions;
 /// anyone signed in may propose a definition or a new version of one they may use; admins publish
 /// and withdraw; a definition without a role for it is 403.
 /// </summary>
-public sealed class DefinitionService(DefinitionCatalog catalog)
+public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions options)
 {
+    public DefinitionLimits Limits => options.Definitions;
+
+    /// <summary>Reads and validates a document (YAML, JSON or VOTable) within the size limit; stores nothing.</summary>
+    public JobDefinition Read(string content, string source)
+    {
+        Limits.CheckSize(content, source);
+        return DefinitionFormats.Read(content, source);
+    }
+
     /// <summary>The current definitions the caller may use.</summary>
     public IReadOnlyList<JobDefinition> List(Caller caller) => catalog.All.Where(d => caller.MayUse(d.Name)).ToList();
 
@@ -32,7 +41,7 @@ public sealed class DefinitionService(DefinitionCatalog catalog)
     /// <summary>Reads a document (YAML, JSON or VOTable) and proposes it; <paramref name="expectedName"/> guards PUT /jdl/{name}.</summary>
     public Task<DefinitionRecord> ProposeAsync(Caller caller, string content, string source, bool publish, string? expectedName = null, CancellationToken cancellationToken = default)
     {
-        var definition = DefinitionFormats.Read(content, source);
+        var definition = Read(content, source);
         if (expectedName is not null && definition.Name != expectedName)
             throw new OpusValidationException($"the document defines '{definition.Name}', not '{expectedName}'");
         return ProposeAsync(caller, definition, publish, cancellationToken);
@@ -46,12 +55,14 @@ public sealed class DefinitionService(DefinitionCatalog catalog)
             throw new OpusStateException($"you have no role for job definition '{definition.Name}'");
         if (publish)
             RequireAdmin(caller, "publish a definition");
-        return await catalog.ProposeAsync(definition, caller.UserName, publish, cancellationToken);
+        // Admins publish what they propose when they like; a user's proposals wait for them, so they are counted.
+        var maxPending = caller.IsAdmin ? 0 : Limits.MaxPendingProposalsPerUser;
+        return await catalog.ProposeAsync(definition, caller.UserName, publish, maxPending, cancellationToken);
     }
 
     /// <summary>Reads a file (YAML, JSON or VOTable by content) and proposes it, published when the caller is an admin and asks for it.</summary>
     public async Task<DefinitionRecord> ImportAsync(Caller caller, string path, bool publish, CancellationToken cancellationToken = default) =>
-        await ProposeAsync(caller, DefinitionFiles.Read(path), publish, cancellationToken);
+        await ProposeAsync(caller, DefinitionFiles.Read(path, Limits), publish, cancellationToken);
 
     public async Task PublishAsync(Caller caller, string name, string version, CancellationToken cancellationToken = default)
     {

@@ -8,3 +8,6 @@ public class OpusStateException(string message) : Exception(message);
 
 /// <summary>Something named does not exist, or is not visible to the caller (HTTP 404).</summary>
 public class OpusNotFoundException(string message) : Exception(message);
+
+/// <summary>Input over a configured size limit (HTTP 413); still a caller's mistake, so an <see cref="OpusValidationException"/>.</summary>
+public class OpusTooLargeException(string message) : OpusValidationException(message);

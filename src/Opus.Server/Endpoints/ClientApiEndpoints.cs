@@ -42,29 +42,11 @@ public static class ClientApiEndpoints
         app.MapPost("/jdl/check", CheckDefinition).DisableAntiforgery();
     }
 
-    private static async Task<IResult> CheckDefinition(HttpContext context, CancellationToken ct)
+    private static async Task<IResult> CheckDefinition(HttpContext context, DefinitionService definitions, CancellationToken ct)
     {
         var format = DefinitionFormats.Parse(UwsRequest.Single(context.Request.Query, "format") ?? "json");
-        string content;
-        string source;
-        if (context.Request.HasFormContentType)
-        {
-            var form = await context.Request.ReadFormAsync(ct);
-            var file = form.Files.FirstOrDefault() ?? throw new OpusValidationException("attach the definition file (YAML, JSON or VOTable)");
-            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
-            content = await reader.ReadToEndAsync(ct);
-            source = Path.GetFileName(file.FileName);
-        }
-        else
-        {
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            content = await reader.ReadToEndAsync(ct);
-            source = "the definition";
-        }
-
-        if (string.IsNullOrWhiteSpace(content))
-            throw new OpusValidationException("send the definition (YAML, JSON or VOTable)");
-        var definition = DefinitionFormats.Read(content, source);
+        var (content, source) = await DefinitionUpload.ReadAsync(context.Request, definitions.Limits, "the definition", ct);
+        var definition = definitions.Read(content, source);
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
         var document = DefinitionFormats.Write(definition, format, $"{baseUrl}/rest/{Uri.EscapeDataString(definition.Name)}");
         return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 using Opus.Core.Definitions;
@@ -74,7 +73,7 @@ public static class DefinitionEndpoints
 
     private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
     {
-        var (content, source) = await ReadDocumentAsync(context.Request, ct);
+        var (content, source) = await DefinitionUpload.ReadAsync(context.Request, definitions.Limits, "the request body", ct);
         var publish = UwsRequest.Single(context.Request.Query, "publish") is "true" or "1";
         var record = await definitions.ProposeAsync(context.Caller(), content, source, publish, name, ct);
         var location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(record.Name)}?version={Uri.EscapeDataString(record.Version)}";
@@ -87,24 +86,6 @@ public static class DefinitionEndpoints
             ["location"] = location,
         };
         return Results.Text(body.ToJsonString(), "application/json", statusCode: StatusCodes.Status201Created);
-    }
-
-    /// <summary>The definition document: a multipart file part, or the body itself.</summary>
-    private static async Task<(string Content, string Source)> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (request.HasFormContentType)
-        {
-            var form = await request.ReadFormAsync(ct);
-            var file = form.Files.FirstOrDefault() ?? throw new OpusValidationException("attach the definition file (YAML, JSON or VOTable)");
-            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
-            return (await reader.ReadToEndAsync(ct), Path.GetFileName(file.FileName));
-        }
-
-        using var body = new StreamReader(request.Body, Encoding.UTF8);
-        var content = await body.ReadToEndAsync(ct);
-        if (string.IsNullOrWhiteSpace(content))
-            throw new OpusValidationException("send the definition (YAML, JSON or VOTable) as the request body");
-        return (content, "the request body");
     }
 
     /// <summary>?format= first, then the Accept header; VOTable (the IVOA serialization) by default.</summary>

@@ -251,7 +251,7 @@ public static class UwsEndpoints
         string value;
         if (context.Request.HasFormContentType)
         {
-            var form = await context.Request.ReadFormAsync(ct);
+            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
             value = UwsRequest.Single(form, "VALUE") ?? UwsRequest.Single(form, name)
                 ?? throw new OpusValidationException($"send the new value as VALUE=... (or {name}=...)");
         }

@@ -10,7 +10,18 @@ internal static class UwsRequest
     public static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.HasFormContentType)
-            return await request.ReadFormAsync(cancellationToken);
+        {
+            try
+            {
+                return await request.ReadFormAsync(cancellationToken);
+            }
+            catch (IOException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A multipart body cut short (no closing boundary) is the client's mistake, not a 500.
+                throw new OpusValidationException("the form body is incomplete: a multipart/form-data body ends with its closing boundary");
+            }
+        }
+
         if (request.ContentLength is > 0)
             throw new OpusValidationException($"send the parameters as application/x-www-form-urlencoded or multipart/form-data, not '{request.ContentType}'");
         return FormCollection.Empty;
