@@ -71,6 +71,8 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Slurm.Cpus is null or >= 1, $"Opus:Slurm:Cpus: {o.Slurm.Cpus} is not allowed; give 1 or more");
         Require(o.Inputs.MaxBytes > 0, $"Opus:Inputs:MaxBytes: {o.Inputs.MaxBytes} must be positive");
         Require(o.Inputs.Timeout > TimeSpan.Zero, $"Opus:Inputs:Timeout: {o.Inputs.Timeout} must be positive");
+        Require(o.Definitions.MaxDocumentBytes > 0, $"Opus:Definitions:MaxDocumentBytes: {o.Definitions.MaxDocumentBytes} must be positive");
+        Require(o.Definitions.MaxPendingProposalsPerUser >= 0, $"Opus:Definitions:MaxPendingProposalsPerUser: {o.Definitions.MaxPendingProposalsPerUser} is negative; 0 means no limit");
         Require(o.Provenance.DotTimeout > TimeSpan.Zero, $"Opus:Provenance:DotTimeout: {o.Provenance.DotTimeout} must be positive");
         return failures;
     }
