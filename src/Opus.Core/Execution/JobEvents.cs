@@ -26,6 +26,9 @@ public sealed class JobEvents(
     /// <summary>A claim another live process holds is left to it this long before the sweep takes it over.</summary>
     public static readonly TimeSpan ClaimTakeOver = TimeSpan.FromMinutes(2);
 
+    /// <summary>A younger claim is at work (or waits for its job's processes to be gone): the sweep leaves it.</summary>
+    public static readonly TimeSpan FreshClaim = TimeSpan.FromSeconds(30);
+
     private readonly IRunnerReportFilter[] _filters = filters.ToArray();
 
     // Claims this process is working on: the sweep leaves them alone.
@@ -208,8 +211,9 @@ public sealed class JobEvents(
             var claim = job.Finishing!;
             if (_finishing.ContainsKey(job.Id))
                 continue;
-            var mine = claim.ClaimedBy == ProcessIdentity.Current;
-            if (!mine && Now - claim.ClaimedAt < ClaimTakeOver && ProcessIdentity.Check(claim.ClaimedBy) == ProcessIdentity.Liveness.Alive)
+            var age = Now - claim.ClaimedAt;
+            if (age < FreshClaim
+                || (claim.ClaimedBy != ProcessIdentity.Current && age < ClaimTakeOver && ProcessIdentity.Check(claim.ClaimedBy) == ProcessIdentity.Liveness.Alive))
                 continue;
             logger.LogInformation("Job {JobId}: finishing it again ({Phase} claimed at {ClaimedAt:O})", job.Id, claim.Phase, claim.ClaimedAt);
             await CompleteAsync(job.Id, cancellationToken);
