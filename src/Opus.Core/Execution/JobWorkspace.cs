@@ -111,7 +111,21 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>The last lines of the job's stderr, for the error summary.</summary>
+    /// <summary>
+    /// A job's text for a user (its error summary, its stderr) with the server's paths made relative:
+    /// the job's folder becomes "." (its work folder, where the script runs, nothing), the data folder "DATA".
+    /// </summary>
+    public string WithoutServerPaths(string jobId, string text)
+    {
+        var dir = DirectoryOf(jobId);
+        return text
+            .Replace(WorkPath(jobId) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+            .Replace(dir + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+            .Replace(dir, ".", StringComparison.Ordinal)
+            .Replace(options.FullDataPath, "DATA", StringComparison.Ordinal);
+    }
+
+    /// <summary>The last lines of the job's stderr (server paths made relative), for the error summary.</summary>
     public string? StderrTail(string jobId, int maxLines = 5, int maxChars = 1000)
     {
         var path = StderrPath(jobId);
@@ -122,7 +136,7 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         stream.Seek(start, SeekOrigin.Begin);
         var text = new StreamReader(stream).ReadToEnd();
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var tail = string.Join(" | ", lines.TakeLast(maxLines));
+        var tail = WithoutServerPaths(jobId, string.Join(" | ", lines.TakeLast(maxLines)));
         return tail.Length == 0 ? null : tail.Length > maxChars ? tail[^maxChars..] : tail;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Provenance;
+using Opus.Core.Storage;
 using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
@@ -76,7 +77,20 @@ public sealed class JobService(
         await jobs.AddAsync(job, cancellationToken);
 
         if (request.Run)
-            await RunAsync(caller, job.Definition, job.Id, cancellationToken);
+        {
+            try
+            {
+                await RunAsync(caller, job.Definition, job.Id, cancellationToken);
+            }
+            catch
+            {
+                // All or nothing: a creation whose run failed before the job left PENDING (a full disk, a quota race) leaves no job.
+                if (await jobs.FindAsync(job.Id, CancellationToken.None) is { Phase: JobPhase.PENDING } && await jobs.DeleteAsync(job.Id, CancellationToken.None))
+                    workspace.Delete(job.Id);
+                throw;
+            }
+        }
+
         return job;
     }
 
@@ -177,7 +191,7 @@ public sealed class JobService(
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             logger.LogError(e, "Job {JobId} could not be started", id);
-            await events.FinishAsync(id, JobPhase.ERROR, "the server could not prepare the job", cancellationToken: cancellationToken);
+            await events.FinishAsync(id, JobPhase.ERROR, StorageErrors.IsDiskFull(e) ? StorageErrors.DiskFullMessage : "the server could not prepare the job", cancellationToken: cancellationToken);
         }
     }
 

@@ -1,9 +1,12 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Opus.Core;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
+using Opus.Core.Storage;
 using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
@@ -17,7 +20,8 @@ namespace Opus.Server.Endpoints;
 public static class ClientApiEndpoints
 {
     private const string Json = "application/json";
-    private static readonly DateTime Started = DateTime.UtcNow;
+    // The process's start (not the first call of /status): what "running since" means.
+    private static readonly DateTime Started = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     public static void MapClientApi(this IEndpointRouteBuilder app)
     {
@@ -49,7 +53,7 @@ public static class ClientApiEndpoints
         string source;
         if (context.Request.HasFormContentType)
         {
-            var form = await context.Request.ReadFormAsync(ct);
+            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
             var file = form.Files.FirstOrDefault() ?? throw new OpusValidationException("attach the definition file (YAML, JSON or VOTable)");
             using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
             content = await reader.ReadToEndAsync(ct);
@@ -177,7 +181,8 @@ public static class ClientApiEndpoints
     }
 
     private static async Task<IResult> Status(
-        HttpContext context, JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed, CancellationToken ct)
+        HttpContext context, JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed,
+        IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
     {
         if (!context.Caller().IsAdmin)
             throw new OpusStateException("only admins may see the server status");
@@ -196,7 +201,6 @@ public static class ClientApiEndpoints
         {
         }
 
-        var database = Path.Combine(options.FullDataPath, "opus.db");
         return Results.Text(new JsonObject
         {
             ["version"] = typeof(ClientApiEndpoints).Assembly.GetName().Version?.ToString(),
@@ -209,15 +213,30 @@ public static class ClientApiEndpoints
             ["liveClients"] = feed.SubscriberCount,
             ["storage"] = new JsonObject
             {
-                ["provider"] = options.StorageProvider,
+                ["provider"] = options.EffectiveStorageProvider,
                 ["dataPath"] = options.FullDataPath,
-                ["databaseBytes"] = File.Exists(database) ? new FileInfo(database).Length : null,
+                ["databaseBytes"] = await DatabaseBytesAsync(contexts, ct),
                 ["storeFiles"] = files,
                 ["storeBytes"] = bytes,
                 ["storeCounted"] = complete,
                 ["freeBytes"] = free,
             },
         }.ToJsonString(), Json);
+    }
+
+    /// <summary>
+    /// The database's size: PostgreSQL's pg_database_size; for SQLite the file with its write-ahead
+    /// log and shared-memory index (-wal, -shm), where recent writes are until a checkpoint.
+    /// </summary>
+    private static async Task<long?> DatabaseBytesAsync(IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        if (db.Database.IsNpgsql())
+            return await db.Database.SqlQueryRaw<long>("SELECT pg_database_size(current_database()) AS \"Value\"").SingleAsync(ct);
+        var file = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+        if (string.IsNullOrEmpty(file) || !File.Exists(file))
+            return null;
+        return new[] { file, file + "-wal", file + "-shm" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
     }
 
     /// <summary>Files and bytes in the store, counting at most 200,000 files (complete = false past that).</summary>

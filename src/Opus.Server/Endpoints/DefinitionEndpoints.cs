@@ -94,7 +94,7 @@ public static class DefinitionEndpoints
     {
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(ct);
+            var form = await UwsRequest.ReadFormAsync(request, ct);
             var file = form.Files.FirstOrDefault() ?? throw new OpusValidationException("attach the definition file (YAML, JSON or VOTable)");
             using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
             return (await reader.ReadToEndAsync(ct), Path.GetFileName(file.FileName));
