@@ -112,16 +112,15 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
     }
 
     /// <summary>
-    /// A job's text for a user (its error summary, its stderr) with the server's paths made relative:
-    /// the job's folder becomes "." (its work folder, where the script runs, nothing), the data folder "DATA".
+    /// A job's text for a user (its error summary, its stderr) with the server's paths made relative to
+    /// the folder the script runs in (work/): its files by name, the job's folder "..", the data folder "DATA".
     /// </summary>
     public string WithoutServerPaths(string jobId, string text)
     {
         var dir = DirectoryOf(jobId);
         return text
             .Replace(WorkPath(jobId) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
-            .Replace(dir + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
-            .Replace(dir, ".", StringComparison.Ordinal)
+            .Replace(dir, "..", StringComparison.Ordinal)
             .Replace(options.FullDataPath, "DATA", StringComparison.Ordinal);
     }
 
