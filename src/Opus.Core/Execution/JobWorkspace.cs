@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Storage;
 using Opus.Core.Store;
 
 namespace Opus.Core.Execution;
@@ -122,6 +123,18 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             .Replace(WorkPath(jobId) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
             .Replace(dir, "..", StringComparison.Ordinal)
             .Replace(options.FullDataPath, "DATA", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// What a failed job's error summary adds to its exit status: that the server's disk is full, when
+    /// it is (the likely cause, whatever the script printed, if it could print at all), then its stderr's tail.
+    /// </summary>
+    public string? FailureDetail(string jobId)
+    {
+        var tail = StderrTail(jobId);
+        if (!StorageErrors.IsNearlyFull(options.FullDataPath))
+            return tail;
+        return tail is null ? StorageErrors.DiskFullMessage : $"{StorageErrors.DiskFullMessage}: {tail}";
     }
 
     /// <summary>The last lines of the job's stderr (server paths made relative), for the error summary.</summary>

@@ -22,19 +22,24 @@ public static class StorageErrors
     /// <summary>Throws <see cref="DiskFullException"/> when the data folder's file system has less than <see cref="MinFreeBytes"/> free.</summary>
     public static void RequireFreeSpace(string dataPath)
     {
-        long free;
+        if (FreeBytes(dataPath) is { } free && free < MinFreeBytes)
+            throw new DiskFullException($"{free} bytes free in the data folder, fewer than {MinFreeBytes}");
+    }
+
+    /// <summary>True when the data folder's file system has less than <see cref="MinFreeBytes"/> free.</summary>
+    public static bool IsNearlyFull(string dataPath) => FreeBytes(dataPath) < MinFreeBytes;
+
+    // Null when unknown: then the writes themselves will tell.
+    private static long? FreeBytes(string dataPath)
+    {
         try
         {
-            free = new DriveInfo(dataPath).AvailableFreeSpace;
+            return new DriveInfo(dataPath).AvailableFreeSpace;
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
-            // Unknown: the writes themselves will tell.
-            return;
+            return null;
         }
-
-        if (free < MinFreeBytes)
-            throw new DiskFullException($"{free} bytes free in the data folder, fewer than {MinFreeBytes}");
     }
 
     /// <summary>True when <paramref name="exception"/> or one it wraps says the disk (or the user's quota) is full.</summary>

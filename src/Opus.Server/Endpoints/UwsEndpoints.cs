@@ -186,13 +186,15 @@ public static class UwsEndpoints
         return SeeList(context, definition);
     }
 
-    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, Opus.Core.OpusOptions options, CancellationToken ct)
     {
         var form = await UwsRequest.ReadFormAsync(context.Request, ct);
         var phase = UwsRequest.Single(form, "PHASE") ?? throw new OpusValidationException("PHASE is missing; send PHASE=RUN or PHASE=ABORT");
         switch (phase.ToUpperInvariant())
         {
             case "RUN":
+                // As at creation: refused whole (the job stays PENDING, to be run later) rather than failed half-prepared.
+                StorageErrors.RequireFreeSpace(options.FullDataPath);
                 await jobs.RunAsync(context.Caller(), definition, id, ct);
                 break;
             case "ABORT":
