@@ -99,7 +99,12 @@ public sealed class DiskFullTests
         }
 
         Assert.Equal("ERROR", ended.Phase());
-        Assert.DoesNotContain(server.DataPath, ended.Root!.Element(U("errorSummary"))!.Value);
+        var summary = ended.Root!.Element(U("errorSummary"))!.Value;
+        Assert.DoesNotContain(server.DataPath, summary);
+        // With the database elsewhere (PostgreSQL) the job's end is stored while the disk is still full, and says
+        // why; with SQLite in the full data folder that write itself fails and is retried once space is back.
+        if (server.PostgresConnection is not null)
+            Assert.Contains(DiskFull, summary);
         await admin.CreateCompletedCopyJobAsync(Unique("after"));
     }
 
