@@ -84,9 +84,18 @@ public sealed class JobService(
             }
             catch
             {
-                // All or nothing: a creation whose run failed before the job left PENDING (a full disk, a quota race) leaves no job.
-                if (await jobs.FindAsync(job.Id, CancellationToken.None) is { Phase: JobPhase.PENDING } && await jobs.DeleteAsync(job.Id, CancellationToken.None))
-                    workspace.Delete(job.Id);
+                // All or nothing: a creation whose run failed before the job left PENDING (a full disk, a version
+                // withdrawn meanwhile) leaves no job; the caller gets the run's error, whatever the removal does.
+                try
+                {
+                    if (await jobs.FindAsync(job.Id, CancellationToken.None) is { Phase: JobPhase.PENDING } && await jobs.DeleteAsync(job.Id, CancellationToken.None))
+                        workspace.Delete(job.Id);
+                }
+                catch (Exception removal)
+                {
+                    logger.LogError(removal, "Job {JobId}: its creation was refused, but the job could not be removed", job.Id);
+                }
+
                 throw;
             }
         }

@@ -1,4 +1,5 @@
 using System.Text;
+using Opus.Core;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Provenance;
@@ -112,7 +113,7 @@ public static class UwsEndpoints
         return new StreamedXml(stream => UwsXml.WriteJobListAsync(stream, summaries, ListUrl(context, definition), showOwner: caller.IsAdmin, ct));
     }
 
-    private static async Task<IResult> CreateJob(string definition, HttpContext context, JobService jobs, Opus.Core.OpusOptions options, CancellationToken ct)
+    private static async Task<IResult> CreateJob(string definition, HttpContext context, JobService jobs, OpusOptions options, CancellationToken ct)
     {
         var form = await UwsRequest.ReadFormAsync(context.Request, ct);
         // A job created on a full disk would fail half-written: refused (507) before anything is stored.
@@ -186,7 +187,7 @@ public static class UwsEndpoints
         return SeeList(context, definition);
     }
 
-    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, Opus.Core.OpusOptions options, CancellationToken ct)
+    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, OpusOptions options, CancellationToken ct)
     {
         var form = await UwsRequest.ReadFormAsync(context.Request, ct);
         var phase = UwsRequest.Single(form, "PHASE") ?? throw new OpusValidationException("PHASE is missing; send PHASE=RUN or PHASE=ABORT");
