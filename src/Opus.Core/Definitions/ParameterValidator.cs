@@ -15,9 +15,21 @@ public static class ParameterValidator
         return parameter.Type == ParameterTypes.Boolean ? value.Trim().ToLowerInvariant() : value;
     }
 
+    /// <summary>
+    /// The most one NAME=value string of a process's environment may hold on Linux, with its NUL
+    /// (MAX_ARG_STRLEN, 32 pages of 4 KiB): a job receives its parameters as environment variables.
+    /// </summary>
+    public const int MaxEnvironmentStringBytes = 32 * 4096;
+
     /// <summary>Null when the value is acceptable; otherwise what is wrong with it.</summary>
     public static string? Check(ParameterDefinition parameter, string value)
     {
+        // A longer value would be accepted, then fail the job (E2BIG): refused here, saying what fits.
+        var fits = MaxEnvironmentStringBytes - System.Text.Encoding.UTF8.GetByteCount(parameter.Name) - 2;
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(value);
+        if (bytes > fits)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"the value is {bytes:N0} bytes, more than the {fits:N0} bytes a job's environment variable can carry; send a value this large as a file input");
         var shown = Shorten(value);
         switch (parameter.Type)
         {

@@ -226,7 +226,7 @@ public sealed class JobEvents(
     /// <summary>The error summary of a runner's report: how the script ended and the last lines of its stderr.</summary>
     public string DescribeFailure(string jobId, int? exitCode)
     {
-        var tail = workspace.StderrTail(jobId);
+        var tail = workspace.FailureDetail(jobId);
         var what = exitCode switch
         {
             null => "the job failed",

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Storage;
 using Opus.Core.Store;
 
 namespace Opus.Core.Execution;
@@ -111,7 +112,32 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>The last lines of the job's stderr, for the error summary.</summary>
+    /// <summary>
+    /// A job's text for a user (its error summary, its stderr) with the server's paths made relative to
+    /// the folder the script runs in (work/): its files by name, the job's folder "..", the data folder "DATA".
+    /// </summary>
+    public string WithoutServerPaths(string jobId, string text)
+    {
+        var dir = DirectoryOf(jobId);
+        return text
+            .Replace(WorkPath(jobId) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+            .Replace(dir, "..", StringComparison.Ordinal)
+            .Replace(options.FullDataPath, "DATA", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// What a failed job's error summary adds to its exit status: that the server's disk is full, when
+    /// it is (the likely cause, whatever the script printed, if it could print at all), then its stderr's tail.
+    /// </summary>
+    public string? FailureDetail(string jobId)
+    {
+        var tail = StderrTail(jobId);
+        if (!StorageErrors.IsNearlyFull(options.FullDataPath))
+            return tail;
+        return tail is null ? StorageErrors.DiskFullMessage : $"{StorageErrors.DiskFullMessage}: {tail}";
+    }
+
+    /// <summary>The last lines of the job's stderr (server paths made relative), for the error summary.</summary>
     public string? StderrTail(string jobId, int maxLines = 5, int maxChars = 1000)
     {
         var path = StderrPath(jobId);
@@ -122,7 +148,7 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         stream.Seek(start, SeekOrigin.Begin);
         var text = new StreamReader(stream).ReadToEnd();
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var tail = string.Join(" | ", lines.TakeLast(maxLines));
+        var tail = WithoutServerPaths(jobId, string.Join(" | ", lines.TakeLast(maxLines)));
         return tail.Length == 0 ? null : tail.Length > maxChars ? tail[^maxChars..] : tail;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Provenance;
+using Opus.Core.Storage;
 using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
@@ -79,7 +80,29 @@ public sealed class JobService(
         await jobs.AddAsync(job, cancellationToken);
 
         if (request.Run)
-            await RunAsync(caller, job.Definition, job.Id, cancellationToken);
+        {
+            try
+            {
+                await RunAsync(caller, job.Definition, job.Id, cancellationToken);
+            }
+            catch
+            {
+                // All or nothing: a creation whose run failed before the job left PENDING (a full disk, a version
+                // withdrawn meanwhile) leaves no job; the caller gets the run's error, whatever the removal does.
+                try
+                {
+                    if (await jobs.FindAsync(job.Id, CancellationToken.None) is { Phase: JobPhase.PENDING } && await jobs.DeleteAsync(job.Id, CancellationToken.None))
+                        workspace.Delete(job.Id);
+                }
+                catch (Exception removal)
+                {
+                    logger.LogError(removal, "Job {JobId}: its creation was refused, but the job could not be removed", job.Id);
+                }
+
+                throw;
+            }
+        }
+
         return job;
     }
 
@@ -180,7 +203,7 @@ public sealed class JobService(
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             logger.LogError(e, "Job {JobId} could not be started", id);
-            await events.FinishAsync(id, JobPhase.ERROR, "the server could not prepare the job", cancellationToken: cancellationToken);
+            await events.FinishAsync(id, JobPhase.ERROR, StorageErrors.IsDiskFull(e) ? StorageErrors.DiskFullMessage : "the server could not prepare the job", cancellationToken: cancellationToken);
         }
     }
 

@@ -5,15 +5,44 @@ using System.Text;
 namespace Opus.Core.Provenance;
 
 /// <summary>A drawing could not be made: Graphviz is missing, failed, or took too long. The message says which, for the user.</summary>
-public sealed class ProvenanceRenderException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ProvenanceRenderException(string message, Exception? inner = null, bool toolMissing = false) : Exception(message, inner)
+{
+    /// <summary>Graphviz is not installed (a 503: the server cannot draw at all), rather than a drawing that failed.</summary>
+    public bool ToolMissing { get; } = toolMissing;
+}
 
 /// <summary>Runs Graphviz <c>dot</c> (Debian package graphviz) over a DOT text: stdin in, the drawing out, bounded in time.</summary>
 public sealed class GraphvizRenderer(OpusOptions options)
 {
+    /// <summary>
+    /// Whether Opus:Provenance:DotPath names a program that exists (a path, or a name found on PATH).
+    /// Without it a job lists no provsvg and PROV-SVG/PNG answer 503.
+    /// </summary>
+    public bool IsAvailable
+    {
+        get
+        {
+            var dot = options.Provenance.DotPath;
+            if (string.IsNullOrWhiteSpace(dot))
+                return false;
+            if (dot.Contains(Path.DirectorySeparatorChar) || dot.Contains(Path.AltDirectorySeparatorChar))
+                return File.Exists(dot);
+            return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                .Any(folder => File.Exists(Path.Combine(folder, dot)));
+        }
+    }
+
+    /// <summary>What a PROV-SVG or PROV-PNG request is told without Graphviz; names the tool, not the server's path to it.</summary>
+    public static string MissingMessage(string format) =>
+        $"PROV-{format.ToUpperInvariant()} needs Graphviz (its dot program), which is not installed on this server; "
+        + "ask for RESPONSEFORMAT=PROV-JSON, PROV-XML or PROV-N instead";
+
     /// <param name="format">dot's output format: "svg" or "png".</param>
     public async Task<byte[]> RenderAsync(string dot, string format, CancellationToken cancellationToken = default)
     {
         var settings = options.Provenance;
+        if (!IsAvailable)
+            throw new ProvenanceRenderException(MissingMessage(format), toolMissing: true);
         var start = new ProcessStartInfo(settings.DotPath)
         {
             RedirectStandardInput = true,
@@ -27,13 +56,11 @@ public sealed class GraphvizRenderer(OpusOptions options)
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new ProvenanceRenderException($"Graphviz '{settings.DotPath}' did not start");
+            process = Process.Start(start) ?? throw new ProvenanceRenderException("Graphviz dot did not start");
         }
         catch (Win32Exception e)
         {
-            throw new ProvenanceRenderException(
-                $"PROV-{format.ToUpperInvariant()} needs Graphviz, whose '{settings.DotPath}' program is not installed on the server "
-                + "(Debian package graphviz); ask for RESPONSEFORMAT=PROV-JSON, PROV-XML or PROV-N instead", e);
+            throw new ProvenanceRenderException(MissingMessage(format), e, toolMissing: true);
         }
 
         using (process)

@@ -76,7 +76,7 @@ public static class UwsXml
         await SendAsync();
     }
 
-    public static void WriteJob(XmlWriter xml, Job job, string jobUrl)
+    public static void WriteJob(XmlWriter xml, Job job, string jobUrl, bool drawings = true)
     {
         xml.WriteStartDocument();
         xml.WriteStartElement("uws", "job", Namespace);
@@ -94,7 +94,7 @@ public static class UwsXml
         xml.WriteElementString("uws", "executionDuration", Namespace, job.ExecutionDuration.ToString(CultureInfo.InvariantCulture));
         WriteNillable(xml, "destruction", job.Destruction);
         WriteParametersElement(xml, job, jobUrl);
-        WriteResultsElement(xml, job, jobUrl);
+        WriteResultsElement(xml, job, jobUrl, drawings);
         if (job.Phase == JobPhase.ERROR && job.ErrorMessage is not null)
         {
             xml.WriteStartElement("uws", "errorSummary", Namespace);
@@ -116,10 +116,10 @@ public static class UwsXml
         xml.WriteEndDocument();
     }
 
-    public static void WriteResults(XmlWriter xml, Job job, string jobUrl)
+    public static void WriteResults(XmlWriter xml, Job job, string jobUrl, bool drawings = true)
     {
         xml.WriteStartDocument();
-        WriteResultsElement(xml, job, jobUrl, root: true);
+        WriteResultsElement(xml, job, jobUrl, drawings, root: true);
         xml.WriteEndDocument();
     }
 
@@ -171,7 +171,8 @@ public static class UwsXml
         xml.WriteEndElement();
     }
 
-    private static void WriteResultsElement(XmlWriter xml, Job job, string jobUrl, bool root = false)
+    // drawings: whether the server can draw provsvg (Graphviz is installed); otherwise it is not offered.
+    private static void WriteResultsElement(XmlWriter xml, Job job, string jobUrl, bool drawings, bool root = false)
     {
         xml.WriteStartElement("uws", "results", Namespace);
         if (root)
@@ -191,7 +192,7 @@ public static class UwsXml
         // A COMPLETED job also lists its provenance (provenance.md section 5): drawn on request, so no size or digest.
         if (job.Phase == JobPhase.COMPLETED)
         {
-            foreach (var (name, format) in Provenance.ProvenanceFormats.JobResults.Where(p => job.Results.All(r => r.Id != p.Name)))
+            foreach (var (name, format) in Provenance.ProvenanceFormats.JobResults.Where(p => job.Results.All(r => r.Id != p.Name) && (drawings || p.Format != Provenance.ProvenanceFormat.ProvSvg)))
             {
                 xml.WriteStartElement("uws", "result", Namespace);
                 xml.WriteAttributeString("id", name);

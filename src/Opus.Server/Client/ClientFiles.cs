@@ -7,8 +7,9 @@ namespace Opus.Server.Client;
 /// Serves the web client (plain HTML, CSS and JavaScript modules from wwwroot) at /client/, before
 /// authentication: the files hold no secret, and the client signs in through the API itself.
 /// The pages get a strict Content-Security-Policy (scripts and styles from this server only, no
-/// inline code); every other response gets a sandboxing one, so a job's HTML or SVG result opened
-/// directly in a browser runs no script in this origin.
+/// inline code); every other response gets the sandboxing <see cref="ApiPolicy"/> from
+/// <see cref="ErrorMessages"/>, so a job's HTML or SVG result opened directly in a browser runs no
+/// script in this origin.
 /// </summary>
 public static class ClientFiles
 {
@@ -36,17 +37,6 @@ public static class ClientFiles
 
     public static WebApplication UseOpusClient(this WebApplication app)
     {
-        app.Use((context, next) =>
-        {
-            if (!context.Request.Path.StartsWithSegments(BasePath))
-            {
-                context.Response.Headers.ContentSecurityPolicy = ApiPolicy;
-                context.Response.Headers.XContentTypeOptions = "nosniff";
-            }
-
-            return next(context);
-        });
-
         var root = Locate(app.Configuration, app.Environment);
         if (root is null)
         {

@@ -1,9 +1,12 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Opus.Core;
 using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
+using Opus.Core.Storage;
 using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
@@ -17,7 +20,8 @@ namespace Opus.Server.Endpoints;
 public static class ClientApiEndpoints
 {
     private const string Json = "application/json";
-    private static readonly DateTime Started = DateTime.UtcNow;
+    // The process's start (not the first call of /status): what "running since" means.
+    private static readonly DateTime Started = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     public static void MapClientApi(this IEndpointRouteBuilder app)
     {
@@ -159,7 +163,8 @@ public static class ClientApiEndpoints
     }
 
     private static async Task<IResult> Status(
-        HttpContext context, JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed, CancellationToken ct)
+        HttpContext context, JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed,
+        IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
     {
         if (!context.Caller().IsAdmin)
             throw new OpusStateException("only admins may see the server status");
@@ -178,7 +183,6 @@ public static class ClientApiEndpoints
         {
         }
 
-        var database = Path.Combine(options.FullDataPath, "opus.db");
         return Results.Text(new JsonObject
         {
             ["version"] = typeof(ClientApiEndpoints).Assembly.GetName().Version?.ToString(),
@@ -193,13 +197,28 @@ public static class ClientApiEndpoints
             {
                 ["provider"] = options.Storage.Provider,
                 ["dataPath"] = options.FullDataPath,
-                ["databaseBytes"] = File.Exists(database) ? new FileInfo(database).Length : null,
+                ["databaseBytes"] = await DatabaseBytesAsync(contexts, ct),
                 ["storeFiles"] = files,
                 ["storeBytes"] = bytes,
                 ["storeCounted"] = complete,
                 ["freeBytes"] = free,
             },
         }.ToJsonString(), Json);
+    }
+
+    /// <summary>
+    /// The database's size: PostgreSQL's pg_database_size; for SQLite the file with its write-ahead
+    /// log and shared-memory index (-wal, -shm), where recent writes are until a checkpoint.
+    /// </summary>
+    private static async Task<long?> DatabaseBytesAsync(IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        if (db.Database.IsNpgsql())
+            return await db.Database.SqlQueryRaw<long>("SELECT pg_database_size(current_database()) AS \"Value\"").SingleAsync(ct);
+        var file = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+        if (string.IsNullOrEmpty(file) || !File.Exists(file))
+            return null;
+        return new[] { file, file + "-wal", file + "-shm" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
     }
 
     /// <summary>Files and bytes in the store, counting at most 200,000 files (complete = false past that).</summary>

@@ -54,9 +54,11 @@ public static partial class ProvenanceEndpoints
         }
         catch (ProvenanceRenderException e)
         {
-            // Our fault, not the caller's: 500, but with a message that says what is missing (section 7.5).
+            // Not the caller's fault: 503 when this server cannot draw at all (no Graphviz), 500 when a drawing
+            // failed; either with a message that says what is missing (section 7.5).
             context.RequestServices.GetRequiredService<ILogger<ProvenanceService>>().LogError("PROV drawing failed: {Reason}", e.Message);
-            return Results.Text(e.Message.ReplaceLineEndings(" ") + "\n", "text/plain; charset=utf-8", statusCode: StatusCodes.Status500InternalServerError);
+            var status = e.ToolMissing ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+            return Results.Text(e.Message.ReplaceLineEndings(" ") + "\n", "text/plain; charset=utf-8", statusCode: status);
         }
 
         var name = "provsap_" + string.Join("_", query.Ids.Select(i => UnsafeFileCharacters().Replace(i, "_"))) + query.Format.ExtensionOf();

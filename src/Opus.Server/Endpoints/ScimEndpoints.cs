@@ -17,6 +17,8 @@ public static partial class ScimEndpoints
 {
     public const string MediaType = "application/scim+json";
     private const string UserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+    // Opus's read-only extension (RFC 7643 3.3): lastSeen, the user's last authenticated request or token use.
+    internal const string OpusUserSchema = "urn:opus:scim:schemas:extension:2.0:User";
     private const string ListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
     private const string ErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
     private const string PatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -246,6 +248,12 @@ public static partial class ScimEndpoints
                 ["location"] = UserUrl(context, user),
             },
         };
+        if (user.LastSeenAt is { } seen)
+        {
+            ((JsonArray)document["schemas"]!).Add(OpusUserSchema);
+            document[OpusUserSchema] = new JsonObject { ["lastSeen"] = UwsTime.Format(seen) };
+        }
+
         if (user.ExternalSubject is not null)
             document["externalId"] = user.ExternalSubject;
         if (user.DisplayName is not null)

@@ -1,6 +1,9 @@
 using System.Text;
+using Opus.Core;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
+using Opus.Core.Provenance;
+using Opus.Core.Storage;
 using Opus.Core.Store;
 using Opus.Core.Uws;
 using Opus.Server.Auth;
@@ -63,7 +66,7 @@ public static class UwsEndpoints
         job.MapGet("/results", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
             var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
-            return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, JobUrl(context, definition, id))));
+            return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, JobUrl(context, definition, id), CanDraw(context))));
         });
         job.MapGet("/results/{result}", GetResult);
 
@@ -110,9 +113,11 @@ public static class UwsEndpoints
         return new StreamedXml(stream => UwsXml.WriteJobListAsync(stream, summaries, ListUrl(context, definition), showOwner: caller.IsAdmin, ct));
     }
 
-    private static async Task<IResult> CreateJob(string definition, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> CreateJob(string definition, HttpContext context, JobService jobs, OpusOptions options, CancellationToken ct)
     {
         var form = await UwsRequest.ReadFormAsync(context.Request, ct);
+        // A job created on a full disk would fail half-written: refused (507) before anything is stored.
+        StorageErrors.RequireFreeSpace(options.FullDataPath);
         var phase = UwsRequest.Single(form, "PHASE");
         if (phase is not null && !phase.Equals("RUN", StringComparison.OrdinalIgnoreCase))
             throw new OpusValidationException($"PHASE: '{UwsRequest.Shorten(phase)}' cannot be given at creation; only PHASE=RUN");
@@ -146,7 +151,7 @@ public static class UwsEndpoints
             job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         }
 
-        return Xml(UwsXml.Render(xml => UwsXml.WriteJob(xml, job, JobUrl(context, definition, id))));
+        return Xml(UwsXml.Render(xml => UwsXml.WriteJob(xml, job, JobUrl(context, definition, id), CanDraw(context))));
     }
 
     private static async Task<IResult> PostJob(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
@@ -182,13 +187,15 @@ public static class UwsEndpoints
         return SeeList(context, definition);
     }
 
-    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, OpusOptions options, CancellationToken ct)
     {
         var form = await UwsRequest.ReadFormAsync(context.Request, ct);
         var phase = UwsRequest.Single(form, "PHASE") ?? throw new OpusValidationException("PHASE is missing; send PHASE=RUN or PHASE=ABORT");
         switch (phase.ToUpperInvariant())
         {
             case "RUN":
+                // As at creation: refused whole (the job stays PENDING, to be run later) rather than failed half-prepared.
+                StorageErrors.RequireFreeSpace(options.FullDataPath);
                 await jobs.RunAsync(context.Caller(), definition, id, ct);
                 break;
             case "ABORT":
@@ -213,7 +220,7 @@ public static class UwsEndpoints
             text.AppendLine().AppendLine("--- standard error (last 64 KiB) ---");
             await using var stream = new FileStream(stderr, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             stream.Seek(Math.Max(0, stream.Length - 65536), SeekOrigin.Begin);
-            text.Append(await new StreamReader(stream).ReadToEndAsync(ct));
+            text.Append(workspace.WithoutServerPaths(id, await new StreamReader(stream).ReadToEndAsync(ct)));
         }
 
         return Results.Text(text.ToString(), TextPlain);
@@ -278,6 +285,8 @@ public static class UwsEndpoints
         form.Where(kv => !exclude.Contains(kv.Key, StringComparer.OrdinalIgnoreCase) && !kv.Key.Equals("ACTION", StringComparison.OrdinalIgnoreCase))
             .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? "")))
             .ToList();
+
+    private static bool CanDraw(HttpContext context) => context.RequestServices.GetRequiredService<GraphvizRenderer>().IsAvailable;
 
     private static IResult Xml(byte[] document) => Results.Bytes(document, UwsXml.ContentType);
 

@@ -1,31 +1,46 @@
 using System.Globalization;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using Opus.Core.Jobs;
+using Opus.Core.Storage;
 
 namespace Opus.Server.Endpoints;
 
 /// <summary>Reads UWS request values; a malformed one is a 400 naming the parameter and the value.</summary>
 internal static class UwsRequest
 {
+    /// <summary>
+    /// The form of every route that takes one: a body cut short, a bad multipart boundary or an
+    /// unsupported charset is the client's mistake, a 400 with one line (never a 500 with a stack trace).
+    /// </summary>
     public static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.HasFormContentType)
+        if (!request.HasFormContentType)
         {
-            try
-            {
-                return await request.ReadFormAsync(cancellationToken);
-            }
-            catch (IOException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A multipart body cut short (no closing boundary) is the client's mistake, not a 500.
-                throw new OpusValidationException("the form body is incomplete: a multipart/form-data body ends with its closing boundary");
-            }
+            if (request.ContentLength is > 0)
+                throw new OpusValidationException($"send the parameters as application/x-www-form-urlencoded or multipart/form-data, not '{Shorten(request.ContentType ?? "")}'");
+            return FormCollection.Empty;
         }
 
-        if (request.ContentLength is > 0)
-            throw new OpusValidationException($"send the parameters as application/x-www-form-urlencoded or multipart/form-data, not '{request.ContentType}'");
-        return FormCollection.Empty;
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException && MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.Charset.HasValue)
+        {
+            throw new OpusValidationException($"charset '{Shorten(type.Charset.Value ?? "")}' is not supported; send the form in UTF-8");
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException || (e is IOException and not BadHttpRequestException && !StorageErrors.IsDiskFull(e)))
+        {
+            // Kestrel's own BadHttpRequestException (413 for a body over the limit...) stands.
+            // A body cut short (the client stopped sending, or the closing boundary is missing) or not a form at all.
+            var reason = e is IOException ? "the body ends before the form does" : e.Message.ReplaceLineEndings(" ");
+            throw new OpusValidationException($"the request body is not a well-formed {MediaTypeOf(request)} form: {reason}");
+        }
     }
+
+    private static string MediaTypeOf(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ? type.MediaType.Value ?? "" : "";
 
     public static string? Single(IFormCollection form, string name) => Single(form.TryGetValue(name, out var v) ? v : StringValues.Empty, name);
 

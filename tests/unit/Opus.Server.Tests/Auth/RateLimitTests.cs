@@ -38,6 +38,8 @@ public sealed class RateLimitTests
             var retryAfter = blocked.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After in seconds");
             Assert.InRange(retryAfter.TotalSeconds, 1, 4);
             Assert.Contains("too many", await blocked.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+            // The security headers are on every answer, a refusal of authentication too.
+            Robustness.RobustnessSteps.AssertSecurityHeaders(blocked);
         }
 
         // The health probe needs no credentials and stays up for everyone.

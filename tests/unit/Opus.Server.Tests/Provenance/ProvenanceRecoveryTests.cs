@@ -52,20 +52,35 @@ public sealed class ProvenanceRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Without_Graphviz_a_drawing_is_a_clear_500_and_the_text_formats_still_work()
+    public async Task Without_Graphviz_provsvg_is_not_listed_a_drawing_is_a_503_naming_the_tool_and_the_text_formats_still_work()
     {
-        await using var server = await StartServerAsync(_definitions, ("Opus:Provenance:DotPath", "/nonexistent/graphviz/dot"));
+        const string missingDot = "/nonexistent/graphviz/dot";
+        await using var server = await StartServerAsync(_definitions, ("Opus:Provenance:DotPath", missingDot));
         var job = await server.Client.RunAsync("test_activity_1", ("text", Unique("no drawing")));
 
-        using var response = await server.Client.GetAsync($"/provsap?ID={job.Id}&RESPONSEFORMAT=PROV-SVG");
-        var body = await response.Content.ReadAsStringAsync();
+        // The job offers what the server can serve: its text provenance, not a drawing.
+        var listed = job.Job.Root!.Element(UwsSchema.Uws + "results")!.Elements(UwsSchema.Uws + "result").Select(r => (string)r.Attribute("id")!).ToList();
+        Assert.Equal(["output", "provjson", "provxml", "provn"], listed);
+        var results = (await server.Client.GetXmlAsync($"{job.Path}/results")).Root!.Elements(UwsSchema.Uws + "result").Select(r => (string)r.Attribute("id")!);
+        Assert.Equal(listed, results);
 
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("Graphviz", body);
-        Assert.Contains("PROV-JSON", body);
-        Assert.Equal(HttpStatusCode.InternalServerError, (await server.Client.GetStatusAsync($"{job.Path}/provsvg")).Status);
+        foreach (var path in new[] { $"/provsap?ID={job.Id}&RESPONSEFORMAT=PROV-SVG", $"{job.Path}/provsvg", $"{job.Path}/results/provsvg", $"/provsap?ID={job.Id}&RESPONSEFORMAT=PROV-PNG" })
+        {
+            using var response = await server.Client.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{path}: {(int)response.StatusCode} {body}");
+            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+            Assert.DoesNotContain('\n', body.TrimEnd('\n'));
+            Assert.Contains("Graphviz", body);
+            Assert.Contains("PROV-JSON", body);
+            // The tool is named; the server's path to it is not.
+            Assert.DoesNotContain(missingDot, body);
+            Assert.StartsWith("sandbox", response.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
         await server.Client.ProvJsonAsync($"ID={job.Id}");
+        Assert.DoesNotContain("Unhandled error", server.Log);
     }
 
     /// <summary>The recorded activities of a job, read from the server's database directly (SQLite or PostgreSQL).</summary>

@@ -73,7 +73,8 @@ async function users(panel) {
       h('td', {}, active),
       h('td', {}, h('div', { class: 'row' }, roles, saveRoles)),
       h('td', {}, externalIdEditor(user, patch)),
-      h('td', {}, time(user.meta && user.meta.lastModified)),
+      // Last active: the user's last authenticated request or token use (Opus's SCIM extension), not the record's last change.
+      h('td', {}, time((user['urn:opus:scim:schemas:extension:2.0:User'] || {}).lastSeen)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'small', onclick: () => showTokens(user.userName) }, 'Tokens'),
         user.userName === me.userName ? null : h('button', { type: 'button', class: 'small danger', onclick: async () => {
