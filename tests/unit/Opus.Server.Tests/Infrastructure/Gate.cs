@@ -52,10 +52,16 @@ public sealed class Gate : IDisposable
           echo "gate opened" > report.txt
         """;
 
-    /// <summary>Publishes the "gated" definition on <paramref name="server"/> (as its admin).</summary>
+    /// <summary>Publishes the "gated" definition on <paramref name="server"/> (as its admin) unless it has it already.</summary>
     public static async Task PublishAsync(OpusServer server)
     {
         using var admin = server.AdminClient();
+        using (var known = await admin.GetAsync($"/jdl/{Definition}"))
+        {
+            if (known.StatusCode == HttpStatusCode.OK)
+                return;
+        }
+
         using var content = new StringContent(DefinitionYaml, System.Text.Encoding.UTF8, "application/yaml");
         using var response = await admin.PutAsync($"/jdl/{Definition}?publish=true", content);
         var body = await response.Content.ReadAsStringAsync();
