@@ -21,16 +21,15 @@ public sealed class Gate : IDisposable
 
     public void Open() => File.WriteAllText(FilePath, "open\n");
 
-    /// <summary>Shell lines that wait until the file at <paramref name="pathWord"/> (a quoted shell word) exists, at most <see cref="UpperBoundSeconds"/>.</summary>
-    public static string WaitLines(string pathWord) => $$"""
-        waited=0
-        until [ -e {{pathWord}} ]; do
-          if [ "$waited" -ge {{UpperBoundSeconds * 10}} ]; then echo "the test never opened the gate" >&2; exit 75; fi
-          sleep 0.1
-          waited=$((waited + 1))
-        done
+    /// <summary>
+    /// One shell line that waits until the file at <paramref name="pathWord"/> (a quoted shell word) exists, at most
+    /// about <see cref="UpperBoundSeconds"/> (then the script fails with status 75).
+    /// </summary>
+    public static string WaitCommand(string pathWord) =>
+        $"waited=0; until [ -e {pathWord} ]; do if [ \"$waited\" -ge {UpperBoundSeconds * 10} ]; then echo 'the test never opened the gate' >&2; exit 75; fi; sleep 0.1; waited=$((waited + 1)); done";
 
-        """;
+    /// <summary>The wait for this gate's file, for a script written by the test.</summary>
+    public string WaitCommand() => WaitCommand($"'{FilePath}'");
 
     /// <summary>The "gated" definition: waits for the file its "gate" parameter names, then writes a report.</summary>
     public static string DefinitionYaml => $$"""
@@ -48,7 +47,7 @@ public sealed class Gate : IDisposable
             file: report.txt
             contentType: text/plain
         script: |
-        {{Indent(WaitLines("\"$gate\""))}}
+          {{WaitCommand("\"$gate\"")}}
           echo "gate opened" > report.txt
         """;
 
@@ -83,7 +82,4 @@ public sealed class Gate : IDisposable
             // Left in the temp folder; a gate file is harmless.
         }
     }
-
-    private static string Indent(string lines) =>
-        string.Join('\n', lines.TrimEnd('\n').Split('\n').Select(line => "  " + line));
 }
