@@ -58,8 +58,8 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         await seconds.FillAsync("2");
         await page.EvaluateAsync("window.__notReloaded = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = 30_000 });
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = ClientSession.EventTimeout });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("slept 2 s\n");
         Assert.True(await page.EvaluateAsync<bool>("window.__notReloaded === true"), "the page was reloaded");
 
@@ -71,7 +71,7 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         // A mark in the page's memory: a reload would lose it.
         await page.EvaluateAsync("window.__notReloaded = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         var jobId = session.CurrentJobId();
 
         // The single small result is previewed at once.
@@ -101,7 +101,7 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         await Expect(page.GetByLabel("text")).ToHaveValueAsync("Hello, sky");
         await page.GetByLabel("text").FillAsync("Hello again");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         Assert.NotEqual(jobId, session.CurrentJobId());
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("Hello again");
         session.AssertNoErrors();
