@@ -59,7 +59,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture)
         await page.GetByLabel("text").FillAsync("Accessible sky");
         await page.GetByLabel("Start at once").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("Accessible sky");
         await AssertAccessibleAsync(page, "job detail", problems);
 

@@ -35,6 +35,9 @@ public sealed class ClientSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The bound of a wait for a job to change phase on the page.</summary>
+    public const float EventTimeout = 120_000;
+
     public static async Task<ClientSession> OpenAsync(IBrowser browser, OpusServer server)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
@@ -43,8 +46,10 @@ public sealed class ClientSession : IAsyncDisposable
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             AcceptDownloads = true,
         });
-        context.SetDefaultTimeout(20_000);
-        context.SetDefaultNavigationTimeout(30_000);
+        // Upper bounds only (each wait ends when its condition holds), for a machine whose load average is 10.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        SetDefaultExpectTimeout(60_000);
         var page = await context.NewPageAsync();
         var session = new ClientSession(context, page, server);
         page.PageError += (_, error) => session.Record($"page error: {error}");

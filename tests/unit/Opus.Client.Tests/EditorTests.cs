@@ -72,7 +72,7 @@ public sealed class EditorTests(BrowserFixture fixture)
 
         await url.FillAsync("");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("QUIET PLEASE");
         session.AssertNoErrors();
     }

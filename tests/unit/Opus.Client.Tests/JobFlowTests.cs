@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Playwright;
+using Opus.Server.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
 namespace Opus.Client.Tests;
@@ -54,13 +55,18 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         await Expect(seconds).ToBeFocusedAsync();
         await session.ScreenshotAsync("03-job-form-validation");
 
-        // Corrected, it runs; the job page shows it executing, then completed, without a reload.
-        await seconds.FillAsync("2");
+        // A job that runs until the test lets it (it waits for the test's gate file): the job page shows it
+        // executing, then completed, without a reload, however slow the machine.
+        await Gate.PublishAsync(fixture.Server);
+        using var gate = new Gate();
+        await session.GoAsync($"#/new/{Gate.Definition}");
+        await page.GetByLabel("gate").FillAsync(gate.FilePath);
         await page.EvaluateAsync("window.__notReloaded = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = 30_000 });
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
-        await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("slept 2 s\n");
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = ClientSession.EventTimeout });
+        gate.Open();
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
+        await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("gate opened\n");
         Assert.True(await page.EvaluateAsync<bool>("window.__notReloaded === true"), "the page was reloaded");
 
         // The form of 'copy', run at once; the job page follows it to COMPLETED without a reload.
@@ -71,7 +77,7 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         // A mark in the page's memory: a reload would lose it.
         await page.EvaluateAsync("window.__notReloaded = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         var jobId = session.CurrentJobId();
 
         // The single small result is previewed at once.
@@ -101,7 +107,7 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         await Expect(page.GetByLabel("text")).ToHaveValueAsync("Hello, sky");
         await page.GetByLabel("text").FillAsync("Hello again");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         Assert.NotEqual(jobId, session.CurrentJobId());
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("Hello again");
         session.AssertNoErrors();

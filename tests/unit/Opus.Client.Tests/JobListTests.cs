@@ -23,14 +23,14 @@ public sealed class JobListTests(BrowserFixture fixture)
         await Expect(pendingRow.GetByRole(AriaRole.Button, new() { Name = "Abort" })).ToBeEnabledAsync();
 
         // A job created elsewhere appears, and its phases follow, without a reload.
-        var running = Id(await admin.CreateJobAsync("sleep", ("seconds", "60"), ("RUNID", "list-running"), ("PHASE", "RUN")));
+        var running = Id(await admin.CreateJobAsync("sleep", ("seconds", "3600"), ("RUNID", "list-running"), ("PHASE", "RUN")));
         var runningRow = page.Locator($"tr[data-id='{running}']");
-        await Expect(runningRow.Locator(".phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = 30_000 });
+        await Expect(runningRow.Locator(".phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = ClientSession.EventTimeout });
         await Expect(page.GetByTestId("count-EXECUTING")).ToHaveTextAsync("1");
 
         // Start from the list, abort both, delete one after confirming.
         await pendingRow.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
-        await Expect(pendingRow.Locator(".phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = 30_000 });
+        await Expect(pendingRow.Locator(".phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = ClientSession.EventTimeout });
         await session.ScreenshotAsync("02-job-list");
         await pendingRow.GetByRole(AriaRole.Button, new() { Name = "Abort" }).ClickAsync();
         await runningRow.GetByRole(AriaRole.Button, new() { Name = "Abort" }).ClickAsync();

@@ -72,7 +72,7 @@ public sealed class TypedFormTests(BrowserFixture fixture)
         await page.GetByLabel("Start at once").CheckAsync();
         await session.ScreenshotAsync("15-typed-form");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
-        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         await Expect(page.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("3 green 2026-03-01T12:30:15Z 0.5 true");
         var jobId = session.CurrentJobId();
 

@@ -52,10 +52,12 @@ public sealed class LocalSessionTests : IAsyncLifetime
     [Fact]
     public async Task The_start_of_a_job_is_read_from_its_events_file()
     {
-        var job = await _session.CreateJobAsync(new JobRequest("sleep") { Parameters = [new("seconds", "30")], Start = true });
-        var running = await _session.WaitJobAsync("sleep", job.Id, TimeSpan.FromSeconds(20));
-        if (running.Phase == JobPhase.QUEUED)
-            running = await _session.WaitJobAsync("sleep", job.Id, TimeSpan.FromSeconds(20));
+        // It cannot end before the test stops it: it would sleep an hour.
+        var job = await _session.CreateJobAsync(new JobRequest("sleep") { Parameters = [new("seconds", "3600")], Start = true });
+        var running = job;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (running.Phase is JobPhase.PENDING or JobPhase.QUEUED && DateTime.UtcNow < deadline)
+            running = await _session.WaitJobAsync("sleep", job.Id, TimeSpan.FromSeconds(10));
         Assert.Equal(JobPhase.EXECUTING, running.Phase);
         Assert.NotNull(running.StartTime);
 
@@ -196,7 +198,8 @@ public sealed class LocalSessionTests : IAsyncLifetime
 
     private async Task<Core.Uws.UwsJob> WaitForEndAsync(Core.Uws.UwsJob job)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // A bound for a machine whose load average is 10; WAIT returns as soon as the job changes.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (!job.Phase.IsFinal() && DateTime.UtcNow < deadline)
             job = await _session.WaitJobAsync(job.Definition, job.Id, TimeSpan.FromSeconds(10));
         return job;

@@ -36,7 +36,7 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
         var user = AuthSteps.UniqueName("quota");
         await Server.CreateUserAsync(user, "sleep", "copy");
         using var client = Server.ClientFor(await Server.IssueTokenAsync(user));
-        var first = await client.StartSleepJobAsync(30);
+        var first = await client.StartSleepJobAsync(3600);
         var jobs = new List<string> { first };
         try
         {
@@ -46,7 +46,7 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
             Assert.Equal([UwsTestHelpers.JobIdOf(first)], (await client.GetJobListAsync("sleep")).JobRefIds());
 
             // Created, then run: the RUN is refused, the job stays PENDING.
-            var second = await client.CreateJobAsync("sleep", ("seconds", "30"));
+            var second = await client.CreateJobAsync("sleep", ("seconds", "3600"));
             jobs.Add(second);
             using (var refused = await client.PostFormAsync($"{second}/phase", ("PHASE", "RUN")))
                 await UwsTestHelpers.AssertRefusedAsync(refused, HttpStatusCode.Forbidden, "quota");
@@ -84,7 +84,7 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
             ["Opus:KillGraceSeconds"] = "1",
         });
         var anonymous = server.Client;
-        var first = await anonymous.StartSleepJobAsync(30);
+        var first = await anonymous.StartSleepJobAsync(3600);
         Assert.Equal("", await anonymous.GetTextAsync($"{first}/owner"));
 
         // Another anonymous caller (another connection, nothing in common but being anonymous) is held to the same quota.
@@ -92,7 +92,7 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
         using (var refused = await stranger.PostFormAsync("/rest/sleep", ("seconds", "30"), ("PHASE", "RUN")))
             await UwsTestHelpers.AssertRefusedAsync(refused, HttpStatusCode.Forbidden, "quota", "anonymous");
         Assert.Equal([UwsTestHelpers.JobIdOf(first)], (await stranger.GetJobListAsync("sleep")).JobRefIds());
-        var second = await stranger.CreateJobAsync("sleep", ("seconds", "30"));
+        var second = await stranger.CreateJobAsync("sleep", ("seconds", "3600"));
         using (var refused = await stranger.PostFormAsync($"{second}/phase", ("PHASE", "RUN")))
             await UwsTestHelpers.AssertRefusedAsync(refused, HttpStatusCode.Forbidden, "quota");
         Assert.Equal("PENDING", await stranger.GetTextAsync($"{second}/phase"));
@@ -102,7 +102,7 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
         await server.CreateUserAsync(user, "sleep");
         using (var client = server.ClientFor(await server.IssueTokenAsync(user)))
         {
-            var own = await client.StartSleepJobAsync(30);
+            var own = await client.StartSleepJobAsync(3600);
             await client.DestroyQuietlyAsync(own);
         }
 
@@ -123,8 +123,8 @@ public sealed class QuotaAndAnonymousTests(QuotaFixture fixture) : IClassFixture
         var jobs = new List<string>();
         try
         {
-            jobs.Add(await admin.CreateJobAsync("sleep", ("seconds", "30"), ("PHASE", "RUN")));
-            jobs.Add(await admin.CreateJobAsync("sleep", ("seconds", "30"), ("PHASE", "RUN")));
+            jobs.Add(await admin.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN")));
+            jobs.Add(await admin.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN")));
             foreach (var job in jobs)
                 Assert.NotEqual("PENDING", await admin.GetTextAsync($"{job}/phase"));
         }

@@ -56,7 +56,11 @@ public sealed class SignedInServerFixture : IAsyncLifetime
 public class InputServerFixture : IAsyncLifetime
 {
     public const int MaxBytes = 65536;
-    public const int TimeoutSeconds = 2;
+    // Long enough for a download from 127.0.0.1 on a machine whose load average is 10.
+    public const int TimeoutSeconds = 5;
+
+    /// <summary>How long the slow answers of the file server stall: far beyond the limit, so giving up at the limit shows.</summary>
+    public const int StallSeconds = TimeoutSeconds + 60;
 
     private readonly string _definitions = Directory.CreateTempSubdirectory("opus-definitions-").FullName;
 

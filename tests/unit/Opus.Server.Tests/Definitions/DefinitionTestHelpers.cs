@@ -75,7 +75,7 @@ public static class DefinitionTestHelpers
     }
 
     /// <summary>PHASE=RUN, then waits (bounded) for a final phase; returns the final job document.</summary>
-    public static async Task<XDocument> RunToEndAsync(this HttpClient client, string jobPath, double seconds = 30)
+    public static async Task<XDocument> RunToEndAsync(this HttpClient client, string jobPath, double? seconds = null)
     {
         using (var run = await client.PostFormAsync($"{jobPath}/phase", ("PHASE", "RUN")))
             AssertSeeOther(run, client, jobPath);

@@ -251,9 +251,11 @@ public sealed class DefinitionVersionTests(SignedInServerFixture fixture) : ICla
     public async Task A_pending_job_of_a_withdrawn_definition_is_not_run_while_its_running_jobs_finish()
     {
         const string name = "stamp-withdrawn-pending";
-        await Admin.ProposeAsync(name, Stamp(name, "1", "sleep 2; " + V1Script), publish: true);
+        // The running job cannot end before the test lets it: its script waits for the test's gate file.
+        using var gate = new Gate();
+        await Admin.ProposeAsync(name, Stamp(name, "1", gate.WaitCommand() + "; " + V1Script), publish: true);
         var running = await Alice.CreateJobAsync(name, ("text", "running"), ("PHASE", "RUN"));
-        await Alice.WaitForPhaseAsync(running, phase => phase == "EXECUTING", TimeSpan.FromSeconds(20));
+        await Alice.WaitForPhaseAsync(running, phase => phase == "EXECUTING", Eventually.Bound);
         var pending = await Alice.CreateJobAsync(name, ("text", "pending"));
         var other = await Alice.CreateJobAsync(name, ("text", "other"));
 
@@ -282,7 +284,9 @@ public sealed class DefinitionVersionTests(SignedInServerFixture fixture) : ICla
         using (var gone = await Alice.GetAsync(pending))
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
 
-        // The job that was already running finishes with its result.
+        // The job that was already running, and still is, finishes with its result.
+        Assert.Equal("EXECUTING", await Alice.GetTextAsync($"{running}/phase"));
+        gate.Open();
         var done = await Alice.WaitForFinalPhaseAsync(running);
         Assert.True(done.Phase() == "COMPLETED", $"{running} ended {done.Phase()}: {done}");
         Assert.Equal("running", await Alice.GetStringAsync($"{running}/results/output"));

@@ -126,8 +126,8 @@ public sealed class InputTests(InputServerFixture fixture) : IClassFixture<Input
         { "missing-identifier", ["404", "missing-identifier"] },
         { $"{{files}}/big?size={InputServerFixture.MaxBytes + 1}", ["larger than the limit", InputServerFixture.MaxBytes.ToString(CultureInfo.InvariantCulture)] },
         { $"{{files}}/chunked?size={InputServerFixture.MaxBytes + 1}", ["larger than the limit"] },
-        { $"{{files}}/slow-headers?seconds={InputServerFixture.TimeoutSeconds + 3}", [$"did not answer within {InputServerFixture.TimeoutSeconds} s"] },
-        { $"{{files}}/slow-body?seconds={InputServerFixture.TimeoutSeconds + 3}", [$"did not answer within {InputServerFixture.TimeoutSeconds} s"] },
+        { $"{{files}}/slow-headers?seconds={InputServerFixture.StallSeconds}", [$"did not answer within {InputServerFixture.TimeoutSeconds} s"] },
+        { $"{{files}}/slow-body?seconds={InputServerFixture.StallSeconds}", [$"did not answer within {InputServerFixture.TimeoutSeconds} s"] },
         // Not an http(s) URL: an identifier like any other, escaped into the template (never fetched by ftp).
         { "ftp://127.0.0.1/file", ["404"] },
     };
@@ -143,8 +143,8 @@ public sealed class InputTests(InputServerFixture fixture) : IClassFixture<Input
         using var response = await Client.PostFormAsync("/rest/readin", ("data", value), ("PHASE", "RUN"));
 
         await AssertRefusedAsync(response, HttpStatusCode.BadRequest, ["input 'data'", .. mentions]);
-        // A slow server is given up on at the time limit, not later.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(InputServerFixture.TimeoutSeconds + 2.5), $"took {clock.Elapsed}");
+        // A slow server is given up on at the time limit, not when it answers (a minute later); the margin is a loaded machine's.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(InputServerFixture.StallSeconds - 30), $"took {clock.Elapsed}");
         Assert.Equal(jobs, await Client.JobIdsAsync("readin"));
     }
 

@@ -17,13 +17,14 @@ public sealed class CallbackTests
             ["Opus:KillGraceSeconds"] = "1",
         });
         var client = server.Client;
-        var target = await client.CreateJobAsync("sleep", ("seconds", "30"), ("PHASE", "RUN"));
-        var other = await client.CreateJobAsync("sleep", ("seconds", "30"), ("PHASE", "RUN"));
+        // Both must still be EXECUTING at every step below: far longer sleeps than the test, which ends them.
+        var target = await client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
+        var other = await client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
         var targetId = JobSteps.JobId(target);
         try
         {
-            await client.WaitForPhaseAsync(target, "EXECUTING", TimeSpan.FromSeconds(10));
-            await client.WaitForPhaseAsync(other, "EXECUTING", TimeSpan.FromSeconds(10));
+            await client.WaitForPhaseAsync(target, "EXECUTING", Eventually.Bound);
+            await client.WaitForPhaseAsync(other, "EXECUTING", Eventually.Bound);
             var token = ReadToken(server, target);
             var otherToken = ReadToken(server, other);
             Assert.NotEqual(token, otherToken);

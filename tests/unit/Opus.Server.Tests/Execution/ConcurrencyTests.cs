@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Opus.Server.Tests.Infrastructure;
 
 namespace Opus.Server.Tests.Execution;
@@ -15,11 +14,10 @@ public sealed class ConcurrencyTests
         await using var server = await OpusServer.StartAsync();
         var created = new ConcurrentDictionary<string, string>();
         var next = -1;
-        var clock = Stopwatch.StartNew();
 
         // Separate clients (own connections, redirects not followed), each taking the next job number until all are created.
         var clients = Enumerable.Range(0, clientCount)
-            .Select(_ => new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(30) })
+            .Select(_ => new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseUri, Timeout = Eventually.Bound })
             .ToList();
         try
         {
@@ -32,8 +30,8 @@ public sealed class ConcurrencyTests
                     var job = await client.CreateJobAsync("copy", ("text", text));
                     Assert.True(created.TryAdd(JobSteps.JobId(job), text), $"job id {job} was given twice");
                 }
-            })).WaitAsync(TimeSpan.FromSeconds(40));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"creating {jobCount} jobs took {clock.Elapsed.TotalSeconds:0.0} s");
+            })).WaitAsync(Eventually.Bound);
+            // Speed is measured (bench/), not asserted: the bound only ends a test that hangs.
             Assert.Equal(jobCount, created.Count);
 
             var listed = await server.Client.ListIdsAsync("/rest/copy");
@@ -51,7 +49,7 @@ public sealed class ConcurrencyTests
                     Assert.Equal("PENDING", job.Phase());
                     Assert.Equal(entry.Value, job.ParameterValue("text"));
                 }
-            })).WaitAsync(TimeSpan.FromSeconds(40));
+            })).WaitAsync(Eventually.Bound);
         }
         finally
         {
@@ -69,12 +67,13 @@ public sealed class ConcurrencyTests
             ["Opus:KillGraceSeconds"] = "1",
         });
         var client = server.Client;
-        var first = await client.CreateJobAsync("sleep", ("seconds", "30"), ("PHASE", "RUN"));
+        // The first holds the slot until the test aborts it: it cannot end on its own meanwhile.
+        var first = await client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
         var second = await client.CreateJobAsync("sleep", ("seconds", "0"), ("PHASE", "RUN"));
         var third = await client.CreateJobAsync("sleep", ("seconds", "0"), ("PHASE", "RUN"));
         try
         {
-            await client.WaitForPhaseAsync(first, "EXECUTING", TimeSpan.FromSeconds(10));
+            await client.WaitForPhaseAsync(first, "EXECUTING", Eventually.Bound);
 
             // WAIT on QUEUED returns at the first change; two seconds later it is still QUEUED.
             var waited = await client.GetXmlAsync($"{second}?WAIT=2&PHASE=QUEUED");
@@ -88,12 +87,12 @@ public sealed class ConcurrencyTests
 
             // Freeing the slot lets the second job run.
             await client.AbortAsync(first);
-            var done = await client.WaitForEndAsync(second, TimeSpan.FromSeconds(15));
+            var done = await client.WaitForEndAsync(second, Eventually.Bound);
             Assert.True(done.Phase() == "COMPLETED", $"{second}: {done.Phase()} {done.ErrorMessage()}");
             Assert.Equal("ABORTED", (await client.GetXmlAsync(first)).Phase());
             Assert.Equal("ABORTED", (await client.GetXmlAsync(third)).Phase());
             Assert.False(File.Exists(Path.Combine(server.JobDirectory(third), "events")), "the aborted job's runner started");
-            await JobProcesses.AssertNoneLeftAsync(JobSteps.JobId(first), server.JobDirectory(first), TimeSpan.FromSeconds(5));
+            await JobProcesses.AssertNoneLeftAsync(JobSteps.JobId(first), server.JobDirectory(first), Eventually.Bound);
         }
         finally
         {

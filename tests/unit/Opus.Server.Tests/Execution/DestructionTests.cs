@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Opus.Server.Tests.Infrastructure;
@@ -17,34 +16,42 @@ public sealed class DestructionTests
             ["Opus:KillGraceSeconds"] = "1",
         });
         var client = server.Client;
-        var destruction = DateTime.UtcNow.AddSeconds(4);
-        var text = destruction.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var finished = await client.CreateJobAsync("copy", ("text", "short-lived"), ("DESTRUCTION", text), ("PHASE", "RUN"));
-        var running = await client.CreateJobAsync("sleep", ("seconds", "30"), ("DESTRUCTION", text), ("PHASE", "RUN"));
+        var finished = await client.CreateJobAsync("copy", ("text", "short-lived"), ("PHASE", "RUN"));
+        var running = await client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
         var runningId = JobSteps.JobId(running);
         var runningDirectory = server.JobDirectory(running);
         try
         {
-            Assert.Equal("COMPLETED", (await client.WaitForEndAsync(finished, TimeSpan.FromSeconds(10))).Phase());
-            var job = await client.WaitForPhaseAsync(running, "EXECUTING", TimeSpan.FromSeconds(10));
+            // The destruction time is set once both are where the test wants them (one ended, one executing),
+            // so a slow start cannot let it pass first.
+            Assert.Equal("COMPLETED", (await client.WaitForEndAsync(finished, Eventually.Bound)).Phase());
+            await client.WaitForPhaseAsync(running, "EXECUTING", Eventually.Bound);
+            var destruction = DateTime.UtcNow.AddSeconds(4);
+            var text = destruction.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            foreach (var path in new[] { finished, running })
+            {
+                using var set = await client.PostFormAsync($"{path}/destruction", ("DESTRUCTION", text));
+                Assert.Equal(HttpStatusCode.SeeOther, set.StatusCode);
+            }
+
+            var job = await client.GetXmlAsync(running);
+            Assert.Equal("EXECUTING", job.Phase());
             Assert.Equal(text, job.Root!.Element(UwsSchema.Uws + "destruction")!.Value);
             Assert.True(Directory.Exists(server.JobDirectory(finished)));
             Assert.NotEmpty(JobProcesses.Of(runningId, runningDirectory));
 
             foreach (var path in new[] { finished, running })
             {
-                var clock = Stopwatch.StartNew();
-                HttpStatusCode status;
-                do
-                {
-                    await Task.Delay(200);
-                    using var response = await client.GetAsync(path);
-                    status = response.StatusCode;
-                    if (status == HttpStatusCode.OK)
-                        UwsSchema.Validate(await response.Content.ReadAsStringAsync());
-                }
-                while (status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(15));
-
+                var status = await Eventually.HoldsAsync(
+                    async () =>
+                    {
+                        using var response = await client.GetAsync(path);
+                        if (response.StatusCode == HttpStatusCode.OK)
+                            UwsSchema.Validate(await response.Content.ReadAsStringAsync());
+                        return response.StatusCode;
+                    },
+                    s => s != HttpStatusCode.OK,
+                    $"{path} destroyed");
                 Assert.Equal(HttpStatusCode.NotFound, status);
                 Assert.True(DateTime.UtcNow >= destruction, $"{path} was destroyed before its destruction time");
             }
@@ -53,13 +60,10 @@ public sealed class DestructionTests
             foreach (var path in new[] { finished, running })
             {
                 var directory = server.JobDirectory(path);
-                var clock = Stopwatch.StartNew();
-                while (Directory.Exists(directory) && clock.Elapsed < TimeSpan.FromSeconds(5))
-                    await Task.Delay(100);
-                Assert.False(Directory.Exists(directory), $"{directory} is still there");
+                await Eventually.HoldsAsync(() => !Directory.Exists(directory), $"{directory} removed");
             }
 
-            await JobProcesses.AssertNoneLeftAsync(runningId, runningDirectory, TimeSpan.FromSeconds(5));
+            await JobProcesses.AssertNoneLeftAsync(runningId, runningDirectory, Eventually.Bound);
             var listed = await client.ListIdsAsync("/rest/copy");
             Assert.DoesNotContain(JobSteps.JobId(finished), listed);
         }

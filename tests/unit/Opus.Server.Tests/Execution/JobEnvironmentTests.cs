@@ -41,7 +41,7 @@ public sealed class JobEnvironmentTests
             var client = server.Client;
 
             var job = await client.CreateJobAsync("env", ("greeting", "hi there"), ("PHASE", "RUN"));
-            var done = await client.WaitForEndAsync(job, TimeSpan.FromSeconds(20));
+            var done = await client.WaitForEndAsync(job, Eventually.Bound);
             Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()} {done.ErrorMessage()}");
 
             var variables = Encoding.UTF8.GetString(await client.GetResultBytesAsync(job, "environment"))

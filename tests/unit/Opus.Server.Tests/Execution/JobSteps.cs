@@ -19,6 +19,11 @@ internal static class JobSteps
     public static string? ErrorMessage(this XDocument job) =>
         job.Root!.Element(UwsSchema.Uws + "errorSummary")?.Element(UwsSchema.Uws + "message")?.Value;
 
+    /// <summary>How long the job executed: from its startTime to its endTime.</summary>
+    public static TimeSpan RanFor(this XDocument job) =>
+        DateTime.Parse(job.Root!.Element(UwsSchema.Uws + "endTime")!.Value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal)
+        - DateTime.Parse(job.Root!.Element(UwsSchema.Uws + "startTime")!.Value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
+
     public static string? ParameterValue(this XDocument job, string name) =>
         job.Root!.Element(UwsSchema.Uws + "parameters")?.Elements(UwsSchema.Uws + "parameter").FirstOrDefault(p => (string?)p.Attribute("id") == name)?.Value;
 

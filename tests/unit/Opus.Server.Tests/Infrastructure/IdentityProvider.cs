@@ -18,7 +18,7 @@ namespace Opus.Server.Tests.Infrastructure;
 /// </remarks>
 public sealed partial class IdentityProvider : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = Eventually.Bound;
 
     private readonly StringBuilder _log = new();
     private readonly Process _process;

@@ -140,7 +140,7 @@ public sealed class OpusServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + Eventually.Bound;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -158,7 +158,7 @@ public sealed class OpusServer : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"the server did not answer within 60 s:\n{Log}");
+        throw new TimeoutException($"the server did not answer within {Eventually.Bound.TotalSeconds:0} s:\n{Log}");
     }
 
     private void Append(string? line)

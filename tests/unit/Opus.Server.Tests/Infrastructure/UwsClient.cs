@@ -29,7 +29,7 @@ public static class UwsClient
     /// <summary>Blocks with WAIT until the job leaves its current phase(s) or is final; bounded by <paramref name="timeout"/>.</summary>
     public static async Task<XDocument> WaitForFinalAsync(this HttpClient client, string jobPath, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + (timeout ?? Eventually.Bound);
         while (true)
         {
             var job = await client.GetXmlAsync($"{jobPath}?WAIT=10");

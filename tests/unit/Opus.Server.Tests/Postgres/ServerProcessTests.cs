@@ -43,15 +43,19 @@ public sealed partial class ServerProcessTests(ITestOutputHelper output)
             first = await OpusServer.StartAsync(Settings(connection), data);
             second = await OpusServer.StartAsync(Settings(connection), data);
 
-            // Both run on the first server: one outlives it, one is killed with it.
-            var survivor = await first.Client.CreateJobAsync("sleep", ("seconds", "10"), ("PHASE", "RUN"));
-            var lost = await first.Client.CreateJobAsync("sleep", ("seconds", "60"), ("PHASE", "RUN"));
+            // Both run on the first server: one outlives it, one is killed with it. Neither can end before
+            // the test lets it: the survivor waits for its gate, the lost one would sleep an hour.
+            await Gate.PublishAsync(first);
+            using var gate = new Gate();
+            var survivor = await gate.RunJobAsync(first.Client);
+            var lost = await first.Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
             jobs.AddRange(new[] { survivor, lost }.Select(j => (JobSteps.JobId(j), first.JobDirectory(j))));
             foreach (var job in new[] { survivor, lost })
-                await first.Client.WaitForPhaseAsync(job, "EXECUTING", TimeSpan.FromSeconds(20));
+                await first.Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
             var owner = OwnerOf(await ManagerJobIdAsync(first, JobSteps.JobId(survivor)));
 
-            // While the first lives, the second's sweeps leave its jobs alone.
+            // While the first lives, the second's sweeps (every second) leave its jobs alone. Nothing to wait
+            // for here: this is a window in which a wrong take-over would show (a loaded machine sweeps less often in it).
             await Task.Delay(TimeSpan.FromSeconds(2.5));
             Assert.Equal(owner, OwnerOf(await ManagerJobIdAsync(first, JobSteps.JobId(survivor))));
             Assert.Equal(owner, OwnerOf(await ManagerJobIdAsync(first, JobSteps.JobId(lost))));
@@ -62,23 +66,25 @@ public sealed partial class ServerProcessTests(ITestOutputHelper output)
             Assert.NotEmpty(JobProcesses.Of(JobSteps.JobId(survivor), first.JobDirectory(survivor)));
 
             // The runner that survived is adopted while it still runs: the second records itself as its owner.
-            string? adopted = null;
-            while (clock.Elapsed < TimeSpan.FromSeconds(5)
-                   && OwnerOf(adopted = await ManagerJobIdAsync(second, JobSteps.JobId(survivor))) == owner)
-                await Task.Delay(100);
+            var adopted = await Eventually.HoldsAsync(
+                () => ManagerJobIdAsync(second, JobSteps.JobId(survivor)),
+                handle => OwnerOf(handle) != owner,
+                $"{survivor} taken over by the second server");
             output.WriteLine($"survivor taken over after {clock.Elapsed.TotalMilliseconds:0} ms: {owner} -> {OwnerOf(adopted)}");
             Assert.NotEqual(owner, OwnerOf(adopted));
             Assert.NotEmpty(JobProcesses.Of(JobSteps.JobId(survivor), first.JobDirectory(survivor)));
 
             // The job whose processes died with the server ends in ERROR, within a bound, nothing restarted.
-            var ended = await second.Client.WaitForEndAsync(lost, TimeSpan.FromSeconds(10));
+            var ended = await second.Client.WaitForEndAsync(lost, Eventually.Bound);
             output.WriteLine($"lost job settled after {clock.Elapsed.TotalMilliseconds:0} ms: {ended.Phase()} {ended.ErrorMessage()}");
             Assert.Equal("ERROR", ended.Phase());
 
-            // The survivor completes with its result, started once.
-            var done = await second.Client.WaitForEndAsync(survivor, TimeSpan.FromSeconds(20));
+            // The survivor, still executing, completes with its result once let go, started once.
+            Assert.Equal("EXECUTING", (await second.Client.GetXmlAsync(survivor)).Phase());
+            gate.Open();
+            var done = await second.Client.WaitForEndAsync(survivor, Eventually.Bound);
             Assert.True(done.Phase() == "COMPLETED", $"{survivor}: {done.Phase()} {done.ErrorMessage()}");
-            Assert.Equal("slept 10 s\n", System.Text.Encoding.UTF8.GetString(await second.Client.GetResultBytesAsync(survivor, "report")));
+            Assert.Equal("gate opened\n", System.Text.Encoding.UTF8.GetString(await second.Client.GetResultBytesAsync(survivor, "report")));
             var events = await File.ReadAllLinesAsync(Path.Combine(first.JobDirectory(survivor), "events"));
             Assert.Equal(1, events.Count(l => l.Contains(" EXECUTING", StringComparison.Ordinal)));
         }

@@ -16,7 +16,7 @@ namespace Opus.Server.Tests.Postgres;
 /// </summary>
 public sealed class TwoServerEventTests(TwoServersFixture fixture, ITestOutputHelper output) : IClassFixture<TwoServersFixture>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Bound = Eventually.Bound;
 
     private OpusServer First => fixture.First;
 
@@ -120,7 +120,7 @@ public sealed class TwoServerEventTests(TwoServersFixture fixture, ITestOutputHe
         public static async Task<EventStream> OpenAsync(HttpClient client)
         {
             client.Timeout = Timeout.InfiniteTimeSpan;
-            using var opening = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var opening = new CancellationTokenSource(Eventually.Bound);
             var response = await client.GetAsync("/events", HttpCompletionOption.ResponseHeadersRead, opening.Token);
             var stream = new EventStream(client, response);
             try

@@ -93,7 +93,7 @@ public sealed class TwoServerTests(TwoServersFixture fixture, ITestOutputHelper 
             try
             {
                 // Waited on the server that did not create it.
-                var done = await servers[(i + 1) % 2].Client.WaitForEndAsync(jobs[i], TimeSpan.FromSeconds(120));
+                var done = await servers[(i + 1) % 2].Client.WaitForEndAsync(jobs[i], Eventually.Bound);
                 Assert.True(done.Phase() == "COMPLETED", $"{jobs[i]}: {done.Phase()} {done.ErrorMessage()}");
                 Assert.Equal(Encoding.UTF8.GetBytes(texts[i]), await servers[i % 2].Client.GetResultBytesAsync(jobs[i], "output"));
                 ends.Add(jobs[i]);
@@ -122,18 +122,19 @@ public sealed class TwoServerTests(TwoServersFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task An_abort_sent_to_the_other_server_stops_the_job()
     {
-        var job = await First.Client.CreateJobAsync("sleep", ("seconds", "60"), ("PHASE", "RUN"));
+        // It cannot end before the abort: it would sleep an hour.
+        var job = await First.Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
         var id = JobSteps.JobId(job);
         var directory = First.JobDirectory(job);
         try
         {
-            await First.Client.WaitForPhaseAsync(job, "EXECUTING", TimeSpan.FromSeconds(20));
-            var running = await JobProcesses.WaitUntilAsync(id, directory, p => p.Any(x => x.Command == "sleep"), TimeSpan.FromSeconds(10));
+            await First.Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+            var running = await JobProcesses.WaitUntilAsync(id, directory, p => p.Any(x => x.Command == "sleep"), Eventually.Bound);
             Assert.Contains(running, p => p.Command == "sleep");
 
             await Second.Client.AbortAsync(job);
             Assert.Equal("ABORTED", (await First.Client.GetXmlAsync(job)).Phase());
-            await JobProcesses.AssertNoneLeftAsync(id, directory, TimeSpan.FromSeconds(10));
+            await JobProcesses.AssertNoneLeftAsync(id, directory, Eventually.Bound);
             Assert.Equal("ABORTED", (await Second.Client.GetXmlAsync(job)).Phase());
         }
         finally
@@ -145,29 +146,40 @@ public sealed class TwoServerTests(TwoServersFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task WAIT_on_one_server_wakes_when_the_other_ingests_the_end()
     {
-        // Created and run on the first: its runner reports to the first server only.
-        var job = await First.Client.CreateJobAsync("sleep", ("seconds", "2"), ("PHASE", "RUN"));
-        await First.Client.WaitForPhaseAsync(job, "EXECUTING", TimeSpan.FromSeconds(20));
+        // Created and run on the first: its runner reports to the first server only. It ends when the test
+        // opens its gate, while the WAIT on the second is under way.
+        await Gate.PublishAsync(First);
+        using var gate = new Gate();
+        var job = await gate.RunJobAsync(First.Client);
+        await First.Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
 
         var clock = Stopwatch.StartNew();
-        var seen = await Second.Client.GetXmlAsync($"{job}?WAIT=30&PHASE=EXECUTING");
+        var waiting = Second.Client.GetXmlAsync($"{job}?WAIT=60&PHASE=EXECUTING");
+        gate.Open();
+        var seen = await waiting;
         var waited = clock.Elapsed;
         output.WriteLine($"WAIT on the second server returned {seen.Phase()} after {waited.TotalMilliseconds:0} ms");
         Assert.Equal("COMPLETED", seen.Phase());
-        Assert.True(waited < TimeSpan.FromSeconds(10), $"WAIT returned after {waited.TotalSeconds:0.0} s: it did not wake on the other server's change");
+        // Far below the 60 s WAIT even on a loaded machine: it woke on the change, not at the limit.
+        Assert.True(waited < TimeSpan.FromSeconds(40), $"WAIT returned after {waited.TotalSeconds:0.0} s: it did not wake on the other server's change");
     }
 
     [Fact]
     public async Task A_server_starting_up_leaves_the_running_jobs_of_the_other_alone()
     {
-        var job = await First.Client.CreateJobAsync("sleep", ("seconds", "6"), ("PHASE", "RUN"));
-        await First.Client.WaitForPhaseAsync(job, "EXECUTING", TimeSpan.FromSeconds(20));
+        // The job runs until the test opens its gate, after the second server is back.
+        await Gate.PublishAsync(First);
+        using var gate = new Gate();
+        var job = await gate.RunJobAsync(First.Client);
+        await First.Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
 
         // The second server restarts while the first runs the job: its start-up reconcile must not call it lost.
         await Second.KillAsync();
         await Second.RestartAsync();
+        Assert.Equal("EXECUTING", (await Second.Client.GetXmlAsync(job)).Phase());
+        gate.Open();
 
-        var done = await Second.Client.WaitForEndAsync(job, TimeSpan.FromSeconds(30));
+        var done = await Second.Client.WaitForEndAsync(job, Eventually.Bound);
         Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
         var events = await File.ReadAllLinesAsync(Path.Combine(First.JobDirectory(job), "events"));
         Assert.Equal(1, events.Count(l => l.Contains(" EXECUTING", StringComparison.Ordinal)));

@@ -254,7 +254,8 @@ public sealed class ChainTests(ProvenanceFixture fixture)
     {
         var failed = await Client.CreateJobAsync("broken", ("PHASE", "RUN"));
         Assert.Equal("ERROR", (await Client.WaitForEndAsync(failed, JobTimeout)).Phase());
-        var aborted = await Client.CreateJobAsync("slow", ("seconds", "20"), ("PHASE", "RUN"));
+        // It cannot end before the abort (its time limit is 60 s).
+        var aborted = await Client.CreateJobAsync("slow", ("seconds", "600"), ("PHASE", "RUN"));
         await Client.WaitForPhaseAsync(aborted, "EXECUTING", JobTimeout);
         await Client.AbortAsync(aborted);
         var waiting = await Client.CreateJobAsync("slow");

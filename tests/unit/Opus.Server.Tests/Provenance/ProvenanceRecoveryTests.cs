@@ -17,15 +17,18 @@ public sealed class ProvenanceRecoveryTests : IDisposable
         await using var server = await StartServerAsync(_definitions);
         var client = server.Client;
         var text = Unique("finished while the server was down");
-        var path = await client.CreateJobAsync("slow", ("text", text), ("seconds", "2"), ("PHASE", "RUN"));
+        // It runs until the test opens its gate, once the server is dead.
+        using var gate = new Gate();
+        var path = await client.CreateJobAsync("held", ("text", text), ("gate", gate.FilePath), ("PHASE", "RUN"));
         var id = JobSteps.JobId(path);
         try
         {
             await client.WaitForPhaseAsync(path, "EXECUTING", JobTimeout);
             await server.KillAsync();
+            gate.Open();
 
             // The runner ends on its own; only its events file knows.
-            await JobProcesses.AssertNoneLeftAsync(id, server.JobDirectory(path), TimeSpan.FromSeconds(20));
+            await JobProcesses.AssertNoneLeftAsync(id, server.JobDirectory(path), Eventually.Bound);
             Assert.Contains(" COMPLETED 0", await File.ReadAllTextAsync(Path.Combine(server.JobDirectory(path), "events")));
             Assert.Equal(0, await CountActivitiesAsync(server, id));
 
@@ -36,13 +39,13 @@ public sealed class ProvenanceRecoveryTests : IDisposable
             Assert.Equal(1, await CountActivitiesAsync(server, id));
 
             var document = await client.ProvJsonAsync($"ID={id}&DEPTH=0");
-            var activity = document.Record("activity", Job("slow", id));
+            var activity = document.Record("activity", Job("held", id));
             Assert.Equal(job.TimeOf("startTime"), DateTimeOffset.Parse(activity.Text("prov:startTime")!, System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(job.TimeOf("endTime"), DateTimeOffset.Parse(activity.Text("prov:endTime")!, System.Globalization.CultureInfo.InvariantCulture));
             var output = Store(job.Sha256Of("output"));
-            Assert.Contains(document.Relations("wasGeneratedBy"), g => g.Text("prov:entity") == output && g.Text("prov:activity") == Job("slow", id));
-            Assert.Equal(text, document.Record("entity", $"{Job("slow", id)}/parameters/text").Text("prov:value"));
-            Assert.Equal("2", document.Record("entity", $"{Job("slow", id)}/parameters/seconds").Text("prov:value"));
+            Assert.Contains(document.Relations("wasGeneratedBy"), g => g.Text("prov:entity") == output && g.Text("prov:activity") == Job("held", id));
+            Assert.Equal(text, document.Record("entity", $"{Job("held", id)}/parameters/text").Text("prov:value"));
+            Assert.Equal(gate.FilePath, document.Record("entity", $"{Job("held", id)}/parameters/gate").Text("prov:value"));
             Assert.Equal(["opus_user:anonymous"], document.Keys("agent"));
         }
         finally

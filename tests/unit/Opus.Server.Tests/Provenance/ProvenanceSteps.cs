@@ -15,7 +15,7 @@ namespace Opus.Server.Tests.Provenance;
 /// </summary>
 public static class ProvenanceSteps
 {
-    public static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan JobTimeout = Eventually.Bound;
 
     public static readonly Dictionary<string, string> Definitions = new()
     {
@@ -159,6 +159,27 @@ public static class ProvenanceSteps
                 contentType: text/plain
             script: |
               sleep "$seconds"
+              echo "$text" > output.txt
+            """,
+        // Like slow, but it ends when the test creates the file "gate" names (Infrastructure/Gate), not after a time.
+        ["held"] = $$"""
+            name: held
+            version: "1"
+            description: Waits for the test's gate file, then writes its text
+            executionDuration: 600
+            parameters:
+              - name: text
+                type: xs:string
+                default: held
+              - name: gate
+                type: xs:string
+                required: true
+            generated:
+              - name: output
+                file: output.txt
+                contentType: text/plain
+            script: |
+              {{Gate.WaitCommand("\"$gate\"")}}
               echo "$text" > output.txt
             """,
     };

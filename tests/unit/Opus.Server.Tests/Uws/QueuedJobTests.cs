@@ -10,12 +10,15 @@ public sealed class QueuedJobTests : IAsyncLifetime
 
     private HttpClient Client => _server.Client;
 
-    public async Task InitializeAsync() =>
+    public async Task InitializeAsync()
+    {
         _server = await OpusServer.StartAsync(new Dictionary<string, string>
         {
             ["Opus:MaxConcurrentJobs"] = "1",
             ["Opus:KillGraceSeconds"] = "1",
         });
+        await Gate.PublishAsync(_server);
+    }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -25,7 +28,7 @@ public sealed class QueuedJobTests : IAsyncLifetime
     [Trait("uws", "5.1")]
     public async Task A_QUEUED_job_can_be_aborted_and_never_starts()
     {
-        var running = await Client.StartSleepJobAsync(30);
+        var running = await Client.StartSleepJobAsync(3600);
         try
         {
             var queued = await Client.CreateJobAsync("sleep", ("seconds", "1"), ("PHASE", "RUN"));
@@ -50,19 +53,25 @@ public sealed class QueuedJobTests : IAsyncLifetime
     [Trait("uws", "7.6")]
     public async Task WAIT_on_a_QUEUED_job_returns_when_it_starts()
     {
-        var running = await Client.StartSleepJobAsync(2);
+        // The running job holds the only slot until the test opens its gate, while the WAIT is under way.
+        using var gate = new Gate();
+        var running = await gate.RunJobAsync(Client);
+        Assert.Equal("EXECUTING", (await Client.WaitForPhaseAsync(running, phase => phase is not ("PENDING" or "QUEUED"), Eventually.Bound)).Phase());
         var queued = await Client.CreateJobAsync("sleep", ("seconds", "1"), ("PHASE", "RUN"));
         try
         {
-            var document = await Client.GetDocumentAsync($"{queued}?WAIT=30&PHASE=QUEUED");
+            Assert.Equal("QUEUED", (await Client.GetDocumentAsync(queued)).Phase());
+            var waiting = Client.GetDocumentAsync($"{queued}?WAIT=60&PHASE=QUEUED");
+            gate.Open();
+            var document = await waiting;
             for (var wakeups = 1; document.Phase() == "QUEUED"; wakeups++)
             {
                 Assert.True(wakeups < 4, "WAIT keeps returning while the job stays QUEUED");
-                document = await Client.GetDocumentAsync($"{queued}?WAIT=30&PHASE=QUEUED");
+                document = await Client.GetDocumentAsync($"{queued}?WAIT=60&PHASE=QUEUED");
             }
 
             Assert.Contains(document.Phase(), new[] { "EXECUTING", "COMPLETED" });
-            Assert.Equal("COMPLETED", (await Client.GetDocumentAsync($"{running}?WAIT=5")).Phase());
+            Assert.Equal("COMPLETED", (await Client.WaitForFinalPhaseAsync(running)).Phase());
         }
         finally
         {

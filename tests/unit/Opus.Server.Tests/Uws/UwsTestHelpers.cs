@@ -96,8 +96,8 @@ public static partial class UwsTestHelpers
         }
     }
 
-    public static Task<XDocument> WaitForFinalPhaseAsync(this HttpClient client, string jobPath, double seconds = 30) =>
-        client.WaitForPhaseAsync(jobPath, phase => FinalPhases.Contains(phase), TimeSpan.FromSeconds(seconds));
+    public static Task<XDocument> WaitForFinalPhaseAsync(this HttpClient client, string jobPath, double? seconds = null) =>
+        client.WaitForPhaseAsync(jobPath, phase => FinalPhases.Contains(phase), seconds is { } s ? TimeSpan.FromSeconds(s) : Eventually.Bound);
 
     /// <summary>Creates a copy job, runs it and waits until it is COMPLETED.</summary>
     public static async Task<string> CreateCompletedCopyJobAsync(this HttpClient client, string text = "copied text")
@@ -108,11 +108,11 @@ public static partial class UwsTestHelpers
         return job;
     }
 
-    /// <summary>Creates a sleep job with PHASE=RUN and waits until it is EXECUTING.</summary>
+    /// <summary>Creates a sleep job with PHASE=RUN and waits until it is EXECUTING (give it far more seconds than the test needs it running).</summary>
     public static async Task<string> StartSleepJobAsync(this HttpClient client, int seconds, params (string Name, string Value)[] more)
     {
         var job = await client.CreateJobAsync("sleep", [("seconds", seconds.ToString(CultureInfo.InvariantCulture)), ("PHASE", "RUN"), .. more]);
-        var running = await client.WaitForPhaseAsync(job, phase => phase is not ("PENDING" or "QUEUED"), TimeSpan.FromSeconds(20));
+        var running = await client.WaitForPhaseAsync(job, phase => phase is not ("PENDING" or "QUEUED"), Eventually.Bound);
         Assert.Equal("EXECUTING", running.Phase());
         return job;
     }
