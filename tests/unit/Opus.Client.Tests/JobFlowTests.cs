@@ -60,7 +60,8 @@ public sealed class JobFlowTests(BrowserFixture fixture)
         await Gate.PublishAsync(fixture.Server);
         using var gate = new Gate();
         await session.GoAsync($"#/new/{Gate.Definition}");
-        await page.GetByLabel("gate").FillAsync(gate.FilePath);
+        // The form itself is labelled by its title ("... gated ..."): the field by its name.
+        await page.Locator("input[name=gate]").FillAsync(gate.FilePath);
         await page.EvaluateAsync("window.__notReloaded = true");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
         await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("EXECUTING", new() { Timeout = ClientSession.EventTimeout });
