@@ -23,6 +23,11 @@ fi
 rm -rf "$out"
 mkdir -p "$out/Dependencies" "$out/en-US"
 dotnet publish src/Opus.Core -c "$configuration" -o "$out/Dependencies" --nologo --verbosity quiet
+# The migrations of each provider, which EF loads by name into the same context (Opus.Core cannot reference them).
+for provider in Sqlite Postgres; do
+  dotnet build "src/Opus.Migrations.$provider" -c "$configuration" --nologo --verbosity quiet
+  cp "src/Opus.Migrations.$provider/bin/$configuration/net10.0/Opus.Migrations.$provider.dll" "$out/Dependencies/"
+done
 dotnet build src/Opus.PowerShell -c "$configuration" --nologo --verbosity quiet
 bin=src/Opus.PowerShell/bin/$configuration/net10.0
 cp "$bin/Opus.PowerShell.dll" "$out/"

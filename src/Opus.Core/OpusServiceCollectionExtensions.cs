@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -85,7 +84,7 @@ public static class OpusServiceCollectionExtensions
         {
             var connectionString = storage.ConnectionString
                 ?? throw new OpusConfigurationException("Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
-            db.UseNpgsql(connectionString);
+            db.UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly("Opus.Migrations.Postgres"));
         }
         else if (storage.IsSqlite)
         {
@@ -94,14 +93,11 @@ public static class OpusServiceCollectionExtensions
                 DataSource = Path.Combine(options.FullDataPath, "opus.db"),
                 Pooling = true,
             }.ToString();
-            db.UseSqlite(connection).AddInterceptors(new SqlitePragmas());
+            db.UseSqlite(connection, sqlite => sqlite.MigrationsAssembly("Opus.Migrations.Sqlite")).AddInterceptors(new SqlitePragmas());
         }
         else
         {
             throw new OpusConfigurationException($"Opus:Storage:Provider: '{storage.Provider}' is not supported; use Sqlite or Postgres");
         }
-
-        // Migrations are hand-written, without a model snapshot; a test compares them with the model.
-        db.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
     }
 }

@@ -1,3 +1,4 @@
+// Hand-written on purpose: no .NET library reads or writes VOTable ActivityDescriptions (issue 20).
 using System.Globalization;
 using System.Xml.Linq;
 using Opus.Core.Jobs;

@@ -1,3 +1,4 @@
+// Hand-written on purpose: no .NET library writes WADL (issue 20).
 using System.Globalization;
 using System.Xml.Linq;
 

@@ -1,3 +1,4 @@
+// Hand-written on purpose: no .NET library draws W3C PROV as Graphviz DOT (issue 20).
 using System.Text;
 
 namespace Opus.Core.Provenance;

@@ -1,3 +1,4 @@
+// Hand-written on purpose: no .NET library serializes W3C PROV (issue 20).
 using System.Text;
 using System.Xml;
 

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Opus.Core.Storage;
 
@@ -18,7 +20,46 @@ public static class DatabaseSetup
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
         }
 
-        await ExclusivelyAsync(contexts, () => db.Database.MigrateAsync(cancellationToken), cancellationToken);
+        await ExclusivelyAsync(contexts, async () =>
+        {
+            await AdoptHandWrittenChainAsync(db, cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    // The ids of the migrations written by hand before dotnet-ef was available here.
+    private const string HandWrittenExternalIdentity = "20261121000006_ExternalIdentity";
+    private const string HandWrittenJobFinishing = "20261207000007_JobFinishing";
+    private static readonly string[] HandWritten =
+    [
+        "20261121000001_InitialCreate", "20261121000002_EntitiesAndInputs", "20261121000003_Definitions",
+        "20261121000004_Users", "20261121000005_Provenance", HandWrittenExternalIdentity, HandWrittenJobFinishing,
+    ];
+
+    /// <summary>
+    /// A database made by the hand-written migrations has their ids in its history. The generated
+    /// baseline describes the same tables, so such a database is adopted in place, without copying
+    /// a row: M0006's schema gets M0007's one column, then the old ids are replaced by the baseline's.
+    /// </summary>
+    private static async Task AdoptHandWrittenChainAsync(OpusDbContext db, CancellationToken cancellationToken)
+    {
+        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Intersect(HandWritten).ToList();
+        if (applied.Count == 0)
+            return;
+        if (!applied.Contains(HandWrittenExternalIdentity))
+            throw new OpusConfigurationException(
+                $"the database's schema is older than migration {HandWrittenExternalIdentity}: bring it up to that one with an earlier Opus first");
+
+        var migrations = db.GetService<IMigrationsAssembly>();
+        var history = db.GetService<IHistoryRepository>();
+        var baseline = new HistoryRow(migrations.Migrations.Keys.First(), migrations.ModelSnapshot!.Model.GetProductVersion()!);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!applied.Contains(HandWrittenJobFinishing))
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE jobs ADD \"Finishing\" TEXT NULL", cancellationToken);
+        foreach (var id in applied)
+            await db.Database.ExecuteSqlRawAsync(history.GetDeleteScript(id), cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(history.GetInsertScript(baseline), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+// Hand-written on purpose: no kept .NET library parses the SCIM filter subset used here (userName/externalId eq; issue 20).
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;

@@ -60,7 +60,7 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
         Assert.Equal(["Opus.PowerShell.dll"], root);
 
         var dependencies = Path.Combine(module.Folder, "Dependencies");
-        foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
+        foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Opus.Migrations.Sqlite.dll", "Opus.Migrations.Postgres.dll", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
             Assert.True(File.Exists(Path.Combine(dependencies, file)), $"Dependencies/{file} is missing");
         Assert.True(File.Exists(Path.Combine(dependencies, "runtimes", "linux-x64", "native", "libe_sqlite3.so")), "SQLite's native library is missing");
         Assert.False(File.Exists(Path.Combine(dependencies, "System.Management.Automation.dll")), "PowerShell's stub must not ship");
@@ -106,5 +106,9 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
 
         var yaml = context.LoadFromAssemblyName(new AssemblyName("YamlDotNet"));
         Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(yaml));
+
+        // EF Core loads each provider's migrations by name (ConfigureDatabase): they resolve inside the context too.
+        foreach (var name in new[] { "Opus.Migrations.Sqlite", "Opus.Migrations.Postgres" })
+            Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(context.LoadFromAssemblyName(new AssemblyName(name))));
     }
 }

@@ -2,10 +2,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 using Opus.Core.Storage;
+using Opus.Core.Tests.LegacyMigrations;
 
 namespace Opus.Core.Tests.Postgres;
 
-/// <summary>The hand-written migrations must give, on PostgreSQL too, exactly the schema the model describes.</summary>
+/// <summary>
+/// On PostgreSQL too, the generated migrations give the schema of the model and of the hand-written
+/// chain before them, and a database made by that chain upgrades in place.
+/// </summary>
 public sealed class PostgresMigrationTests : IAsyncLifetime
 {
     private readonly TestPostgres _postgres = new();
@@ -22,25 +26,28 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Existing_users_get_their_creation_as_last_change_and_no_link()
+    public async Task The_generated_baseline_gives_the_schema_of_the_hand_written_chain()
     {
-        var connection = await _postgres.CreateDatabaseAsync("opus_users");
-        var options = new DbContextOptionsBuilder<OpusDbContext>();
-        OpusServiceCollectionExtensions.ConfigureDatabase(options, new OpusOptions { Storage = { Provider = "Postgres", ConnectionString = connection } });
-        await using var db = new OpusDbContext(options.Options);
-        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync("20261121000005_Provenance");
-        var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO users ("Id", "UserName", "Active", "Roles", "CreatedAt", "LastSeenAt", "Source")
-            VALUES ('0123456789abcdef0123456789abcdef', 'old', TRUE, '[]', {created}, {created.AddDays(9)}, 'https://idp.example')
-            """);
-
-        await db.Database.MigrateAsync();
-        var user = await db.Users.AsNoTracking().SingleAsync(u => u.UserName == "old");
-        Assert.Equal(created, user.ModifiedAt);
-        Assert.Null(user.ExternalIssuer);
-        Assert.Null(user.ExternalSubject);
+        var generated = await SchemaAsync(await _postgres.CreateDatabaseAsync("opus_generated"), db => db.Database.MigrateAsync());
+        var old = await _postgres.CreateDatabaseAsync("opus_handwritten");
+        await LegacyDatabase.CreateAsync(Options(old), LegacyDatabase.JobFinishing);
+        var handWritten = await SchemaAsync(old, _ => Task.CompletedTask);
+        Assert.Contains("jobs.Finishing text null=YES", handWritten);
+        Assert.Equal(handWritten, generated);
     }
+
+    [Theory]
+    [InlineData(LegacyDatabase.ExternalIdentity)]
+    [InlineData(LegacyDatabase.JobFinishing)]
+    public async Task A_database_of_the_hand_written_chain_upgrades_in_place(string lastMigration)
+    {
+        var options = Options(await _postgres.CreateDatabaseAsync("opus_old"));
+        await LegacyDatabase.CreateAsync(options, lastMigration);
+        await LegacyDatabase.FillAsync(options);
+        await LegacyDatabase.AssertUpgradedInPlaceAsync(options);
+    }
+
+    private static OpusOptions Options(string connection) => new() { Storage = { Provider = "Postgres", ConnectionString = connection } };
 
     [Fact]
     public async Task Storage_settings_select_PostgreSQL()
@@ -54,7 +61,7 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
     }
 
-    // Column defaults are not compared (as on SQLite): M0002 gives Inputs the default '[]' that existing rows need.
+    // Column defaults are not compared (as on SQLite): the hand-written M0002 gave Inputs the default '[]' that existing rows needed.
     private static async Task<List<string>> SchemaAsync(string connection, Func<OpusDbContext, Task> create)
     {
         var options = new DbContextOptionsBuilder<OpusDbContext>();

@@ -1,7 +1,8 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>The finisher's claim on a job (Job.Finishing): taken before results are collected, retried by the sweep until the final phase lands.</summary>
 [DbContext(typeof(OpusDbContext))]

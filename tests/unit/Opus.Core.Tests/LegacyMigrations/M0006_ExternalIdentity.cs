@@ -1,7 +1,8 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>
 /// OIDC users linked by issuer and subject (no longer by name), and the time of a user's last change

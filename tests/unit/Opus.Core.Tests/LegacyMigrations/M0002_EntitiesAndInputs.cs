@@ -1,7 +1,8 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>The entity store's rows (one per content digest) and the jobs' resolved inputs.</summary>
 [DbContext(typeof(OpusDbContext))]

@@ -1,7 +1,8 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>Users and their API tokens (hashes only).</summary>
 [DbContext(typeof(OpusDbContext))]

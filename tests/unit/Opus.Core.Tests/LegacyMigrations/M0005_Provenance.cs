@@ -1,7 +1,8 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>Provenance of finished jobs: one activity row per job and its used/generated links, kept when the job is deleted.</summary>
 [DbContext(typeof(OpusDbContext))]

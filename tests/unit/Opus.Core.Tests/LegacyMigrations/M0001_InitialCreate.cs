@@ -1,11 +1,12 @@
+using Opus.Core.Storage;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Opus.Core.Storage.Migrations;
+namespace Opus.Core.Tests.LegacyMigrations;
 
 /// <summary>
-/// The jobs table. Migrations are written by hand (the EF design-time tools are not available
-/// here); a test checks that migrating gives the same schema as the model.
+/// The jobs table. M0001-M0007 are the migrations Opus wrote by hand before dotnet-ef was available,
+/// kept here only as the fixture that makes the databases they made (LegacyDatabase).
 /// </summary>
 [DbContext(typeof(OpusDbContext))]
 [Migration("20261121000001_InitialCreate")]
