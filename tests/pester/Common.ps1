@@ -14,12 +14,17 @@ function Start-TestServer {
     $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
     $data = Join-Path ([IO.Path]::GetTempPath()) "opus-pester-server-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory $data | Out-Null
-    $server = Get-ChildItem "$Root/src/Opus.Server/bin/*/net10.0/Opus.Server.dll" | Sort-Object LastWriteTime | Select-Object -Last 1
+    $server = Get-ChildItem "$Root/src/Opus.Server/bin/*/net10.0/Opus.Server.dll" -ErrorAction Ignore | Sort-Object LastWriteTime | Select-Object -Last 1
+    if (-not $server) { throw "no built server under $Root/src/Opus.Server/bin: run 'dotnet build src/Opus.Server -c Release' first" }
     $process = Start-Process dotnet -PassThru -WorkingDirectory $data -RedirectStandardOutput "$data/server.log" -RedirectStandardError "$data/server.err" -ArgumentList @(
         $server.FullName, "--urls=http://127.0.0.1:$port", "--Opus:DataPath=$data", "--Opus:Auth:AdminToken=$AdminToken")
     $uri = "http://127.0.0.1:$port"
-    foreach ($attempt in 1..300) {
-        try { if ((Invoke-WebRequest "$uri/health" -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
+    # Until the server answers, it exits (its log says why) or two minutes pass on a loaded machine.
+    $deadline = [DateTime]::UtcNow.AddMinutes(2)
+    while ($true) {
+        try { if ((Invoke-WebRequest "$uri/health" -SkipHttpErrorCheck -TimeoutSec 10).StatusCode -eq 200) { break } } catch { }
+        if ($process.HasExited) { throw "the test server exited ($($process.ExitCode)): $(Get-Content -Raw "$data/server.err")" }
+        if ([DateTime]::UtcNow -gt $deadline) { Stop-Process -Id $process.Id -ErrorAction SilentlyContinue; throw "the test server did not answer $uri/health within 2 minutes" }
         Start-Sleep -Milliseconds 100
     }
     [pscustomobject]@{
