@@ -4,6 +4,15 @@ $script:Root = (Resolve-Path "$PSScriptRoot/../..").Path
 $script:AdminToken = 'opus_pester_admin_token_0123456789abcdef'
 Import-Module "$Root/artifacts/module/Opus/Opus.psd1" -Force
 
+# What the user sees in the console: a host writes -WhatIf and -Confirm text to its UI, no stream a
+# redirection reaches, so a transcript records it.
+function Get-HostOutput([scriptblock]$Script) {
+    $file = Join-Path ([IO.Path]::GetTempPath()) "opus-pester-host-$([guid]::NewGuid().ToString('N')).txt"
+    Start-Transcript -LiteralPath $file -UseMinimalHeader | Out-Null
+    try { & $Script | Out-Host } finally { Stop-Transcript | Out-Null }
+    try { Get-Content -Raw -LiteralPath $file } finally { Remove-Item -LiteralPath $file }
+}
+
 function Connect-TestLocal {
     $data = Join-Path ([IO.Path]::GetTempPath()) "opus-pester-$([guid]::NewGuid().ToString('N'))"
     Connect-OpusServer -DataPath $data -DefinitionsPath "$Root/definitions" -PassThru
