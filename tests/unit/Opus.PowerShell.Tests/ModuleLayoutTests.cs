@@ -62,9 +62,22 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
         var dependencies = Path.Combine(module.Folder, "Dependencies");
         foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
             Assert.True(File.Exists(Path.Combine(dependencies, file)), $"Dependencies/{file} is missing");
-        Assert.True(File.Exists(Path.Combine(dependencies, "runtimes", "linux-x64", "native", "libe_sqlite3.so")), "SQLite's native library is missing");
+        // Linux x64 only: SQLite's native library for it, and no runtimes/ folder of other platforms' libraries.
+        Assert.True(File.Exists(Path.Combine(dependencies, "libe_sqlite3.so")), "SQLite's native library is missing");
+        Assert.False(Directory.Exists(Path.Combine(dependencies, "runtimes")), "native libraries of other platforms must not ship");
         Assert.False(File.Exists(Path.Combine(dependencies, "System.Management.Automation.dll")), "PowerShell's stub must not ship");
         Assert.Equal(File.ReadAllText(Path.Combine(ModuleMetadata.RepositoryRoot, "module", "Opus.psd1")), File.ReadAllText(Path.Combine(module.Folder, "Opus.psd1")));
+    }
+
+    [Fact]
+    public void The_package_next_to_the_module_holds_the_same_files()
+    {
+        Assert.True(module.ExitCode == 0, module.Log);
+        var package = Assert.Single(Directory.GetFiles(Path.Combine(Path.GetDirectoryName(module.Folder)!, "repository"), "Opus.*.nupkg"));
+        using var zip = System.IO.Compression.ZipFile.OpenRead(package);
+        var packed = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).ToHashSet();
+        var built = Directory.GetFiles(module.Folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(module.Folder, f).Replace('\\', '/'));
+        Assert.Subset(packed, built.ToHashSet());
     }
 
     [Fact]
