@@ -1,52 +1,9 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
 using Opus.HelpGenerator;
 using Opus.PowerShell.Loading;
 
 namespace Opus.PowerShell.Tests;
-
-/// <summary>scripts/build-module.sh, run once into a temporary folder: the layout it produces and the load context over it.</summary>
-public sealed class BuiltModuleFixture : IDisposable
-{
-    public BuiltModuleFixture()
-    {
-        Folder = Path.Combine(Directory.CreateTempSubdirectory("opus-module-").FullName, "Opus");
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(ModuleMetadata.RepositoryRoot, "scripts", "build-module.sh"));
-        start.ArgumentList.Add(configuration);
-        start.Environment["OPUS_MODULE_OUT"] = Folder;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("build-module.sh did not finish in 8 minutes");
-        }
-
-        Log = output.Result + errors.Result;
-        ExitCode = process.ExitCode;
-    }
-
-    public string Folder { get; }
-
-    public string Log { get; }
-
-    public int ExitCode { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(Folder)!, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
 
 public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture<BuiltModuleFixture>
 {
