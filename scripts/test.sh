@@ -2,7 +2,8 @@
 # Runs every Opus test on this machine: installs what the tests need, restores, builds, brings up a
 # single-node SLURM cluster and a PostgreSQL (scripts/start-slurm.sh, scripts/start-postgres.sh; stopped
 # again at the end unless they were already running), then runs the xunit suites (Core, the server over
-# real HTTP, once more with every server on PostgreSQL) and the Pester suite when pwsh exists.
+# real HTTP, once more with every server on PostgreSQL) and every Pester file in PowerShell 7.6.10
+# (installed, with Pester 5.7.1, from NuGet when missing).
 # Ends with one line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +50,35 @@ for folder in tests/idp tests/a11y; do
     || { echo "npm ci in $folder failed: the tests need its node_modules" >&2; exit 2; }
 done
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# PowerShell (the .NET global tool) and Pester (its NuGet package's tools/ folder is the module), pinned,
+# from the NuGet registry only. Pester goes into a module folder of the project's (artifacts/, ignored by git).
+pwsh_version=7.6.10 pester_version=5.7.1
+export PATH="$HOME/.dotnet/tools:$PATH"
+pwsh="$HOME/.dotnet/tools/pwsh"
+if [ "$("$pwsh" -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' 2>/dev/null)" != "$pwsh_version" ]; then
+  # "update" installs when absent and moves any other version to the pinned one.
+  dotnet tool update --global PowerShell --version "$pwsh_version" >/dev/null \
+    || { echo "could not install PowerShell $pwsh_version (dotnet tool)" >&2; exit 2; }
+fi
+pester_modules="$root/artifacts/powershell/Modules"
+if [ ! -f "$pester_modules/Pester/$pester_version/Pester.psd1" ]; then
+  download=$(mktemp -d)
+  # A throwaway project outside the repository (none of its build settings apply) that only downloads Pester.
+  cat > "$download/download.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$pester_version]" /></ItemGroup>
+</Project>
+EOF
+  dotnet restore "$download/download.csproj" --packages "$download/packages" --verbosity quiet \
+    || { echo "could not download Pester $pester_version from NuGet" >&2; exit 2; }
+  mkdir -p "$pester_modules/Pester"
+  rm -rf "$pester_modules/Pester/$pester_version"
+  cp -r "$download/packages/pester/$pester_version/tools" "$pester_modules/Pester/$pester_version"
+  rm -rf "$download"
+fi
+echo "PowerShell $("$pwsh" -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()'), Pester $pester_version"
 
 say "Starting the test stack: SLURM and PostgreSQL"
 # Whatever was already up (a developer's) is used and left running; what we start, we stop.
@@ -108,26 +138,19 @@ run_suite tests/unit/Opus.Server.Tests/Opus.Server.Tests.csproj "Opus.Server.Tes
   --filter "FullyQualifiedName!~Opus.Server.Tests.Slurm&FullyQualifiedName!~Opus.Server.Tests.Postgres&FullyQualifiedName!~Opus.Server.Tests.Measurements"
 unset OPUS_TEST_STORAGE
 
-say "Pester (tests/pester)"
-if command -v pwsh >/dev/null; then
-  bash scripts/build-module.sh "$configuration"
-  pester_out="$results/pester.txt"
-  if pwsh -NoProfile -NonInteractive -Command "
-      Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
-      \$c = New-PesterConfiguration
-      \$c.Run.Path = '$root/tests/pester'; \$c.Run.PassThru = \$true; \$c.Output.Verbosity = 'Detailed'
-      \$r = Invoke-Pester -Configuration \$c
-      \"PESTER \$(\$r.PassedCount) \$(\$r.FailedCount) \$(\$r.SkippedCount)\"" | tee "$pester_out"; then :; fi
-  read -r _ p f s < <(grep '^PESTER ' "$pester_out" || echo "PESTER 0 1 0")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-else
-  # No PowerShell host on this machine: say which Pester files did not run.
-  for file in tests/pester/*.Tests.ps1; do
-    [ -e "$file" ] || continue
-    echo "SKIPPED (pwsh is not installed): $file"
-    skipped=$((skipped + $(grep -cE '^\s*It ' "$file")))
-  done
-fi
+say "Pester (tests/pester) in PowerShell $pwsh_version"
+bash scripts/build-module.sh "$configuration"
+pester_out="$results/pester.txt"
+# Every Pester file; blocks and files that fail outside an It (BeforeAll...) count as failures too.
+PSModulePath="$pester_modules${PSModulePath:+:$PSModulePath}" "$pwsh" -NoProfile -NonInteractive -Command "
+    Import-Module Pester -RequiredVersion $pester_version -ErrorAction Stop
+    \$c = New-PesterConfiguration
+    \$c.Run.Path = '$root/tests/pester'; \$c.Run.PassThru = \$true; \$c.Output.Verbosity = 'Detailed'
+    \$r = Invoke-Pester -Configuration \$c
+    \"PESTER \$(\$r.PassedCount) \$(\$r.FailedCount + \$r.FailedBlocksCount + \$r.FailedContainersCount) \$(\$r.SkippedCount + \$r.NotRunCount + \$r.InconclusiveCount)\"" \
+  2>&1 | tee "$pester_out" || true
+read -r _ p f s < <(grep '^PESTER ' "$pester_out" || echo "PESTER 0 1 0")
+passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
 if [ -s "$OPUS_MEASUREMENTS" ]; then
   say "Measurements (numbers, not pass/fail)"

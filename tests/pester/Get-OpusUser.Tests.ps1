@@ -16,7 +16,7 @@ Describe 'Get-OpusUser' {
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'OpusUserNotFound*'
     }
     It 'shows the externalId in the user table' {
-        $table = Get-OpusUser anna | Format-Table | Out-String
+        $table = Get-OpusUser anna | Format-Table | Out-String -Width 120
         $table | Should -Match 'ExternalId'
         $table | Should -Match 'sub-anna'
     }

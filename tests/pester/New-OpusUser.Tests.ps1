@@ -28,7 +28,7 @@ Describe 'New-OpusUser' {
         $user.ExternalId | Should -Be 'sub-gina'
     }
     It 'says which subject it would link under -WhatIf' {
-        "$(New-OpusUser hugo -ExternalId 'sub-hugo' -WhatIf 6>&1)" | Should -BeLike "*linked to the OIDC subject 'sub-hugo'*"
+        Get-HostOutput { New-OpusUser hugo -ExternalId 'sub-hugo' -WhatIf } | Should -BeLike "*linked to the OIDC subject 'sub-hugo'*"
         Get-OpusUser hugo -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }

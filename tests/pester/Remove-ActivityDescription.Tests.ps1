@@ -3,8 +3,8 @@ AfterAll { Disconnect-OpusServer }
 
 Describe 'Remove-ActivityDescription' {
     It 'shows what it would withdraw under -WhatIf' {
-        $out = Remove-ActivityDescription fail -WhatIf 6>&1
-        "$out" | Should -BeLike '*Withdraw every version*'
+        Get-HostOutput { Remove-ActivityDescription fail -WhatIf } |
+            Should -BeLike "*What if: Performing the operation ""Withdraw every version*"" on target ""job definition 'fail'""*"
         (Get-ActivityDescription).Name | Should -Contain 'fail'
     }
     It 'withdraws a definition' {

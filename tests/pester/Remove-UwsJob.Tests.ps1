@@ -4,8 +4,7 @@ AfterAll { Disconnect-OpusServer }
 Describe 'Remove-UwsJob' {
     It 'says what it would do under -WhatIf and keeps the job' {
         $job = New-UwsJob copy @{ text = 'a' }
-        $out = Remove-UwsJob $job.Id -WhatIf 6>&1
-        "$out" | Should -BeLike "*UWS job $($job.Id) (copy)*"
+        Get-HostOutput { Remove-UwsJob $job.Id -WhatIf } | Should -BeLike "*What if: *Remove*UWS job $($job.Id) (copy)*"
         Get-UwsJob $job.Id | Should -Not -BeNullOrEmpty
     }
     It 'removes jobs from the pipeline' {

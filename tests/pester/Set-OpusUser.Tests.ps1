@@ -8,7 +8,8 @@ Describe 'Set-OpusUser' {
         $user.Active | Should -BeFalse
     }
     It 'says what it would change under -WhatIf' {
-        "$(Set-OpusUser carol -Email carol@obs.example -WhatIf 6>&1)" | Should -BeLike '*set the e-mail address to carol@obs.example*'
+        Get-HostOutput { Set-OpusUser carol -Email carol@obs.example -WhatIf } | Should -BeLike '*What if: *set the e-mail address to carol@obs.example*'
+        (Get-OpusUser carol).Email | Should -BeNullOrEmpty
     }
     It 'sets the externalId, keeps it through other changes, and clears it with an empty -ExternalId' {
         (Set-OpusUser carol -ExternalId 'sub-carol' -PassThru).ExternalId | Should -Be 'sub-carol'
@@ -22,6 +23,8 @@ Describe 'Set-OpusUser' {
         (Get-OpusUser carol).ExternalId | Should -BeNullOrEmpty
     }
     It 'says what it would do to the externalId under -WhatIf' {
-        "$(Set-OpusUser carol -ExternalId '' -WhatIf 6>&1)" | Should -BeLike '*clear the externalId*'
+        Set-OpusUser carol -ExternalId 'sub-carol'
+        Get-HostOutput { Set-OpusUser carol -ExternalId '' -WhatIf } | Should -BeLike '*What if: *clear the externalId*'
+        (Get-OpusUser carol).ExternalId | Should -Be 'sub-carol'
     }
 }

@@ -77,7 +77,7 @@ public sealed class ExportActivityDescriptionCommand : OpusCmdlet
                     await File.WriteAllTextAsync(target, document, ct);
                     return true;
                 }, "ActivityDescription", target, out _))
-                WriteObject(new FileInfo(target));
+                WriteFile(target);
         }
     }
 }

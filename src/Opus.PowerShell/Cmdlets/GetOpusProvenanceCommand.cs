@@ -84,7 +84,7 @@ public sealed class GetOpusProvenanceCommand : OpusCmdlet
                     await File.WriteAllTextAsync(target, document.Content, ct);
                     return true;
                 }, "OpusProvenance", target, out _))
-                WriteObject(new FileInfo(target));
+                WriteFile(target);
         }
     }
 }

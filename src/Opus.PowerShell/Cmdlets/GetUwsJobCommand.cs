@@ -36,7 +36,9 @@ public sealed class GetUwsJobCommand : OpusCmdlet
     public string[] Id { get; set; } = [];
 
     /// <summary><para type="description">The job list (definition name); every list the session may use when absent.</para></summary>
-    [Parameter(ParameterSetName = ListSet, ValueFromPipelineByPropertyName = true)]
+    // Only the Id set takes it from the pipeline: were the list set to take it too, a job piped in
+    // (Id and Definition) would bind to the default list set and list every job of its definition.
+    [Parameter(ParameterSetName = ListSet)]
     [Parameter(ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(DefinitionNameCompleter))]
     public string? Definition { get; set; }

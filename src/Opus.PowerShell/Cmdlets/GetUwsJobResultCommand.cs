@@ -90,7 +90,7 @@ public sealed class GetUwsJobResultCommand : OpusCmdlet
             () => WriteProgress(ActivityId, ProgressText.Download(result, Interlocked.Read(ref copied), target!)));
         WriteProgress(ActivityId, ProgressText.Download(result, Interlocked.Read(ref copied), target!), completed: true);
         if (ok)
-            WriteObject(new FileInfo(target!));
+            WriteFile(target!);
         else if (File.Exists(partial))
             File.Delete(partial);
     }

@@ -112,6 +112,13 @@ public abstract class OpusCmdlet : PSCmdlet, IDisposable
         WriteProgress(record);
     }
 
+    /// <summary>
+    /// Writes a file the cmdlet wrote as Get-Item would: through the FileSystem provider, so it carries PSPath
+    /// and shows Size and UnixMode (a bare FileInfo made before the file existed shows them empty).
+    /// </summary>
+    private protected void WriteFile(string path) =>
+        WriteObject(InvokeProvider.Item.Get([path], force: true, literalPath: true), enumerateCollection: true);
+
     /// <summary>The object beneath PowerShell's wrapper.</summary>
     private protected static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 

@@ -1,52 +1,9 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
 using Opus.HelpGenerator;
 using Opus.PowerShell.Loading;
 
 namespace Opus.PowerShell.Tests;
-
-/// <summary>scripts/build-module.sh, run once into a temporary folder: the layout it produces and the load context over it.</summary>
-public sealed class BuiltModuleFixture : IDisposable
-{
-    public BuiltModuleFixture()
-    {
-        Folder = Path.Combine(Directory.CreateTempSubdirectory("opus-module-").FullName, "Opus");
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(ModuleMetadata.RepositoryRoot, "scripts", "build-module.sh"));
-        start.ArgumentList.Add(configuration);
-        start.Environment["OPUS_MODULE_OUT"] = Folder;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("build-module.sh did not finish in 8 minutes");
-        }
-
-        Log = output.Result + errors.Result;
-        ExitCode = process.ExitCode;
-    }
-
-    public string Folder { get; }
-
-    public string Log { get; }
-
-    public int ExitCode { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(Folder)!, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
 
 public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture<BuiltModuleFixture>
 {
@@ -62,9 +19,22 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
         var dependencies = Path.Combine(module.Folder, "Dependencies");
         foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Opus.Migrations.Sqlite.dll", "Opus.Migrations.Postgres.dll", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
             Assert.True(File.Exists(Path.Combine(dependencies, file)), $"Dependencies/{file} is missing");
-        Assert.True(File.Exists(Path.Combine(dependencies, "runtimes", "linux-x64", "native", "libe_sqlite3.so")), "SQLite's native library is missing");
+        // Linux x64 only: SQLite's native library for it, and no runtimes/ folder of other platforms' libraries.
+        Assert.True(File.Exists(Path.Combine(dependencies, "libe_sqlite3.so")), "SQLite's native library is missing");
+        Assert.False(Directory.Exists(Path.Combine(dependencies, "runtimes")), "native libraries of other platforms must not ship");
         Assert.False(File.Exists(Path.Combine(dependencies, "System.Management.Automation.dll")), "PowerShell's stub must not ship");
         Assert.Equal(File.ReadAllText(Path.Combine(ModuleMetadata.RepositoryRoot, "module", "Opus.psd1")), File.ReadAllText(Path.Combine(module.Folder, "Opus.psd1")));
+    }
+
+    [Fact]
+    public void The_package_next_to_the_module_holds_the_same_files()
+    {
+        Assert.True(module.ExitCode == 0, module.Log);
+        var package = Assert.Single(Directory.GetFiles(Path.Combine(Path.GetDirectoryName(module.Folder)!, "repository"), "Opus.*.nupkg"));
+        using var zip = System.IO.Compression.ZipFile.OpenRead(package);
+        var packed = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).ToHashSet();
+        var built = Directory.GetFiles(module.Folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(module.Folder, f).Replace('\\', '/'));
+        Assert.Subset(packed, built.ToHashSet());
     }
 
     [Fact]

@@ -33,16 +33,7 @@ public sealed class ModuleMetadata : IDisposable
     /// <summary>The inspection context, to load the cmdlet assembly's references (Opus.Core) by name.</summary>
     public MetadataLoadContext Context => _context;
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Opus.sln")))
-                dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("Opus.sln not found");
-        }
-    }
+    public static string RepositoryRoot => BuiltModuleFixture.RepositoryRoot;
 
     /// <summary>Every public cmdlet class with its [Cmdlet] verb and noun.</summary>
     public IReadOnlyList<(Type Type, string Verb, string Noun, CustomAttributeData Attribute)> Cmdlets =>
