@@ -55,9 +55,9 @@ public static class DirectFill
         insert.CommandText =
             """
             INSERT INTO jobs (Id, Definition, DefinitionVersion, RunId, Owner, Phase, CreationTime, StartTime, EndTime,
-                              ExecutionDuration, Destruction, Quote, ErrorMessage, ErrorType, Parameters, Results, Manager, ManagerJobId, CallbackTokenHash)
+                              ExecutionDuration, Destruction, Quote, ErrorMessage, ErrorType, Parameters, Results, Inputs, Manager, ManagerJobId, CallbackTokenHash)
             VALUES ($id, $definition, $version, NULL, $owner, 'COMPLETED', $created, $started, $ended,
-                    60, $destruction, $quote, NULL, NULL, $parameters, '[]', 'local', NULL, NULL)
+                    60, $destruction, $quote, NULL, NULL, $parameters, '[]', '[]', 'local', NULL, NULL)
             """;
         var id = insert.Parameters.Add("$id", SqliteType.Text);
         insert.Parameters.AddWithValue("$definition", definition);

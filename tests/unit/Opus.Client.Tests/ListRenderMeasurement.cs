@@ -128,8 +128,8 @@ public sealed class ListRenderMeasurement(ITestOutputHelper output) : IAsyncLife
         insert.CommandText =
             """
             INSERT INTO jobs (Id, Definition, DefinitionVersion, RunId, Owner, Phase, CreationTime, StartTime, EndTime,
-                              ExecutionDuration, Destruction, Quote, ErrorMessage, ErrorType, Parameters, Results, Manager, ManagerJobId, CallbackTokenHash)
-            VALUES ($id, 'copy', $version, $run, 'admin', 'COMPLETED', $created, $created, $created, 60, $destruction, NULL, NULL, NULL, $parameters, '[]', 'local', NULL, NULL)
+                              ExecutionDuration, Destruction, Quote, ErrorMessage, ErrorType, Parameters, Results, Inputs, Manager, ManagerJobId, CallbackTokenHash)
+            VALUES ($id, 'copy', $version, $run, 'admin', 'COMPLETED', $created, $created, $created, 60, $destruction, NULL, NULL, NULL, $parameters, '[]', '[]', 'local', NULL, NULL)
             """;
         var id = insert.Parameters.Add("$id", SqliteType.Text);
         insert.Parameters.AddWithValue("$version", version);
