@@ -53,7 +53,7 @@ Describe 'Connect-OpusServer' {
             # A job piped from the test server acts there although production is the default.
             $tested = New-UwsJob -Session $test greet @{ text = 'tested' } | Start-UwsJob -PassThru | Wait-UwsJob -Timeout 120
             $tested.Phase | Should -Be 'COMPLETED'
-            ($tested | Get-UwsJobResult -Destination (Join-Path $TestDrive out) | Get-Content -Raw) | Should -Be 'tested'
+            ($tested | Get-UwsJobResult -Name output -Destination (Join-Path $TestDrive out) | Get-Content -Raw) | Should -Be 'tested'
             Get-UwsJob $tested.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         }
         finally {
