@@ -61,6 +61,14 @@ public sealed class GetUwsJobCommand : OpusSessionCmdlet
     [Parameter(ParameterSetName = ListSet)]
     public int? Last { get; set; }
 
+    /// <summary><para type="description">The session to work in (from Connect-OpusServer); when absent, the session a piped job came from, else the last connected, else $env:OPUS_DATA opened locally.</para></summary>
+    // Not from the pipeline in the list set: a job piped in would otherwise bind its session alone to
+    // that default set, and its id by value as text instead of by property name.
+    [Parameter(ParameterSetName = ListSet)]
+    [Parameter(ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = JobSet, ValueFromPipelineByPropertyName = true)]
+    public override Sessions.OpusSession? Session { get; set; }
+
     /// <summary>Writes the jobs asked for by this pipeline input.</summary>
     protected override void ProcessRecord()
     {

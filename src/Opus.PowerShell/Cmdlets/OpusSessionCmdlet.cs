@@ -16,7 +16,7 @@ public abstract class OpusSessionCmdlet : OpusCmdlet
 
     /// <summary><para type="description">The session to work in (from Connect-OpusServer); when absent, the session a piped object came from, else the last connected, else $env:OPUS_DATA opened locally.</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public OpusSession? Session { get; set; }
+    public virtual OpusSession? Session { get; set; }
 
     /// <summary>The session of this pipeline input; <paramref name="origin"/> is an object given whose session counts before the default.</summary>
     private protected OpusSession UsedSession(object? origin = null)
