@@ -15,7 +15,7 @@ function Get-HostOutput([scriptblock]$Script) {
 
 function Connect-TestLocal {
     $data = Join-Path ([IO.Path]::GetTempPath()) "opus-pester-$([guid]::NewGuid().ToString('N'))"
-    Connect-OpusServer -DataPath $data -DefinitionsPath "$Root/definitions" -PassThru
+    Connect-OpusServer -DataPath $data -DefinitionsPath "$Root/definitions"
 }
 
 function Start-TestServer {
@@ -52,5 +52,5 @@ function Stop-TestServer($Server) {
 }
 
 function Connect-TestServer($Server) {
-    Connect-OpusServer -Uri $Server.Uri -Credential $Server.Credential -PassThru
+    Connect-OpusServer -Uri $Server.Uri -Credential $Server.Credential
 }

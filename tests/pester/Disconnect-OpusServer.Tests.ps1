@@ -15,4 +15,22 @@ Describe 'Disconnect-OpusServer' {
         $env:OPUS_DATA = $null
         Disconnect-OpusServer
     }
+    It 'closes the session given, and the one before the last becomes the default again' {
+        $first = Connect-TestLocal
+        $second = Connect-TestLocal
+        Disconnect-OpusServer -Session $first
+        $first.IsOpen | Should -BeFalse
+        { Get-UwsJob -Session $first -ErrorAction Stop } | Should -Throw -ErrorId 'OpusSessionClosed*'
+        $job = New-UwsJob copy @{ text = 'second' }
+        $job.Session | Should -Be $second
+        Disconnect-OpusServer
+        $second.IsOpen | Should -BeFalse
+        $third = Connect-TestLocal
+        $fourth = Connect-TestLocal
+        Disconnect-OpusServer
+        (New-UwsJob copy @{ text = 'third' }).Session | Should -Be $third
+        $fourth.IsOpen | Should -BeFalse
+        $third | Disconnect-OpusServer
+        $third.IsOpen | Should -BeFalse
+    }
 }

@@ -19,7 +19,7 @@ Describe 'The module package' {
                 Register-PSResourceRepository -Name OpusLocal -Uri $repository -Trusted
                 Install-PSResource -Name Opus -Repository OpusLocal -Scope CurrentUser
                 Import-Module Opus
-                Connect-OpusServer -DataPath $data -DefinitionsPath $definitions
+                Connect-OpusServer -DataPath $data -DefinitionsPath $definitions | Out-Null
                 $job = New-UwsJob copy @{ text = 'installed' } -Start | Wait-UwsJob -Timeout 60
                 [pscustomobject]@{
                     ModuleBase = (Get-Module Opus).ModuleBase

@@ -8,6 +8,6 @@ Describe 'New-OpusUserToken' {
         $token.Secret | Should -BeLike 'opus_*'
         (Get-OpusUserToken erin).Secret | Should -BeNullOrEmpty
         $erin = [pscredential]::new('erin', (ConvertTo-SecureString $token.Secret -AsPlainText -Force))
-        (Connect-OpusServer -Uri $server.Uri -Credential $erin -PassThru).UserName | Should -Be 'erin'
+        (Connect-OpusServer -Uri $server.Uri -Credential $erin).UserName | Should -Be 'erin'
     }
 }

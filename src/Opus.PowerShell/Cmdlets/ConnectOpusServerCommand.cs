@@ -6,7 +6,7 @@ namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Connects the module to an Opus server (-Uri) or opens a data folder directly (-DataPath).</para>
-/// <para type="description">Remote: the server's UWS REST API, /jdl, SCIM and /provsap, authenticated with a user name and API token (-Credential), or anonymously when the server allows it. Local: the database and data folder a server uses, through the same Core services; jobs are run by this session's local manager (runners in their own sessions, so they outlive it) and their phases come from the runners' events files. When no server or other session has the folder open, opening it settles the jobs a previous run left active. Without Connect-OpusServer, cmdlets open $env:OPUS_DATA locally. The new session replaces the previous one.</para>
+/// <para type="description">Remote: the server's UWS REST API, /jdl, SCIM and /provsap, authenticated with a user name and API token (-Credential), or anonymously when the server allows it. Local: the database and data folder a server uses, through the same Core services; jobs are run by this session's local manager (runners in their own sessions, so they outlive it) and their phases come from the runners' events files. When no server or other session has the folder open, opening it settles the jobs a previous run left active. Without Connect-OpusServer, cmdlets open $env:OPUS_DATA locally. Returns the session, which any cmdlet takes as -Session; it becomes the default of cmdlets given none, and sessions opened before stay open (Disconnect-OpusServer closes them).</para>
 /// </summary>
 /// <example>
 /// <code>Connect-OpusServer -Uri https://opus.obs.example -Credential (Get-Credential alice)</code>
@@ -16,8 +16,12 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Connect-OpusServer -DataPath /srv/opus/data</code>
 /// <para>Opens the server's data folder on this machine, as the system administrator.</para>
 /// </example>
+/// <example>
+/// <code>$test = Connect-OpusServer -Uri https://opus-test.obs.example -Credential (Get-Credential alice); $prod = Connect-OpusServer -Uri https://opus.obs.example -Credential (Get-Credential alice)</code>
+/// <para>Two sessions open at once; cmdlets take either with -Session ($prod, the last, is the default).</para>
+/// </example>
 [Cmdlet(VerbsCommunications.Connect, "OpusServer", DefaultParameterSetName = RemoteSet)]
-[OutputType(typeof(OpusConnection))]
+[OutputType(typeof(OpusSession))]
 public sealed class ConnectOpusServerCommand : OpusCmdlet
 {
     private const string RemoteSet = "Remote";
@@ -45,11 +49,7 @@ public sealed class ConnectOpusServerCommand : OpusCmdlet
     [Parameter(ParameterSetName = LocalSet)]
     public string? UserName { get; set; }
 
-    /// <summary><para type="description">Write the connection out.</para></summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
-    /// <summary>Opens the session and makes it current.</summary>
+    /// <summary>Opens the session, makes it the default and writes it out.</summary>
     protected override void EndProcessing()
     {
         IOpusSession session;
@@ -74,9 +74,7 @@ public sealed class ConnectOpusServerCommand : OpusCmdlet
             return;
         }
 
-        SessionHolder.Replace(session);
         WriteVerbose($"Connected to {session.Target} as {session.UserName}");
-        if (PassThru)
-            WriteObject(OpusConnection.Of(session));
+        WriteObject(SessionHolder.Add(session));
     }
 }

@@ -19,7 +19,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsData.Export, "ActivityDescription", SupportsShouldProcess = true)]
 [OutputType(typeof(string), typeof(FileInfo))]
-public sealed class ExportActivityDescriptionCommand : OpusCmdlet
+public sealed class ExportActivityDescriptionCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">Definition names.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -47,7 +47,7 @@ public sealed class ExportActivityDescriptionCommand : OpusCmdlet
     /// <summary>Exports the definitions named by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession().Client;
         var format = ValueSets.DefinitionFormat(Format);
         foreach (var name in Name)
         {

@@ -19,7 +19,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "ActivityDescription")]
 [OutputType(typeof(JobDefinition))]
-public sealed class GetActivityDescriptionCommand : OpusCmdlet
+public sealed class GetActivityDescriptionCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">Definition names; wildcards are allowed. Every definition when absent.</para></summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -34,7 +34,7 @@ public sealed class GetActivityDescriptionCommand : OpusCmdlet
     /// <summary>Writes the definitions named by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession().Client;
         foreach (var name in Name is { Length: > 0 } names ? names : ["*"])
         {
             if (!WildcardPattern.ContainsWildcardCharacters(name))

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Opus.Core.Client;
+using Opus.Core.Uws;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -16,15 +17,22 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>(Get-OpusProvenance 3kq5xj2mgd7q4wb6ouwqdfk7ia -Depth 2 -Direction BACK).Content</code>
 /// <para>The PROV-JSON of a job, two steps back.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "OpusProvenance")]
+[Cmdlet(VerbsCommon.Get, "OpusProvenance", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(ProvenanceDocument), typeof(FileInfo))]
-public sealed class GetOpusProvenanceCommand : OpusCmdlet
+public sealed class GetOpusProvenanceCommand : OpusSessionCmdlet
 {
+    private const string IdSet = "Id";
+    private const string JobSet = "InputObject";
+
     /// <summary><para type="description">Job ids or entity ids.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("JobId", "EntityId")]
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
+
+    /// <summary><para type="description">A job object: its provenance, from the session it came from unless -Session is given.</para></summary>
+    [Parameter(Mandatory = true, ParameterSetName = JobSet, ValueFromPipeline = true)]
+    public UwsJob? InputObject { get; set; }
 
     /// <summary><para type="description">How many steps of the graph to follow (ProvSAP DEPTH).</para></summary>
     [Parameter]
@@ -58,9 +66,9 @@ public sealed class GetOpusProvenanceCommand : OpusCmdlet
     /// <summary>Gets the provenance of the ids of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession(InputObject).Client;
         var format = ValueSets.ProvenanceFormat(Format);
-        foreach (var id in Id)
+        foreach (var id in InputObject is { } job ? [job.Id] : Id)
         {
             var query = new ProvenanceQuery(id, format, Depth, Direction, Model);
             if (!TryRun(ct => session.Provenance.GetAsync(query, ct), "OpusProvenance", id, out var document))

@@ -22,7 +22,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "OpusUser", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(User))]
-public sealed class GetOpusUserCommand : OpusCmdlet
+public sealed class GetOpusUserCommand : OpusSessionCmdlet
 {
     private const string NameSet = "UserName";
     private const string ExternalIdSet = "ExternalId";
@@ -41,7 +41,7 @@ public sealed class GetOpusUserCommand : OpusCmdlet
     /// <summary>Writes the users named by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession().Client;
         if (ParameterSetName == ExternalIdSet)
         {
             foreach (var subject in ExternalId)

@@ -17,7 +17,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "OpusUserToken")]
 [OutputType(typeof(UserToken))]
-public sealed class GetOpusUserTokenCommand : OpusCmdlet
+public sealed class GetOpusUserTokenCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The user's name or id.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -27,7 +27,7 @@ public sealed class GetOpusUserTokenCommand : OpusCmdlet
     /// <summary>Writes the tokens of the user of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession().Client;
         if (TryRun(ct => session.ListTokensAsync(UserName, ct), "OpusUserToken", UserName, out var tokens))
             WriteObject(tokens, enumerateCollection: true);
     }

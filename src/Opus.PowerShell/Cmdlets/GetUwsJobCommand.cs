@@ -23,17 +23,22 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "UwsJob", DefaultParameterSetName = ListSet)]
 [OutputType(typeof(UwsJobRef), ParameterSetName = new[] { ListSet })]
-[OutputType(typeof(UwsJob), ParameterSetName = new[] { IdSet })]
-public sealed class GetUwsJobCommand : OpusCmdlet
+[OutputType(typeof(UwsJob), ParameterSetName = new[] { IdSet, JobSet })]
+public sealed class GetUwsJobCommand : OpusSessionCmdlet
 {
     private const string ListSet = "List";
     private const string IdSet = "Id";
+    private const string JobSet = "InputObject";
 
     /// <summary><para type="description">Job ids; the whole job of each is written.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("JobId")]
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
+
+    /// <summary><para type="description">A job object: the job as it is now, from the session the object came from unless -Session is given (its definition is not looked up again).</para></summary>
+    [Parameter(Mandatory = true, ParameterSetName = JobSet, ValueFromPipeline = true)]
+    public UwsJob? InputObject { get; set; }
 
     /// <summary><para type="description">The job list (definition name); every list the session may use when absent.</para></summary>
     // Only the Id set takes it from the pipeline: were the list set to take it too, a job piped in
@@ -56,16 +61,32 @@ public sealed class GetUwsJobCommand : OpusCmdlet
     [Parameter(ParameterSetName = ListSet)]
     public int? Last { get; set; }
 
+    /// <summary><para type="description">The session to work in (from Connect-OpusServer); when absent, the session a piped job came from, else the last connected, else $env:OPUS_DATA opened locally.</para></summary>
+    // Not from the pipeline in the list set: a job piped in would otherwise bind its session alone to
+    // that default set, and its id by value as text instead of by property name.
+    [Parameter(ParameterSetName = ListSet)]
+    [Parameter(ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = JobSet, ValueFromPipelineByPropertyName = true)]
+    public override Sessions.OpusSession? Session { get; set; }
+
     /// <summary>Writes the jobs asked for by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        if (InputObject is { } given)
+        {
+            var origin = UsedSession(given);
+            if (TryRun(ct => origin.Client.GetJobAsync(given.Definition, given.Id, ct), "UwsJob", given.Id, out var job))
+                WriteFrom(origin, job);
+            return;
+        }
+
+        var session = UsedSession();
         if (ParameterSetName == IdSet)
         {
             foreach (var id in Id)
             {
-                if (TryRun(ct => session.GetJobAsync(Definition, id, ct), "UwsJob", id, out var job))
-                    WriteObject(job);
+                if (TryRun(ct => session.Client.GetJobAsync(Definition, id, ct), "UwsJob", id, out var job))
+                    WriteFrom(session, job);
             }
 
             return;
@@ -81,10 +102,13 @@ public sealed class GetUwsJobCommand : OpusCmdlet
         if (TryRun(async ct =>
             {
                 var jobs = new List<UwsJobRef>();
-                await foreach (var job in session.ListJobsAsync(query!, ct))
+                await foreach (var job in session.Client.ListJobsAsync(query!, ct))
                     jobs.Add(job);
                 return jobs;
             }, "UwsJob", Definition, out var list))
-            WriteObject(list, enumerateCollection: true);
+        {
+            foreach (var job in list)
+                WriteFrom(session, job);
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Opus.Core.Client;
-using Opus.PowerShell.Completers;
 
 namespace Opus.PowerShell.Cmdlets;
 
@@ -16,21 +15,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Get-UwsJob -Definition copy -Phase ERROR | Get-UwsJobLog -Stream Stderr -Raw</code>
 /// <para>The standard error of every failed copy job, one string per job.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "UwsJobLog")]
+[Cmdlet(VerbsCommon.Get, "UwsJobLog", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(string))]
-public sealed class GetUwsJobLogCommand : OpusCmdlet
+public sealed class GetUwsJobLogCommand : UwsJobCmdlet
 {
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
-
     /// <summary><para type="description">Stdout (the default) or Stderr.</para></summary>
     [Parameter]
     [ValidateSet("Stdout", "Stderr")]
@@ -43,9 +31,9 @@ public sealed class GetUwsJobLogCommand : OpusCmdlet
     /// <summary>Writes the log of the job of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = JobSession();
         var log = Stream.Equals("Stderr", StringComparison.OrdinalIgnoreCase) ? JobLog.Stderr : JobLog.Stdout;
-        if (!TryRun(async ct => await session.ReadLogAsync(Definition ?? (await session.GetJobAsync(null, Id, ct)).Definition, Id, log, ct), "UwsJobLog", Id, out var text))
+        if (!TryRun(async ct => await session.Client.ReadLogAsync(await DefinitionAsync(session.Client, ct), JobId, log, ct), "UwsJobLog", JobId, out var text))
             return;
         if (Raw)
             WriteObject(text);

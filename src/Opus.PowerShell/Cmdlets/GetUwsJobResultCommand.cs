@@ -1,6 +1,6 @@
 using System.Management.Automation;
+using Opus.Core.Jobs;
 using Opus.Core.Uws;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -17,22 +17,11 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Get-UwsJobResult 3kq5xj2mgd7q4wb6ouwqdfk7ia -Name report | Get-UwsJobResult -Destination . -Force</code>
 /// <para>Lists one result of a job, then downloads just that one over an older copy.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "UwsJobResult")]
+[Cmdlet(VerbsCommon.Get, "UwsJobResult", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(UwsResult), typeof(FileInfo))]
-public sealed class GetUwsJobResultCommand : OpusCmdlet
+public sealed class GetUwsJobResultCommand : UwsJobCmdlet
 {
     private const int ActivityId = 42;
-
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
 
     /// <summary><para type="description">Only the results of these names (UWS result ids); all when absent.</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -50,21 +39,26 @@ public sealed class GetUwsJobResultCommand : OpusCmdlet
     /// <summary>Writes or downloads the results of the job of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
-        if (!TryRun(ct => session.GetJobAsync(Definition, Id, ct), "UwsJob", Id, out var job))
+        var session = JobSession();
+        UwsJob job;
+        // A job object that has ended has its results already; one still on its way is asked for again.
+        if (InputObject is { } given && given.Phase.IsFinal())
+            job = given;
+        else if (!TryRun(ct => session.Client.GetJobAsync(KnownDefinition, JobId, ct), "UwsJob", JobId, out job))
             return;
         var results = job.Results.Where(r => Name is not { Length: > 0 } || Name.Contains(r.Name, StringComparer.Ordinal)).ToList();
         foreach (var missing in (Name ?? []).Where(n => job.Results.All(r => r.Name != n)))
             WriteError(new OpusError("UwsJobResultNotFound", "ObjectNotFound", $"job '{job.Id}' has no result '{missing}'"), missing);
         if (Destination is null)
         {
-            WriteObject(results, enumerateCollection: true);
+            foreach (var result in results)
+                WriteFrom(session, result);
             return;
         }
 
         var folder = GetUnresolvedProviderPathFromPSPath(Destination);
         foreach (var result in results)
-            Download(session, result, folder);
+            Download(session.Client, result, folder);
     }
 
     private void Download(Opus.Core.Client.IOpusSession session, UwsResult result, string folder)

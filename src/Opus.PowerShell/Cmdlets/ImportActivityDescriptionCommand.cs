@@ -18,7 +18,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsData.Import, "ActivityDescription", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(DefinitionVersion))]
-public sealed class ImportActivityDescriptionCommand : OpusCmdlet
+public sealed class ImportActivityDescriptionCommand : OpusSessionCmdlet
 {
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -47,7 +47,7 @@ public sealed class ImportActivityDescriptionCommand : OpusCmdlet
             var (target, action) = ShouldProcessText.ImportDefinition(file, !Propose);
             if (!ShouldProcess(target, action))
                 continue;
-            var session = Session;
+            var session = UsedSession().Client;
             if (TryRun(async ct => await session.ImportDefinitionAsync(await File.ReadAllTextAsync(file, ct), System.IO.Path.GetFileName(file), !Propose, ct) with { Source = file },
                     "ActivityDescription", file, out var version))
                 WriteObject(version);

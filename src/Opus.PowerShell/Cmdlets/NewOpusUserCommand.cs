@@ -23,7 +23,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.New, "OpusUser", SupportsShouldProcess = true)]
 [OutputType(typeof(User))]
-public sealed class NewOpusUserCommand : OpusCmdlet
+public sealed class NewOpusUserCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The login name: letters, digits and . _ @ + -.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -64,7 +64,7 @@ public sealed class NewOpusUserCommand : OpusCmdlet
         var (target, action) = ShouldProcessText.NewUser(request);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
+        var session = UsedSession().Client;
         if (TryRun(ct => session.CreateUserAsync(request, ct), "OpusUser", UserName, out var user))
             WriteObject(user);
     }

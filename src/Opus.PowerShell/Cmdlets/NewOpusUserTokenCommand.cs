@@ -18,7 +18,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.New, "OpusUserToken", SupportsShouldProcess = true)]
 [OutputType(typeof(UserToken))]
-public sealed class NewOpusUserTokenCommand : OpusCmdlet
+public sealed class NewOpusUserTokenCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The user's name or id.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -40,7 +40,7 @@ public sealed class NewOpusUserTokenCommand : OpusCmdlet
         var (target, action) = ShouldProcessText.NewToken(UserName, Name, Expires);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
+        var session = UsedSession().Client;
         if (TryRun(ct => session.IssueTokenAsync(UserName, Name, Expires, ct), "OpusUserToken", UserName, out var token))
             WriteObject(token);
     }

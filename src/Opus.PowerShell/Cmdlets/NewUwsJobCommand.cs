@@ -25,7 +25,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.New, "UwsJob", SupportsShouldProcess = true)]
 [OutputType(typeof(UwsJob))]
-public sealed class NewUwsJobCommand : OpusCmdlet
+public sealed class NewUwsJobCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The job definition (job list) name.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -81,9 +81,9 @@ public sealed class NewUwsJobCommand : OpusCmdlet
             Destruction = Destruction,
             Start = Start,
         };
-        var session = Session;
-        if (TryRun(ct => session.CreateJobAsync(request, ct), "UwsJob", Definition, out var job))
-            WriteObject(job);
+        var session = UsedSession();
+        if (TryRun(ct => session.Client.CreateJobAsync(request, ct), "UwsJob", Definition, out var job))
+            WriteFrom(session, job);
     }
 
     private IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> InputFiles()

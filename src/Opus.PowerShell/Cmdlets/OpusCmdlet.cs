@@ -1,41 +1,16 @@
 using System.Management.Automation;
-using Opus.Core.Client;
 using Opus.PowerShell.Decisions;
-using Opus.PowerShell.Sessions;
 
 namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
-/// What every Opus cmdlet shares: the session, Core's async calls run off the pipeline thread while
+/// What every Opus cmdlet shares: Core's async calls run off the pipeline thread while
 /// the pipeline thread waits (and writes progress), Ctrl+C cancelling them through StopProcessing,
 /// and <see cref="OpusError"/>s written as ErrorRecords.
 /// </summary>
 public abstract class OpusCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
-
-    /// <summary>The session of this module: connected, or a local one over $env:OPUS_DATA opened now.</summary>
-    private protected IOpusSession Session
-    {
-        get
-        {
-            var choice = SessionChoice.Decide(SessionHolder.Current is not null, Environment.GetEnvironmentVariable(SessionChoice.DataVariable));
-            switch (choice.Kind)
-            {
-                case SessionChoiceKind.UseCurrent when SessionHolder.Current is { } current:
-                    return current;
-                case SessionChoiceKind.OpenLocal:
-                    WriteVerbose($"Opening the local Opus data folder {choice.DataPath} (${SessionChoice.DataVariable})");
-                    var local = Run(ct => LocalOpusSession.OpenAsync(new LocalSessionSettings(GetUnresolvedProviderPathFromPSPath(choice.DataPath!)), ct));
-                    SessionHolder.Replace(local);
-                    return local;
-                default:
-                    var error = choice.Error ?? SessionChoice.Decide(false, null).Error!;
-                    ThrowTerminatingError(Record(error, new InvalidOperationException(error.Message), null));
-                    throw new InvalidOperationException(error.Message);
-            }
-        }
-    }
 
     /// <summary>Ctrl+C: cancels the call in progress.</summary>
     protected override void StopProcessing() => _stopping.Cancel();
@@ -122,6 +97,6 @@ public abstract class OpusCmdlet : PSCmdlet, IDisposable
     /// <summary>The object beneath PowerShell's wrapper.</summary>
     private protected static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 
-    private static ErrorRecord Record(OpusError error, Exception exception, object? target) =>
+    private protected static ErrorRecord Record(OpusError error, Exception exception, object? target) =>
         new(exception, error.ErrorId, Enum.Parse<ErrorCategory>(error.Category), target);
 }

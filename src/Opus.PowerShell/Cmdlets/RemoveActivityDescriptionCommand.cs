@@ -18,7 +18,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Remove, "ActivityDescription", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveActivityDescriptionCommand : OpusCmdlet
+public sealed class RemoveActivityDescriptionCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">Definition names.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -29,7 +29,7 @@ public sealed class RemoveActivityDescriptionCommand : OpusCmdlet
     /// <summary>Withdraws the definitions named by this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
+        var session = UsedSession().Client;
         foreach (var name in Name)
         {
             var (target, action) = ShouldProcessText.RemoveDefinition(name);

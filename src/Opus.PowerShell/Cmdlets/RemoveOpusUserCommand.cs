@@ -17,7 +17,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Remove, "OpusUser", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveOpusUserCommand : OpusCmdlet
+public sealed class RemoveOpusUserCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The user's name or id.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -30,7 +30,7 @@ public sealed class RemoveOpusUserCommand : OpusCmdlet
         var (target, action) = ShouldProcessText.RemoveUser(UserName);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
+        var session = UsedSession().Client;
         TryRun(ct => session.RemoveUserAsync(UserName, ct), "OpusUser", UserName);
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -16,35 +15,18 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Remove-UwsJob 3kq5xj2mgd7q4wb6ouwqdfk7ia -WhatIf</code>
 /// <para>Shows what would be removed.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Remove, "UwsJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "UwsJob", DefaultParameterSetName = IdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveUwsJobCommand : OpusCmdlet
+public sealed class RemoveUwsJobCommand : UwsJobCmdlet
 {
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
-
     /// <summary>Removes the job of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var session = Session;
-        var definition = Definition;
-        if (definition is null)
-        {
-            if (!TryRun(ct => session.GetJobAsync(null, Id, ct), "UwsJob", Id, out var job))
-                return;
-            definition = job.Definition;
-        }
-
-        var (target, action) = ShouldProcessText.RemoveJob(definition, Id);
+        var session = JobSession();
+        if (!TryRun(ct => DefinitionAsync(session.Client, ct), "UwsJob", JobId, out var definition))
+            return;
+        var (target, action) = ShouldProcessText.RemoveJob(definition, JobId);
         if (ShouldProcess(target, action))
-            TryRun(ct => session.RemoveJobAsync(definition, Id, ct), "UwsJob", Id);
+            TryRun(ct => session.Client.RemoveJobAsync(definition, JobId, ct), "UwsJob", JobId);
     }
 }

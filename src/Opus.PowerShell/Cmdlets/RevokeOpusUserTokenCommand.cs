@@ -17,7 +17,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsSecurity.Revoke, "OpusUserToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RevokeOpusUserTokenCommand : OpusCmdlet
+public sealed class RevokeOpusUserTokenCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The user's name or id.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -36,7 +36,7 @@ public sealed class RevokeOpusUserTokenCommand : OpusCmdlet
         var (target, action) = ShouldProcessText.RevokeToken(UserName, Name);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
+        var session = UsedSession().Client;
         TryRun(ct => session.RevokeTokenAsync(UserName, Name, ct), "OpusUserToken", Name);
     }
 }

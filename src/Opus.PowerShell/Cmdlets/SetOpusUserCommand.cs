@@ -23,7 +23,7 @@ namespace Opus.PowerShell.Cmdlets;
 /// </example>
 [Cmdlet(VerbsCommon.Set, "OpusUser", SupportsShouldProcess = true)]
 [OutputType(typeof(User))]
-public sealed class SetOpusUserCommand : OpusCmdlet
+public sealed class SetOpusUserCommand : OpusSessionCmdlet
 {
     /// <summary><para type="description">The user's name or id.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -62,7 +62,7 @@ public sealed class SetOpusUserCommand : OpusCmdlet
         var (target, action) = ShouldProcessText.SetUser(UserName, changes);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
+        var session = UsedSession().Client;
         if (TryRun(ct => session.UpdateUserAsync(UserName, changes, ct), "OpusUser", UserName, out var user) && PassThru)
             WriteObject(user);
     }

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using Opus.Core.Client;
 using Opus.Core.Uws;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -19,21 +18,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Get-UwsJob -Definition copy -Phase COMPLETED | Set-UwsJob -Destruction (Get-Date).AddDays(30)</code>
 /// <para>Keeps every completed copy job for 30 more days (within the server's limit).</para>
 /// </example>
-[Cmdlet(VerbsCommon.Set, "UwsJob", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "UwsJob", DefaultParameterSetName = IdSet, SupportsShouldProcess = true)]
 [OutputType(typeof(UwsJob))]
-public sealed class SetUwsJobCommand : OpusCmdlet
+public sealed class SetUwsJobCommand : UwsJobCmdlet
 {
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
-
     /// <summary><para type="description">New parameter values (only while PENDING).</para></summary>
     [Parameter]
     public Hashtable? Parameter { get; set; }
@@ -64,11 +52,11 @@ public sealed class SetUwsJobCommand : OpusCmdlet
         }
 
         var changes = new JobChanges(values, ExecutionDuration, Destruction);
-        var (target, action) = ShouldProcessText.SetJob(Definition, Id, changes);
+        var (target, action) = ShouldProcessText.SetJob(KnownDefinition, JobId, changes);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
-        if (TryRun(async ct => await session.UpdateJobAsync(Definition ?? (await session.GetJobAsync(null, Id, ct)).Definition, Id, changes, ct), "UwsJob", Id, out var job) && PassThru)
-            WriteObject(job);
+        var session = JobSession();
+        if (TryRun(async ct => await session.Client.UpdateJobAsync(await DefinitionAsync(session.Client, ct), JobId, changes, ct), "UwsJob", JobId, out var job) && PassThru)
+            WriteFrom(session, job);
     }
 }

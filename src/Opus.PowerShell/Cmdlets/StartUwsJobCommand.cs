@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Opus.Core.Uws;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -17,21 +16,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Start-UwsJob -Id 3kq5xj2mgd7q4wb6ouwqdfk7ia -PassThru</code>
 /// <para>Starts one job and writes it out.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "UwsJob", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "UwsJob", DefaultParameterSetName = IdSet, SupportsShouldProcess = true)]
 [OutputType(typeof(UwsJob))]
-public sealed class StartUwsJobCommand : OpusCmdlet
+public sealed class StartUwsJobCommand : UwsJobCmdlet
 {
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
-
     /// <summary><para type="description">Write the job out after starting it.</para></summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -39,11 +27,11 @@ public sealed class StartUwsJobCommand : OpusCmdlet
     /// <summary>Starts the job of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var (target, action) = ShouldProcessText.StartJob(Definition, Id);
+        var (target, action) = ShouldProcessText.StartJob(KnownDefinition, JobId);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
-        if (TryRun(async ct => await session.StartJobAsync(Definition ?? (await session.GetJobAsync(null, Id, ct)).Definition, Id, ct), "UwsJob", Id, out var job) && PassThru)
-            WriteObject(job);
+        var session = JobSession();
+        if (TryRun(async ct => await session.Client.StartJobAsync(await DefinitionAsync(session.Client, ct), JobId, ct), "UwsJob", JobId, out var job) && PassThru)
+            WriteFrom(session, job);
     }
 }

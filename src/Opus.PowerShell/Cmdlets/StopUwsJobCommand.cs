@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Opus.Core.Uws;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
 
 namespace Opus.PowerShell.Cmdlets;
@@ -17,21 +16,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Stop-UwsJob 3kq5xj2mgd7q4wb6ouwqdfk7ia -WhatIf</code>
 /// <para>Shows what would be aborted.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Stop, "UwsJob", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Stop, "UwsJob", DefaultParameterSetName = IdSet, SupportsShouldProcess = true)]
 [OutputType(typeof(UwsJob))]
-public sealed class StopUwsJobCommand : OpusCmdlet
+public sealed class StopUwsJobCommand : UwsJobCmdlet
 {
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
-
     /// <summary><para type="description">Write the job out after aborting it.</para></summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -39,11 +27,11 @@ public sealed class StopUwsJobCommand : OpusCmdlet
     /// <summary>Aborts the job of this pipeline input.</summary>
     protected override void ProcessRecord()
     {
-        var (target, action) = ShouldProcessText.StopJob(Definition, Id);
+        var (target, action) = ShouldProcessText.StopJob(KnownDefinition, JobId);
         if (!ShouldProcess(target, action))
             return;
-        var session = Session;
-        if (TryRun(async ct => await session.StopJobAsync(Definition ?? (await session.GetJobAsync(null, Id, ct)).Definition, Id, ct), "UwsJob", Id, out var job) && PassThru)
-            WriteObject(job);
+        var session = JobSession();
+        if (TryRun(async ct => await session.Client.StopJobAsync(await DefinitionAsync(session.Client, ct), JobId, ct), "UwsJob", JobId, out var job) && PassThru)
+            WriteFrom(session, job);
     }
 }

@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using Opus.Core.Jobs;
 using Opus.Core.Uws;
-using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;
+using Opus.PowerShell.Sessions;
 
 namespace Opus.PowerShell.Cmdlets;
 
@@ -18,23 +18,12 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Get-UwsJob -Phase EXECUTING | Wait-UwsJob | Where-Object Phase -ne COMPLETED</code>
 /// <para>Waits for every running job and shows those that did not complete.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Wait, "UwsJob")]
+[Cmdlet(VerbsLifecycle.Wait, "UwsJob", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(UwsJob))]
-public sealed class WaitUwsJobCommand : OpusCmdlet
+public sealed class WaitUwsJobCommand : UwsJobCmdlet
 {
     private const int ActivityId = 41;
-    private readonly List<(string? Definition, string Id)> _jobs = [];
-
-    /// <summary><para type="description">The job id.</para></summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("JobId")]
-    [ValidateNotNullOrEmpty]
-    public string Id { get; set; } = "";
-
-    /// <summary><para type="description">The job's definition (job list); found from the id when absent.</para></summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(DefinitionNameCompleter))]
-    public string? Definition { get; set; }
+    private readonly List<(OpusSession Session, string? Definition, string Id)> _jobs = [];
 
     /// <summary><para type="description">Longest time to wait for all the jobs, in seconds; no limit when absent.</para></summary>
     [Parameter]
@@ -42,17 +31,16 @@ public sealed class WaitUwsJobCommand : OpusCmdlet
     public int? Timeout { get; set; }
 
     /// <summary>Collects the job of this pipeline input.</summary>
-    protected override void ProcessRecord() => _jobs.Add((Definition, Id));
+    protected override void ProcessRecord() => _jobs.Add((JobSession(), KnownDefinition, JobId));
 
     /// <summary>Waits for the collected jobs, one after the other.</summary>
     protected override void EndProcessing()
     {
-        var session = Session;
         var started = DateTime.UtcNow;
         TimeSpan? limit = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
-        foreach (var (definition, id) in _jobs)
+        foreach (var (session, definition, id) in _jobs)
         {
-            if (!TryRun(ct => session.GetJobAsync(definition, id, ct), "UwsJob", id, out var job))
+            if (!TryRun(ct => session.Client.GetJobAsync(definition, id, ct), "UwsJob", id, out var job))
                 continue;
             var failed = false;
             while (!job.Phase.IsFinal())
@@ -62,7 +50,7 @@ public sealed class WaitUwsJobCommand : OpusCmdlet
                     break;
                 var current = job;
                 var step = remaining < TimeSpan.FromSeconds(30) ? remaining : TimeSpan.FromSeconds(30);
-                if (!TryRun(ct => session.WaitJobAsync(current.Definition, current.Id, step, ct), "UwsJob", id, out job,
+                if (!TryRun(ct => session.Client.WaitJobAsync(current.Definition, current.Id, step, ct), "UwsJob", id, out job,
                         () => WriteProgress(ActivityId, ProgressText.Wait(current, DateTime.UtcNow - started, limit, DateTime.UtcNow))))
                 {
                     failed = true;
@@ -75,7 +63,7 @@ public sealed class WaitUwsJobCommand : OpusCmdlet
             WriteProgress(ActivityId, ProgressText.Wait(job, DateTime.UtcNow - started, limit, DateTime.UtcNow), completed: true);
             if (!job.Phase.IsFinal())
                 WriteWarning($"UWS job {job.Id} is still {job.Phase} after {Timeout} s");
-            WriteObject(job);
+            WriteFrom(session, job);
         }
     }
 }

@@ -34,6 +34,10 @@ internal sealed record OpusError(string ErrorId, string Category, string Message
     public static OpusError NoUserWithExternalId(string externalId) =>
         new("OpusUserNotFound", "ObjectNotFound", $"no user has the externalId '{externalId}'");
 
+    /// <summary>-Session, or the session of a piped object, was closed by Disconnect-OpusServer.</summary>
+    public static OpusError SessionClosed(string session) =>
+        new("OpusSessionClosed", "ResourceUnavailable", $"the Opus session {session} is closed: connect again with Connect-OpusServer");
+
     /// <summary>A mistake in the cmdlet's own arguments, found before anything was asked of the session.</summary>
     public static OpusError Argument(string errorId, string message) => new(errorId, "InvalidArgument", message);
 }

@@ -21,10 +21,10 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     /// <summary>Hooks the resolving of Opus.Core.</summary>
     public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveEngine;
 
-    /// <summary>Closes the session (a local one stops its job manager; running jobs go on) and unhooks.</summary>
+    /// <summary>Closes every session (a local one stops its job manager; running jobs go on) and unhooks.</summary>
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        SessionHolder.Close();
+        SessionHolder.CloseAll();
         AssemblyLoadContext.Default.Resolving -= ResolveEngine;
     }
 

@@ -1,50 +1,63 @@
+using System.Runtime.CompilerServices;
 using Opus.Core.Client;
 
 namespace Opus.PowerShell.Sessions;
 
 /// <summary>
-/// The module's current session, shared by its cmdlets in this process: the one Connect-OpusServer
-/// opened, or a local session over $env:OPUS_DATA opened on first use.
+/// The module's open sessions in this process, the last opened being the default of every cmdlet, and
+/// which session each job object written came from (so a job acts on its own session).
 /// </summary>
 internal static class SessionHolder
 {
     private static readonly object Gate = new();
-    private static IOpusSession? _current;
+    private static readonly List<OpusSession> Open = [];
+    private static readonly ConditionalWeakTable<object, OpusSession> Origins = new();
 
-    public static IOpusSession? Current
+    /// <summary>The session cmdlets use when given none: the last opened that is still open.</summary>
+    public static OpusSession? Last
     {
         get
         {
             lock (Gate)
-                return _current;
+                return Open.Count > 0 ? Open[^1] : null;
         }
     }
 
-    /// <summary>Makes <paramref name="session"/> current and closes the one it replaces.</summary>
-    public static void Replace(IOpusSession session)
+    /// <summary>Adds an opened session; it becomes the default. Others stay open.</summary>
+    public static OpusSession Add(IOpusSession client)
     {
-        IOpusSession? old;
+        var session = new OpusSession(client);
+        lock (Gate)
+            Open.Add(session);
+        return session;
+    }
+
+    /// <summary>Closes <paramref name="session"/> (the last opened when null); false when it was not open.</summary>
+    public static bool Close(OpusSession? session)
+    {
         lock (Gate)
         {
-            old = _current;
-            _current = session;
+            session ??= Open.Count > 0 ? Open[^1] : null;
+            if (session is null || !Open.Remove(session))
+                return false;
+            session.IsOpen = false;
         }
 
-        if (old is not null && !ReferenceEquals(old, session))
-            old.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        session.Client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return true;
     }
 
-    /// <summary>Closes the current session, if any; true when there was one.</summary>
-    public static bool Close()
+    /// <summary>Closes every open session, the last opened first.</summary>
+    public static void CloseAll()
     {
-        IOpusSession? old;
-        lock (Gate)
+        while (Close(null))
         {
-            old = _current;
-            _current = null;
         }
-
-        old?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        return old is not null;
     }
+
+    /// <summary>Records the session an object written by a cmdlet came from.</summary>
+    public static void Remember(object item, OpusSession session) => Origins.AddOrUpdate(item, session);
+
+    /// <summary>The session <paramref name="item"/> came from, if a cmdlet wrote it.</summary>
+    public static OpusSession? Of(object? item) => item is not null && Origins.TryGetValue(item, out var session) ? session : null;
 }

@@ -49,6 +49,70 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
     }
 
     [Fact]
+    public void Every_cmdlet_but_Connect_takes_a_Session_and_job_cmdlets_take_a_job_object_in_a_set_of_its_own()
+    {
+        using var shell = module.OpenShell();
+        var withoutSession = shell.Run("Get-Command -Module Opus | Where-Object { $_.Parameters['Session'].ParameterType.FullName -ne 'Opus.PowerShell.Sessions.OpusSession' } | ForEach-Object Name");
+        Assert.Equal("Connect-OpusServer", Assert.Single(withoutSession).ToString());
+        foreach (var name in new[] { "Get-UwsJob", "Start-UwsJob", "Stop-UwsJob", "Remove-UwsJob", "Set-UwsJob", "Wait-UwsJob", "Get-UwsJobResult", "Get-UwsJobLog", "Get-OpusProvenance" })
+        {
+            // The set holds -InputObject (a job by value) and no -Id or -Definition.
+            var set = shell.Run("param($name) (Get-Command $name).ParameterSets | Where-Object Name -EQ InputObject | ForEach-Object { $_.Parameters | Where-Object { $_.Name -in 'InputObject', 'Id', 'Definition' } | ForEach-Object { '{0}:{1}' -f $_.Name, $_.ValueFromPipeline } }", name);
+            Assert.Equal("InputObject:True", Assert.Single(set).ToString());
+        }
+    }
+
+    [Fact]
+    public void A_piped_job_binds_to_InputObject_and_acts_in_the_session_it_came_from_unless_Session_is_given()
+    {
+        using var shell = module.OpenShell();
+        var first = Directory.CreateTempSubdirectory("opus-host-first-").FullName;
+        var second = Directory.CreateTempSubdirectory("opus-host-second-").FullName;
+        try
+        {
+            var definitions = Path.Combine(Opus.PowerShell.Tests.BuiltModuleFixture.RepositoryRoot, "definitions");
+            shell.Run("param($first, $second, $definitions) $global:first = Connect-OpusServer -DataPath $first -DefinitionsPath $definitions; $global:second = Connect-OpusServer -DataPath $second -DefinitionsPath $definitions",
+                first, second, definitions);
+            var job = shell.Run("New-UwsJob -Session $first copy @{ text = 'first' }").Single();
+            Assert.Equal(first, (string)shell.Run("param($job) $job.Session.Target", job).Single().BaseObject);
+
+            // The job object binds by value to -InputObject; the default session ($second) has no such job.
+            var started = shell.Run("param($job) $job | Start-UwsJob -PassThru | Wait-UwsJob -Timeout 120", job).Single();
+            Assert.Equal("COMPLETED", started.Properties["Phase"].Value.ToString());
+            Assert.Equal("output", shell.Run("param($job) $job | Get-UwsJobResult | ForEach-Object Name", started).Single().ToString());
+            // Given as an argument rather than piped, it still acts in its own session.
+            Assert.Equal(Id(job), Id(shell.Run("param($job) Get-UwsJob -InputObject $job", job).Single()));
+
+            // The job's definition is the object's, never looked up again: a job object claiming another
+            // definition is asked for in that job list, where it is not.
+            using (var ps = shell.Create())
+            {
+                ps.AddScript("param($job) $copy = $job.psobject.BaseObject; $copy.GetType().GetProperty('Definition').SetValue($copy, 'sleep'); $job | Get-UwsJob").AddArgument(started);
+                Assert.Empty(ps.Invoke());
+                Assert.Equal("UwsJobNotFound,Opus.PowerShell.Cmdlets.GetUwsJobCommand", Assert.Single(ps.Streams.Error).FullyQualifiedErrorId);
+            }
+
+            // -Session wins over the session the job came from.
+            using (var ps = shell.Create())
+            {
+                ps.AddScript("param($job) $job | Get-UwsJob -Session $second").AddArgument(job);
+                Assert.Empty(ps.Invoke());
+                Assert.Equal("UwsJobNotFound,Opus.PowerShell.Cmdlets.GetUwsJobCommand", Assert.Single(ps.Streams.Error).FullyQualifiedErrorId);
+            }
+
+            // Job lists carry their session too: piped by property name (-Id, -Definition, -Session).
+            Assert.Equal(Id(job), Id(shell.Run("Get-UwsJob -Session $first | Get-UwsJob").Single()));
+            Assert.Empty(shell.Run("Get-UwsJob"));
+        }
+        finally
+        {
+            shell.Run("Disconnect-OpusServer -Session $second; Disconnect-OpusServer -Session $first");
+            Directory.Delete(first, recursive: true);
+            Directory.Delete(second, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WhatIf_shows_the_operation_on_the_console_and_Confirm_asks_and_obeys()
     {
         using var shell = module.OpenShell();

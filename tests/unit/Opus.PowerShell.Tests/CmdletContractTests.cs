@@ -94,7 +94,7 @@ public sealed partial class CmdletContractTests : IClassFixture<ModuleMetadata>
             Assert.Contains(type.Descendants("para"), p => (string?)p.Attribute("type") == "synopsis" && p.Value.Trim().Length > 0);
             Assert.NotEmpty(type.Descendants("example"));
             foreach (var parameter in cmdlet.Type.GetProperties().Where(p => p.GetCustomAttributesData().Any(a => a.AttributeType.Name == "ParameterAttribute")))
-                Assert.True(members.ContainsKey($"P:{cmdlet.Type.FullName}.{parameter.Name}"), $"{cmdlet.Verb}-{cmdlet.Noun} -{parameter.Name} has no documentation");
+                Assert.True(members.ContainsKey($"P:{parameter.DeclaringType!.FullName}.{parameter.Name}"), $"{cmdlet.Verb}-{cmdlet.Noun} -{parameter.Name} has no documentation");
         }
     }
 

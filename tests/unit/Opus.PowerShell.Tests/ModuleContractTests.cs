@@ -198,7 +198,7 @@ public sealed partial class ModuleContractTests : IClassFixture<ModuleMetadata>
         var outputs = _module.Cmdlets.SelectMany(c => c.Type.GetCustomAttributesData().Where(a => a.AttributeType.Name == "OutputTypeAttribute"))
             .SelectMany(a => (IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!)
             .Select(v => ((Type)v.Value!).FullName!)
-            .Where(n => n.StartsWith("Opus.Core.", StringComparison.Ordinal))
+            .Where(n => n.StartsWith("Opus.", StringComparison.Ordinal))
             .ToHashSet();
         Assert.Subset(viewed, outputs);
     }
