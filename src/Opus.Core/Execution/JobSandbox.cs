@@ -48,7 +48,10 @@ public static partial class JobSandbox
         args.Add("--unshare-pid");
         args.Add("--unshare-ipc");
         args.Add("--unshare-uts");
-        args.Add("--die-with-parent");
+        // The runner is the PID namespace's init: when it ends (done, aborted, killed) the kernel kills every process
+        // left in the namespace, even one in a session of its own. (bwrap's own init would wait for them all.)
+        // No --die-with-parent: runners outlive a server restart.
+        args.Add("--as-pid-1");
         if (File.Exists(Path.Combine(directory, NoNetworkMarker)))
             args.Add("--unshare-net");
         if (!ServerIsRoot)
