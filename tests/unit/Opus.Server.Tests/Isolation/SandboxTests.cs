@@ -98,6 +98,26 @@ public sealed class SandboxTests : IAsyncLifetime
           if [ "$hold" = yes ]; then until [ -e gate ]; do sleep 0.05; done; fi
         """;
 
+    // Tries the server it was given: with network: none there is no route to it, yet the job completes.
+    private const string Offline = """
+        name: offline
+        version: "1.0"
+        description: Tries to reach the server without network.
+        executionDuration: 600
+        resources:
+          network: none
+        parameters:
+          - name: url
+            type: xs:string
+            required: true
+        generated:
+          - name: report
+            file: report.txt
+            contentType: text/plain
+        script: |
+          if curl --silent --max-time 5 --output /dev/null "$url"; then echo reached; else echo unreachable; fi > report.txt
+        """;
+
     private OpusServer _server = null!;
 
     private HttpClient Client => _server.Client;
@@ -108,6 +128,7 @@ public sealed class SandboxTests : IAsyncLifetime
         using var admin = _server.AdminClient();
         await admin.ProposeAsync("victim", Victim, publish: true);
         await admin.ProposeAsync("hostile", Hostile, publish: true);
+        await admin.ProposeAsync("offline", Offline, publish: true);
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -181,6 +202,20 @@ public sealed class SandboxTests : IAsyncLifetime
         await Client.AbortAsync(hostile);
         Assert.Equal("ABORTED", (await Client.GetXmlAsync(hostile)).Phase());
         await WaitForProcessAsync($"hostile-{marker}", present: false);
+    }
+
+    [Fact]
+    public async Task A_definition_without_network_reaches_nothing_and_still_completes_and_a_wrong_choice_is_refused()
+    {
+        var job = await Client.CreateJobAsync("offline", ("url", new Uri(_server.BaseUri, "/health").ToString()), ("PHASE", "RUN"));
+        var done = await Client.WaitForEndAsync(job, JobTime);
+        Assert.True(done.Phase() == "COMPLETED", $"offline ended {done.Phase()}: {done.ErrorMessage()}");
+        Assert.Equal("unreachable\n", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "report")));
+
+        using var admin = _server.AdminClient();
+        using var refused = await admin.SendDefinitionAsync(HttpMethod.Put, "/jdl/wrongnet", Offline.Replace("name: offline", "name: wrongnet").Replace("network: none", "network: sometimes"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("resources.network: 'sometimes' is not a network choice; use allowed or none", await refused.Content.ReadAsStringAsync());
     }
 
     private int ServerPid()
