@@ -178,6 +178,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = directory };
         if (_options.Local.IsSandboxed)
         {
+            // bwrap keeps its standard streams for its whole life (the runner sends its own to runner.log): not the
+            // server's, which a supervisor (or a test) reads until every holder closes them; its few words go to the log.
+            start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
             JobSandbox.GiveFolder(_options.Local, directory);
             JobSandbox.AddCommand(start, _options.Local, directory, _workspace.RunnerPath(jobId), HiddenFromJobs());
         }
@@ -196,6 +199,15 @@ public sealed class LocalManager : BackgroundService, IJobManager
         start.Environment["TMPDIR"] = directory;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
+        if (start.RedirectStandardError)
+        {
+            process.StandardInput.Close();
+            process.OutputDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
+            process.ErrorDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
         var group = process.Id;
         _running[jobId] = group;
         try
@@ -285,6 +297,12 @@ public sealed class LocalManager : BackgroundService, IJobManager
             if (slot)
                 _slots.Release();
         }
+    }
+
+    private void LogSandboxLine(string jobId, string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+            _logger.LogWarning("Job {JobId}: sandbox: {Line}", jobId, line);
     }
 
     // The server's own folders: its data (database, store, other jobs), its configuration and binaries, its definitions.
