@@ -28,6 +28,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 command -v setsid >/dev/null || need+=(util-linux)
+# Local jobs run sandboxed (Opus:Local:Sandbox=bubblewrap, the default).
+command -v bwrap >/dev/null || need+=(bubblewrap)
 # Graphviz draws PROV-SVG (provenance tests).
 command -v dot >/dev/null || need+=(graphviz)
 # Debian's Chromium for the web client's browser tests (Playwright drives it; it never downloads a browser).

@@ -45,6 +45,9 @@ public sealed class OpusOptions
     /// <summary>The job manager of this server ("local" or "slurm"); a definition may name another in resources.manager.</summary>
     public string Manager { get; set; } = "local";
 
+    /// <summary>Configuration section Opus:Local: the sandbox of local jobs.</summary>
+    public Execution.LocalOptions Local { get; set; } = new();
+
     /// <summary>Configuration section Opus:Slurm: what the SLURM manager asks for and how often it reconciles.</summary>
     public Execution.SlurmOptions Slurm { get; set; } = new();
 

@@ -66,6 +66,10 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
             "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
         Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
             $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
+        Require(o.Local.Sandbox is LocalOptions.Bubblewrap or LocalOptions.NoSandbox, $"Opus:Local:Sandbox: '{o.Local.Sandbox}' is not a sandbox; use bubblewrap or none");
+        Require(!o.Local.IsSandboxed || JobSandbox.Bubblewrap is not null,
+            "Opus:Local:Sandbox: bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or set Opus:Local:Sandbox=none to run jobs unsandboxed");
+        Require(o.Local.SandboxUser > 0, $"Opus:Local:SandboxUser: {o.Local.SandboxUser} is not allowed; give an unprivileged uid");
         Require(o.Slurm.ReconcileInterval > TimeSpan.Zero, $"Opus:Slurm:ReconcileInterval: {o.Slurm.ReconcileInterval} must be positive");
         Require(o.Slurm.CommandTimeout > TimeSpan.Zero, $"Opus:Slurm:CommandTimeout: {o.Slurm.CommandTimeout} must be positive");
         Require(o.Slurm.Cpus is null or >= 1, $"Opus:Slurm:Cpus: {o.Slurm.Cpus} is not allowed; give 1 or more");

@@ -7,6 +7,9 @@ using Opus.Server.Auth;
 using Opus.Server.Client;
 using Opus.Server.Endpoints;
 
+// Nothing the server creates is for other users: the data folder's files are its alone.
+PrivateFiles.RestrictUmask();
+
 // appsettings.json is found beside the server, whatever the working directory.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 AuthOptions auth;

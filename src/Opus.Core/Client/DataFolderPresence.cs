@@ -54,7 +54,7 @@ public sealed class DataFolderPresence : IDisposable
     // .NET takes flock(LOCK_SH) for shared opens and flock(LOCK_EX) for FileShare.None, without waiting.
     private static FileStream Open(string dataPath, FileShare share)
     {
-        Directory.CreateDirectory(dataPath);
+        PrivateFiles.CreateFolder(dataPath);
         return new FileStream(Path.Combine(dataPath, FileName), FileMode.OpenOrCreate, FileAccess.Read, share);
     }
 }

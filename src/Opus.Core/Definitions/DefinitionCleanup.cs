@@ -44,7 +44,8 @@ internal static class DefinitionCleanup
             r.Manager = Text(r.Manager);
             r.Partition = Text(r.Partition);
             r.Memory = Text(r.Memory);
-            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null })
+            r.Network = Text(r.Network);
+            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null })
                 d.Resources = null;
         }
 

@@ -40,6 +40,8 @@ public static partial class DefinitionValidator
             problems.Add("quote: must not be negative");
         if (definition.Resources?.Manager is { } manager && manager is not ("local" or "slurm"))
             problems.Add($"resources.manager: '{manager}' is not a job manager; use local or slurm (or leave it out for the server's)");
+        if (definition.Resources?.Network is { } network && network is not ("allowed" or JobResources.NoNetwork))
+            problems.Add($"resources.network: '{network}' is not a network choice; use allowed or none");
         if (definition.Resources?.Cpus is < 1)
             problems.Add("resources.cpus: must be at least 1");
         if (string.IsNullOrWhiteSpace(definition.Script))

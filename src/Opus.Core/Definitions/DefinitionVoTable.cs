@@ -68,7 +68,8 @@ public static class DefinitionVoTable
                 resources.Manager is null ? null : TextParam("manager", resources.Manager, "opus:JobResources.manager"),
                 resources.Partition is null ? null : TextParam("partition", resources.Partition, "opus:JobResources.partition"),
                 resources.Cpus is null ? null : IntParam("cpus", resources.Cpus, "opus:JobResources.cpus"),
-                resources.Memory is null ? null : TextParam("memory", resources.Memory, "opus:JobResources.memory")));
+                resources.Memory is null ? null : TextParam("memory", resources.Memory, "opus:JobResources.memory"),
+                resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network")));
         }
 
         var root = new XElement(Namespace + "VOTABLE",
@@ -326,6 +327,7 @@ public static class DefinitionVoTable
                     case "partition": resources.Partition = value; break;
                     case "cpus": resources.Cpus = Integer(param, value); break;
                     case "memory": resources.Memory = value; break;
+                    case "network": resources.Network = value; break;
                 }
             }
 

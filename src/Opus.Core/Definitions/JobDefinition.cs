@@ -138,4 +138,9 @@ public sealed class JobResources
 
     /// <summary>Memory as SLURM writes it, e.g. "2G" or "500M".</summary>
     public string? Memory { get; set; }
+
+    /// <summary>The job's network: "allowed" (default: codes fetch data) or "none" (a sandboxed local job gets no network at all).</summary>
+    public string? Network { get; set; }
+
+    public const string NoNetwork = "none";
 }

@@ -40,8 +40,9 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
     public async Task PrepareAsync(Job job, JobDefinition definition, string callbackToken, CancellationToken cancellationToken = default)
     {
         var dir = DirectoryOf(job.Id);
-        Directory.CreateDirectory(dir);
-        Directory.CreateDirectory(WorkPath(job.Id));
+        PrivateFiles.CreateFolder(options.JobsPath);
+        PrivateFiles.CreateFolder(dir);
+        PrivateFiles.CreateFolder(WorkPath(job.Id));
         // A rerun after a restart starts from a clean slate.
         File.Delete(EventsPath(job.Id));
 
@@ -59,7 +60,14 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             new("OPUS_JOB_DIR", dir),
             new("OPUS_DEFINITION", job.Definition),
         };
-        if (!string.IsNullOrEmpty(options.CallbackUrl))
+        // Without network the callback cannot reach the server: the events file alone reports (read when the runner ends).
+        var noNetwork = definition.Resources?.Network == JobResources.NoNetwork;
+        var marker = Path.Combine(dir, JobSandbox.NoNetworkMarker);
+        if (noNetwork)
+            await File.WriteAllTextAsync(marker, "", cancellationToken);
+        else
+            File.Delete(marker);
+        if (!string.IsNullOrEmpty(options.CallbackUrl) && !(noNetwork && options.Local.IsSandboxed))
             environment.Add(new("OPUS_CALLBACK_URL", options.CallbackUrl));
 
         // Declared parameters with their defaults, then what the job was given.

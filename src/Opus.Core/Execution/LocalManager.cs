@@ -54,6 +54,8 @@ public sealed class LocalManager : BackgroundService, IJobManager
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await using var registration = stoppingToken.Register(() => _stopping.Cancel());
+        if (!_options.Local.IsSandboxed)
+            _logger.LogWarning("Opus:Local:Sandbox is none: local jobs run as the server's user and can read and change its database, store and other jobs");
         var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None)).ToArray();
         await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
@@ -173,12 +175,22 @@ public sealed class LocalManager : BackgroundService, IJobManager
             return;
 
         var directory = _workspace.DirectoryOf(jobId);
-        var start = new ProcessStartInfo("setsid")
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = directory };
+        if (_options.Local.IsSandboxed)
         {
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-            ArgumentList = { "bash", _workspace.RunnerPath(jobId), directory },
-        };
+            // bwrap keeps its standard streams for its whole life (the runner sends its own to runner.log): not the
+            // server's, which a supervisor (or a test) reads until every holder closes them; its few words go to the log.
+            start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
+            JobSandbox.GiveFolder(_options.Local, directory);
+            JobSandbox.AddCommand(start, _options.Local, directory, _workspace.RunnerPath(jobId), HiddenFromJobs());
+        }
+        else
+        {
+            start.ArgumentList.Add("bash");
+            start.ArgumentList.Add(_workspace.RunnerPath(jobId));
+            start.ArgumentList.Add(directory);
+        }
+
         // Jobs see a small, known environment: nothing of the server's (secrets, connection strings).
         start.Environment.Clear();
         start.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -187,6 +199,15 @@ public sealed class LocalManager : BackgroundService, IJobManager
         start.Environment["TMPDIR"] = directory;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
+        if (start.RedirectStandardError)
+        {
+            process.StandardInput.Close();
+            process.OutputDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
+            process.ErrorDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
         var group = process.Id;
         _running[jobId] = group;
         try
@@ -276,6 +297,22 @@ public sealed class LocalManager : BackgroundService, IJobManager
             if (slot)
                 _slots.Release();
         }
+    }
+
+    private void LogSandboxLine(string jobId, string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+            _logger.LogWarning("Job {JobId}: sandbox: {Line}", jobId, line);
+    }
+
+    // The server's own folders: its data (database, store, other jobs), its configuration and binaries, its definitions.
+    private IEnumerable<string> HiddenFromJobs()
+    {
+        yield return _options.FullDataPath;
+        if (Path.GetDirectoryName(typeof(LocalManager).Assembly.Location) is { Length: > 0 } binaries)
+            yield return binaries;
+        if (_options.DefinitionsPath is { } definitions)
+            yield return Path.GetFullPath(definitions);
     }
 
     private static string TimeLimitMessage(Job job) => $"the execution duration of {job.ExecutionDuration} s was reached; the job was stopped";

@@ -32,9 +32,13 @@ public sealed class JobMaintenance(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Private to the server's user: other jobs and local users have no business in the database or the store.
-        Directory.CreateDirectory(options.FullDataPath);
+        PrivateFiles.CreateFolder(options.FullDataPath);
         _presence = Client.DataFolderPresence.Enter(options.FullDataPath);
         await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
+        foreach (var file in new[] { "opus.db", "opus.db-wal", "opus.db-shm" })
+            PrivateFiles.RestrictFile(Path.Combine(options.FullDataPath, file));
+        PrivateFiles.CreateFolder(options.JobsPath);
+        PrivateFiles.CreateFolder(options.StorePath);
         if (options.DefinitionsPath is { } folder)
             await DatabaseSetup.ExclusivelyAsync(contexts, () => catalog.LoadFolderAsync(folder, cancellationToken), cancellationToken);
         else

@@ -64,7 +64,7 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
     /// <summary>Streams content into the store; returns its digest and size.</summary>
     public async Task<(string Sha256, long Size)> AddStreamAsync(Stream content, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.StorePath);
+        PrivateFiles.CreateFolder(options.StorePath);
         var temp = Path.Combine(options.StorePath, $".incoming-{Guid.NewGuid():N}");
         try
         {
