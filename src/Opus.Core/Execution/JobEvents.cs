@@ -253,8 +253,9 @@ public sealed class JobEvents(
             {
                 var full = Path.GetFullPath(path);
                 var info = new FileInfo(full);
-                // A link could point anywhere on the server: only plain files inside work/ are results.
-                if (!full.StartsWith(root, StringComparison.Ordinal) || info.LinkTarget is not null || !info.Exists)
+                // A link could point anywhere on the server (the job's sandbox hides what the server sees):
+                // only plain files inside work/, reached through no linked folder, are results.
+                if (!full.StartsWith(root, StringComparison.Ordinal) || info.LinkTarget is not null || !info.Exists || ThroughLink(info.Directory, root))
                     continue;
                 index++;
                 var relative = full[root.Length..];
@@ -272,6 +273,18 @@ public sealed class JobEvents(
         }
 
         return results;
+    }
+
+    /// <summary>True when a folder between work/ and the file is a symbolic link.</summary>
+    private static bool ThroughLink(DirectoryInfo? folder, string root)
+    {
+        for (; folder is not null && (folder.FullName + Path.DirectorySeparatorChar).Length > root.Length; folder = folder.Parent)
+        {
+            if (folder.LinkTarget is not null)
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>Moves each result into the store and registers it; a result neither in work/ nor in the store is dropped.</summary>

@@ -40,6 +40,13 @@ public sealed class JobEndTests : IAsyncLifetime
             Script = "true",
             Generated = [new GeneratedDefinition { Name = "part", File = "part*.txt", ContentType = "text/plain" }],
         }, null, publish: true);
+        await Get<DefinitionCatalog>().ProposeAsync(new JobDefinition
+        {
+            Name = "nested",
+            Version = "1",
+            Script = "true",
+            Generated = [new GeneratedDefinition { Name = "table", File = "out/*.txt", ContentType = "text/plain" }],
+        }, null, publish: true);
     }
 
     public async Task DisposeAsync()
@@ -136,13 +143,31 @@ public sealed class JobEndTests : IAsyncLifetime
         Assert.Equal(parts.Order(), done.Results.Select(r => r.Sha256).Order());
     }
 
-    private async Task<Job> AddExecutingAsync(string id, int startedSecondsAgo, int duration)
+    [Fact]
+    public async Task A_result_reached_through_a_linked_folder_is_not_collected_and_the_linked_file_stays_where_it_is()
+    {
+        var job = await AddExecutingAsync("linkedjob", startedSecondsAgo: 5, duration: 0, definition: "nested");
+        // The job points work/out at a folder of the server's (its sandbox hides the real one, the server does not).
+        var outside = Directory.CreateDirectory(Path.Combine(_folder.FullName, "server-secrets"));
+        var secret = Path.Combine(outside.FullName, "secret.txt");
+        File.WriteAllText(secret, "not the job's");
+        Directory.CreateSymbolicLink(Path.Combine(_folder.FullName, "jobs", job.Id, "work", "out"), outside.FullName);
+
+        await Get<JobEvents>().FinishAsync(job.Id, JobPhase.COMPLETED, null);
+
+        var done = (await Get<JobRepository>().FindAsync(job.Id))!;
+        Assert.Equal(JobPhase.COMPLETED, done.Phase);
+        Assert.Empty(done.Results);
+        Assert.Equal("not the job's", File.ReadAllText(secret));
+    }
+
+    private async Task<Job> AddExecutingAsync(string id, int startedSecondsAgo, int duration, string definition = "parts")
     {
         var now = DateTime.UtcNow;
         var job = new Job
         {
             Id = id,
-            Definition = "parts",
+            Definition = definition,
             DefinitionVersion = "1",
             Owner = "alice",
             Phase = JobPhase.EXECUTING,
