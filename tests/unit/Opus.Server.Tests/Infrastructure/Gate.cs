@@ -14,12 +14,30 @@ public sealed class Gate : IDisposable
 
     public const int UpperBoundSeconds = 300;
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("opus-gate-").FullName;
+    // Not under /tmp: a sandboxed job has a /tmp of its own, and sees the rest of the system read-only.
+    // Readable by everyone, as sandboxed jobs run as an unprivileged user.
+    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    private readonly string _folder = CreateFolder();
 
     /// <summary>The file that opens the gate (it does not exist until <see cref="Open"/>).</summary>
     public string FilePath => Path.Combine(_folder, "open");
 
-    public void Open() => File.WriteAllText(FilePath, "open\n");
+    public void Open()
+    {
+        File.WriteAllText(FilePath, "open\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(FilePath, Readable);
+    }
+
+    private static string CreateFolder()
+    {
+        var folder = Path.Combine("/var/tmp", $"opus-gate-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(folder, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        return folder;
+    }
 
     /// <summary>
     /// One shell line that waits until the file at <paramref name="pathWord"/> (a quoted shell word) exists, at most
