@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
 Exports the provenance of every job of the last day (or since -Since) as PROV-JSON and PROV-N files.

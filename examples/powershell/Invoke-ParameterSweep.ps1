@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
 Runs one job per value of a parameter, waits for them all with progress, and collects every result

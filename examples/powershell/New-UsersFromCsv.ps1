@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
 Creates Opus users, and one API token each, from a CSV file; a second run changes nothing.
@@ -6,7 +7,8 @@ Creates Opus users, and one API token each, from a CSV file; a second run change
 .DESCRIPTION
 Reads a CSV file with the columns userName, displayName, email and roles (roles separated by ';').
 A user that does not exist is created; one that exists but differs (roles, e-mail, display name) is
-updated; one that matches is left alone. Each user gets one token named -TokenName unless a token of
+updated (an empty e-mail or display name in the file leaves the user's as it is); one that matches
+is left alone. Each user gets one token named -TokenName unless a token of
 that name (not revoked) exists already. Token secrets are appended to -TokenPath (created with mode
 0600, readable by its owner only) as "userName<TAB>tokenName<TAB>secret" lines, never written to the
 console. Writes one summary object per user: UserName, User (Created, Updated, Unchanged) and Token

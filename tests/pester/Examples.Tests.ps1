@@ -132,3 +132,16 @@ Describe 'Export-RecentProvenance.ps1' {
         Get-ChildItem "$TestDrive/prov" -File | ForEach-Object { "$($_.Name) $($_.LastWriteTimeUtc.Ticks)" } | Should -Be $before
     }
 }
+
+Describe 'the example scripts' {
+    It '<Name> documents itself and every parameter for Get-Help' -ForEach @(
+        @{ Name = 'New-UsersFromCsv.ps1' }, @{ Name = 'Invoke-ParameterSweep.ps1' }, @{ Name = 'Export-RecentProvenance.ps1' }
+    ) {
+        $help = Get-Help "$Root/examples/powershell/$Name" -Full
+        $help.Synopsis | Should -Not -BeLike "$Name*"
+        $help.examples.example | Should -Not -BeNullOrEmpty
+        foreach ($parameter in $help.parameters.parameter | Where-Object name -notin WhatIf, Confirm) { "$($parameter.name): $($parameter.description.Text)" | Should -Not -BeLike '*: ' }
+        $help.parameters.parameter.name | Should -Contain 'Session'
+        (Get-Command "$Root/examples/powershell/$Name").Parameters.Keys | Should -Contain 'WhatIf'
+    }
+}
