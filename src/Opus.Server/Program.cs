@@ -95,6 +95,12 @@ catch (Microsoft.Extensions.Options.OptionsValidationException e)
     Console.Error.WriteLine($"opus: {e.Failures.FirstOrDefault() ?? e.Message}");
     return 2;
 }
+catch (Opus.Core.Jobs.OpusValidationException e)
+{
+    // A setting found unusable while starting (a first admin's token too short): one line, not a crash.
+    Console.Error.WriteLine($"opus: {e.Message}");
+    return 2;
+}
 
 return 0;
 

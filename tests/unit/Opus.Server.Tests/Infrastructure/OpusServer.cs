@@ -144,7 +144,11 @@ public sealed class OpusServer : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
+            {
+                // Its last words may still be in the pipes: read them to the end first.
+                await process.WaitForExitAsync();
                 throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Log}");
+            }
             try
             {
                 using var response = await Client.GetAsync("/health");
