@@ -21,8 +21,16 @@ public sealed class JobFinisher(JobFinishQueue queue, JobEvents events) : Backgr
 {
     private const int Workers = 4;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Parallel.ForEachAsync(queue.Reader.ReadAllAsync(stoppingToken), new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = stoppingToken },
-            async (jobId, token) => await events.CompleteAsync(jobId, token))
-        .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Parallel.ForEachAsync(queue.Reader.ReadAllAsync(stoppingToken),
+                new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = stoppingToken },
+                async (jobId, token) => await events.CompleteAsync(jobId, token));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 }

@@ -40,7 +40,6 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
     public async Task PrepareAsync(Job job, JobDefinition definition, string callbackToken, CancellationToken cancellationToken = default)
     {
         var dir = DirectoryOf(job.Id);
-        PrivateFiles.CreateFolder(options.JobsPath);
         PrivateFiles.CreateFolder(dir);
         PrivateFiles.CreateFolder(WorkPath(job.Id));
         // A rerun after a restart starts from a clean slate.

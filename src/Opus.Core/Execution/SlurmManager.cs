@@ -23,7 +23,6 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     public const string ManagerName = "slurm";
 
     private const string ClaimPrefix = "sbatch@";
-    private static readonly IReadOnlyList<JobPhase> Active = JobPhases.Active;
 
     private readonly CancellationTokenSource _stopping = new();
 
@@ -101,7 +100,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         }
 
         _logger.LogInformation("Job {JobId}: SLURM job {SlurmId}", job.Id, slurmId);
-        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, Active, cancellationToken))
+        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, JobPhases.Active, cancellationToken))
         {
             // A fast job may have run and reported its end before sbatch answered here (a loaded machine): that
             // one keeps its id. Aborted (or destroyed) while sbatch ran: the SLURM job must not run on.
@@ -136,7 +135,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             // A suspended job's EXECUTING report is old news: SLURM says when it runs again.
             foreach (var report in RunnerEvent.ReadFile(_workspace.EventsPath(job.Id)).Where(r => job.Phase != JobPhase.SUSPENDED || r.Phase.IsFinal()))
                 await _events.ApplyAsync(job.Id, report, cancellationToken: cancellationToken);
-            if (await _jobs.FindAsync(job.Id, cancellationToken) is { } now && Active.Contains(now.Phase))
+            if (await _jobs.FindAsync(job.Id, cancellationToken) is { } now && now.Phase.IsActive())
                 silent.Add(now);
         }
 
@@ -178,7 +177,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             if (states.Where(s => s.JobName == name).MaxBy(s => long.TryParse(s.JobId, CultureInfo.InvariantCulture, out var n) ? n : 0) is { } named)
             {
                 _abandoned.TryRemove(job.Id, out _);
-                if (await _jobs.TrySetManagerJobIdAsync(job.Id, handle, named.JobId, Active, cancellationToken))
+                if (await _jobs.TrySetManagerJobIdAsync(job.Id, handle, named.JobId, JobPhases.Active, cancellationToken))
                     await ApplyStateAsync(job, named, cancellationToken);
                 return;
             }
@@ -271,7 +270,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             {
                 try
                 {
-                    var active = (await _jobs.InPhasesAsync(Active, _stopping.Token)).Where(j => j.Manager == ManagerName).ToList();
+                    var active = (await _jobs.InPhasesAsync(JobPhases.Active, _stopping.Token)).Where(j => j.Manager == ManagerName).ToList();
                     if (active.Count > 0)
                         await ReconcileAsync(active, _stopping.Token);
                 }

@@ -329,7 +329,7 @@ public sealed class JobService(
         foreach (var job in active.OrderBy(j => j.ManagerJobId is null).ThenBy(j => j.CreationTime))
         {
             // A job of a manager this process does not run is another process's to watch.
-            if (managers.FirstOrDefault(m => m.Name == job.Manager) is not { } manager)
+            if (FindManager(job.Manager) is not { } manager)
                 continue;
             try
             {
@@ -353,7 +353,7 @@ public sealed class JobService(
         var now = Now;
         foreach (var job in await jobs.LongRunningAsync(now, cancellationToken))
         {
-            if (managers.FirstOrDefault(m => m.Name == job.Manager) is not { } manager
+            if (FindManager(job.Manager) is not { } manager
                 || job.StartTime!.Value.AddSeconds(job.ExecutionDuration) + manager.TimeLimitGrace > now)
                 continue;
             logger.LogWarning("Job {JobId}: still EXECUTING {Over:F0} s past its execution duration; stopping it", job.Id,
@@ -374,8 +374,11 @@ public sealed class JobService(
         return count;
     }
 
+    // A job of a manager this process does not run (SLURM not configured here) finds none.
+    private IJobManager? FindManager(string name) => managers.FirstOrDefault(m => m.Name == name);
+
     private IJobManager ManagerOf(Job job) =>
-        managers.FirstOrDefault(m => m.Name == job.Manager)
+        FindManager(job.Manager)
         ?? throw new InvalidOperationException($"no job manager named '{job.Manager}'");
 
     private static List<JobParameter> ValidateParameters(JobDefinition definition, IReadOnlyList<KeyValuePair<string, string>> values, bool requireAll)
@@ -440,7 +443,7 @@ public sealed class JobService(
 
     private void RequireManager(string definition, string manager)
     {
-        if (!managers.Any(m => m.Name == manager))
+        if (FindManager(manager) is null)
             throw new OpusStateException($"job definition '{definition}' runs on the '{manager}' manager, which this server does not run (see Opus:Slurm:Enabled)");
     }
 
