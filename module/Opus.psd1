@@ -15,6 +15,7 @@
         'Export-ActivityDescription'
         'Get-ActivityDescription'
         'Get-OpusProvenance'
+        'Get-OpusSession'
         'Get-OpusUser'
         'Get-OpusUserToken'
         'Get-UwsJob'

@@ -3,7 +3,8 @@
 #   Opus.psd1, Opus.Format.ps1xml       the manifest and table views (module/)
 #   Opus.PowerShell.dll                 the cmdlets, loaded by PowerShell into its default context
 #   en-US/Opus.PowerShell.dll-Help.xml  MAML help generated from the cmdlets' XML doc comments
-#   Dependencies/                       Opus.Core, its deps.json and every dependency (EF Core, SQLite with its
+#   Dependencies/                       Opus.Client (the HTTP client) with Opus.Core, Opus.Client.deps.json and
+#                                       every dependency (EF Core, SQLite with its
 #                                       native library, YamlDotNet...) for linux-x64, the one platform the
 #                                       module supports, loaded into the module's own AssemblyLoadContext, so
 #                                       they never clash with the host's
@@ -29,7 +30,8 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out/Dependencies" "$out/en-US"
-dotnet publish src/Opus.Core -c "$configuration" -r "$rid" --self-contained false -o "$out/Dependencies" --nologo --verbosity quiet
+# Opus.Client references Opus.Core: publishing it brings both, and one deps.json for the load context.
+dotnet publish src/Opus.Client -c "$configuration" -r "$rid" --self-contained false -o "$out/Dependencies" --nologo --verbosity quiet
 # The migrations of each provider, which EF loads by name into the same context (Opus.Core cannot reference them).
 for provider in Sqlite Postgres; do
   dotnet build "src/Opus.Migrations.$provider" -c "$configuration" --nologo --verbosity quiet

@@ -36,6 +36,9 @@ Describe 'The format views in 120 columns' {
     It 'shows provenance documents' {
         Assert-Table (Get-OpusProvenance $job.Id) 'Id', 'Format', 'MediaType', 'Length' $job.Id, 'application/json'
     }
+    It 'shows sessions, the current one marked' {
+        Assert-Table (Get-OpusSession) 'Current', 'Target', 'UserName', 'Remote', 'Open' (Get-OpusSession -Current).Target, 'system'
+    }
     It 'shows downloaded files as Get-ChildItem does' {
         $files = $job | Get-UwsJobResult -Destination "$TestDrive/out"
         $files.PSPath | Should -Be (Get-Item "$TestDrive/out/$($job.Id)/output.txt").PSPath

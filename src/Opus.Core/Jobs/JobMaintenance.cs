@@ -27,13 +27,13 @@ public sealed class JobMaintenance(
     private Task? _sweeper;
 
     // Held while the server runs, so a local PowerShell session on the same folder knows it is not alone.
-    private Client.DataFolderPresence? _presence;
+    private Sessions.DataFolderPresence? _presence;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Private to the server's user: other jobs and local users have no business in the database or the store.
         PrivateFiles.CreateFolder(options.FullDataPath);
-        _presence = Client.DataFolderPresence.Enter(options.FullDataPath);
+        _presence = Sessions.DataFolderPresence.Enter(options.FullDataPath);
         await DatabaseSetup.MigrateAsync(contexts, cancellationToken);
         foreach (var file in new[] { "opus.db", "opus.db-wal", "opus.db-shm" })
             PrivateFiles.RestrictFile(Path.Combine(options.FullDataPath, file));

@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using Opus.Core.Client;
+using Opus.Client;
+using Opus.Core.Sessions;
 using Opus.PowerShell.Sessions;
 
 namespace Opus.PowerShell.Cmdlets;

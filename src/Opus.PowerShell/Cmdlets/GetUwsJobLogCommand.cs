@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Opus.Core.Client;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Cmdlets;
 

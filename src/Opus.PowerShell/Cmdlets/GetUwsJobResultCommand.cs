@@ -61,7 +61,7 @@ public sealed class GetUwsJobResultCommand : UwsJobCmdlet
             Download(session.Client, result, folder);
     }
 
-    private void Download(Opus.Core.Client.IOpusSession session, UwsResult result, string folder)
+    private void Download(Opus.Core.Sessions.IOpusSession session, UwsResult result, string folder)
     {
         var (target, error) = FilePlan.ResultTarget(folder, result);
         error ??= FilePlan.Overwrite(target ?? "", target is not null && File.Exists(target), Force, "UwsJobResult");

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Opus.Core.Client;
+using Opus.Core.Sessions;
 using Opus.Core.Users;
 using Opus.PowerShell.Decisions;
 

@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
-using Opus.Core.Client;
+using Opus.Core.Sessions;
 using Opus.Core.Uws;
 using Opus.PowerShell.Completers;
 using Opus.PowerShell.Decisions;

@@ -1,5 +1,5 @@
-using Opus.Core.Client;
 using Opus.Core.Definitions;
+using Opus.Core.Sessions;
 using Opus.Core.Uws;
 
 namespace Opus.PowerShell.Decisions;

@@ -1,5 +1,5 @@
-using Opus.Core.Client;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Decisions;
 

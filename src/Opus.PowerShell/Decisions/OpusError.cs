@@ -1,5 +1,6 @@
-using Opus.Core.Client;
+using Opus.Client;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Decisions;
 

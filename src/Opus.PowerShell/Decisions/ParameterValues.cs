@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
-using Opus.Core.Client;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Decisions;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Opus.Core.Client;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Decisions;
 

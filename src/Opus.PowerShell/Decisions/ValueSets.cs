@@ -1,5 +1,5 @@
-using Opus.Core.Client;
 using Opus.Core.Definitions;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Decisions;
 

@@ -4,9 +4,9 @@ using System.Runtime.Loader;
 namespace Opus.PowerShell.Loading;
 
 /// <summary>
-/// The private AssemblyLoadContext of Opus.Core and everything it depends on (EF Core, SQLite with
-/// its native library, YamlDotNet, Microsoft.Extensions.*), loaded from the module's Dependencies/
-/// folder as Opus.Core.deps.json describes it, so none of them can clash with PowerShell's or
+/// The private AssemblyLoadContext of Opus.Core, Opus.Client and everything they depend on (EF Core, SQLite
+/// with its native library, YamlDotNet, Microsoft.Extensions.*), loaded from the module's Dependencies/
+/// folder as Opus.Client.deps.json (Opus.Client published, Opus.Core with it) describes it, so none of them can clash with PowerShell's or
 /// another module's copies. Framework assemblies come from the default context and stay shared.
 /// </summary>
 internal sealed class OpusLoadContext : AssemblyLoadContext
@@ -18,7 +18,7 @@ internal sealed class OpusLoadContext : AssemblyLoadContext
         : base("Opus", isCollectible: false)
     {
         _folder = folder;
-        _resolver = new AssemblyDependencyResolver(Path.Combine(folder, "Opus.Core.dll"));
+        _resolver = new AssemblyDependencyResolver(Path.Combine(folder, "Opus.Client.dll"));
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)

@@ -1,4 +1,4 @@
-using Opus.Core.Client;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Sessions;
 
@@ -18,6 +18,9 @@ public sealed class OpusSession
 
     /// <summary>True for a server, false for a data folder opened on this machine.</summary>
     public bool IsRemote => Client.IsRemote;
+
+    /// <summary>True while it is the default of cmdlets given no -Session (the last opened that is still open).</summary>
+    public bool IsCurrent => SessionHolder.Last == this;
 
     /// <summary>False once Disconnect-OpusServer has closed it.</summary>
     public bool IsOpen { get; internal set; } = true;

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Opus.Core.Client;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Sessions;
 
@@ -20,6 +20,16 @@ internal static class SessionHolder
         {
             lock (Gate)
                 return Open.Count > 0 ? Open[^1] : null;
+        }
+    }
+
+    /// <summary>The open sessions, oldest first (the last is <see cref="Last"/>).</summary>
+    public static IReadOnlyList<OpusSession> All
+    {
+        get
+        {
+            lock (Gate)
+                return [.. Open];
         }
     }
 

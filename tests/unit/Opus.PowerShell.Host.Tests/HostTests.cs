@@ -49,11 +49,11 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
     }
 
     [Fact]
-    public void Every_cmdlet_but_Connect_takes_a_Session_and_job_cmdlets_take_a_job_object_in_a_set_of_its_own()
+    public void Every_cmdlet_but_Connect_and_Get_OpusSession_takes_a_Session_and_job_cmdlets_take_a_job_object_in_a_set_of_its_own()
     {
         using var shell = module.OpenShell();
         var withoutSession = shell.Run("Get-Command -Module Opus | Where-Object { $_.Parameters['Session'].ParameterType.FullName -ne 'Opus.PowerShell.Sessions.OpusSession' } | ForEach-Object Name");
-        Assert.Equal("Connect-OpusServer", Assert.Single(withoutSession).ToString());
+        Assert.Equal(["Connect-OpusServer", "Get-OpusSession"], withoutSession.Select(n => n.ToString()).Order());
         foreach (var name in new[] { "Get-UwsJob", "Start-UwsJob", "Stop-UwsJob", "Remove-UwsJob", "Set-UwsJob", "Wait-UwsJob", "Get-UwsJobResult", "Get-UwsJobLog", "Get-OpusProvenance" })
         {
             // The set holds -InputObject (a job by value) and no -Id or -Definition.
@@ -109,6 +109,42 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
             shell.Run("Disconnect-OpusServer -Session $second; Disconnect-OpusServer -Session $first");
             Directory.Delete(first, recursive: true);
             Directory.Delete(second, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Get_OpusSession_lists_the_open_sessions_oldest_first_and_Current_is_the_default_of_cmdlets()
+    {
+        using var shell = module.OpenShell();
+        var other = Directory.CreateTempSubdirectory("opus-host-other-").FullName;
+        try
+        {
+            var opened = shell.Run("Get-OpusSession").Single();
+            var definitions = Path.Combine(Opus.PowerShell.Tests.BuiltModuleFixture.RepositoryRoot, "definitions");
+            var second = shell.Run("param($other, $definitions) Connect-OpusServer -DataPath $other -DefinitionsPath $definitions", other, definitions).Single();
+
+            // Both, in the order they were opened; the last is current, and it is the session a cmdlet given none uses.
+            var listed = shell.Run("Get-OpusSession");
+            Assert.Equal([opened.BaseObject, second.BaseObject], listed.Select(s => s.BaseObject));
+            Assert.Equal([false, true], listed.Select(s => (bool)s.Properties["IsCurrent"].Value));
+            Assert.Same(second.BaseObject, shell.Run("Get-OpusSession -Current").Single().BaseObject);
+            Assert.Equal(other, shell.Run("(New-UwsJob copy @{ text = 'here' }).Session.Target").Single().ToString());
+
+            // Closing the current one makes the one before it current again; closed sessions are not listed.
+            shell.Run("Get-OpusSession -Current | Disconnect-OpusServer");
+            Assert.False((bool)second.Properties["IsOpen"].Value);
+            Assert.Same(opened.BaseObject, shell.Run("Get-OpusSession").Single().BaseObject);
+            Assert.Same(opened.BaseObject, shell.Run("Get-OpusSession -Current").Single().BaseObject);
+
+            // Nothing open: nothing written, and no error (Run fails the test on any error record).
+            shell.Run("Disconnect-OpusServer");
+            Assert.Empty(shell.Run("Get-OpusSession"));
+            Assert.Empty(shell.Run("Get-OpusSession -Current"));
+            shell.Run("param($data) Connect-OpusServer -DataPath $data", opened.Properties["Target"].Value);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
         }
     }
 
@@ -229,6 +265,7 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
                      ("Get-UwsJob", "Id Definition Phase RunId Owner CreationTime", id),
                      ("Get-ActivityDescription copy", "Name Version Type Parameters Description", "copy"),
                      ("Get-OpusUser annabelle", "UserName Active Roles Email LastSeenAt ExternalId", "f81d4fae-7dec-41d0-a765-00a0c91e6bf6"),
+                     ("Get-OpusSession", "Current Target UserName Remote Open", "system"),
                  })
         {
             var text = shell.Run($"param($id) & {{ {script} }} $id | Out-String -Width 120", id).Single().ToString();
@@ -245,7 +282,7 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
     {
         using var shell = module.OpenShell();
         var names = shell.Run("(Get-Module Opus).ExportedCmdlets.Keys").Select(n => n.ToString()).ToList();
-        Assert.Equal(23, names.Count);
+        Assert.Equal(24, names.Count);
         foreach (var name in names)
         {
             var full = shell.Run("param($name) Get-Help $name -Full | Out-String -Width 200", name).Single().ToString();

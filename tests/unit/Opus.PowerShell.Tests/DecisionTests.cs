@@ -1,6 +1,7 @@
 using System.Collections;
-using Opus.Core.Client;
+using Opus.Client;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 using Opus.Core.Uws;
 using Opus.PowerShell.Decisions;
 

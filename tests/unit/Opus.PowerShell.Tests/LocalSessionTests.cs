@@ -1,6 +1,6 @@
-using Opus.Core.Client;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 
 namespace Opus.PowerShell.Tests;
 

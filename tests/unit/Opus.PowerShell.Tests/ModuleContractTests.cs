@@ -131,20 +131,21 @@ public sealed partial class ModuleContractTests : IClassFixture<ModuleMetadata>
         // The objects carry it, and the table view shows it.
         var core = _module.Context.LoadFromAssemblyName(_module.Assembly.GetReferencedAssemblies().Single(a => a.Name == "Opus.Core"));
         Assert.Equal("System.String", core.GetType("Opus.Core.Users.User")!.GetProperty("ExternalId")!.PropertyType.FullName);
-        Assert.NotNull(core.GetType("Opus.Core.Client.UserRequest")!.GetProperty("ExternalId"));
-        Assert.NotNull(core.GetType("Opus.Core.Client.UserChanges")!.GetProperty("ExternalId"));
+        Assert.NotNull(core.GetType("Opus.Core.Sessions.UserRequest")!.GetProperty("ExternalId"));
+        Assert.NotNull(core.GetType("Opus.Core.Sessions.UserChanges")!.GetProperty("ExternalId"));
         var format = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot, "module", "Opus.Format.ps1xml"));
         var view = format.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value == "Opus.Core.Users.User");
         Assert.Contains("ExternalId", view.Descendants("PropertyName").Select(p => p.Value));
     }
 
     [Fact]
-    public void The_cmdlet_assembly_references_only_Opus_Core_the_framework_and_PowerShell()
+    public void The_cmdlet_assembly_references_only_Opus_Core_Opus_Client_the_framework_and_PowerShell()
     {
         // Anything else would load into PowerShell's default context instead of the module's own.
         var references = _module.Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
         Assert.Contains("Opus.Core", references);
-        var unexpected = references.Where(name => name is not ("Opus.Core" or "System.Management.Automation" or "netstandard" or "mscorlib")
+        Assert.Contains("Opus.Client", references);
+        var unexpected = references.Where(name => name is not ("Opus.Core" or "Opus.Client" or "System.Management.Automation" or "netstandard" or "mscorlib")
             && !name.StartsWith("System.", StringComparison.Ordinal) && name != "System").ToList();
         Assert.Empty(unexpected);
     }
@@ -210,8 +211,8 @@ public sealed partial class ModuleContractTests : IClassFixture<ModuleMetadata>
         foreach (var e in new Exception[]
                  {
                      new Core.Jobs.OpusValidationException("x"), new Core.Jobs.OpusNotFoundException("x"), new Core.Jobs.OpusStateException("x"),
-                     new Core.Jobs.OpusConflictException("x"), new Core.Client.OpusSessionException("x"), new Core.Client.OpusSessionException("x", 401),
-                     new Core.Client.OpusSessionException("x", 500), new FileNotFoundException("x"), new UnauthorizedAccessException("x"),
+                     new Core.Jobs.OpusConflictException("x"), new Opus.Client.OpusSessionException("x"), new Opus.Client.OpusSessionException("x", 401),
+                     new Opus.Client.OpusSessionException("x", 500), new FileNotFoundException("x"), new UnauthorizedAccessException("x"),
                      new IOException("x"), new InvalidDataException("x"), new TimeoutException("x"), new InvalidOperationException("x"),
                  })
             Assert.Contains(Decisions.OpusError.From(e, "UwsJob").Category, categories);

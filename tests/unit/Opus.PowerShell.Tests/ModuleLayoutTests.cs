@@ -17,7 +17,7 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
         Assert.Equal(["Opus.PowerShell.dll"], root);
 
         var dependencies = Path.Combine(module.Folder, "Dependencies");
-        foreach (var file in new[] { "Opus.Core.dll", "Opus.Core.deps.json", "Opus.Migrations.Sqlite.dll", "Opus.Migrations.Postgres.dll", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
+        foreach (var file in new[] { "Opus.Core.dll", "Opus.Client.dll", "Opus.Client.deps.json", "Opus.Migrations.Sqlite.dll", "Opus.Migrations.Postgres.dll", "Microsoft.EntityFrameworkCore.dll", "Microsoft.Data.Sqlite.dll", "YamlDotNet.dll" })
             Assert.True(File.Exists(Path.Combine(dependencies, file)), $"Dependencies/{file} is missing");
         // Linux x64 only: SQLite's native library for it, and no runtimes/ folder of other platforms' libraries.
         Assert.True(File.Exists(Path.Combine(dependencies, "libe_sqlite3.so")), "SQLite's native library is missing");
@@ -56,13 +56,17 @@ public sealed class ModuleLayoutTests(BuiltModuleFixture module) : IClassFixture
     }
 
     [Fact]
-    public void The_load_context_loads_Opus_Core_and_SQLite_from_Dependencies_apart_from_the_default_context()
+    public void The_load_context_loads_Opus_Core_Opus_Client_and_SQLite_from_Dependencies_apart_from_the_default_context()
     {
         Assert.True(module.ExitCode == 0, module.Log);
         var context = new OpusLoadContext(Path.Combine(module.Folder, "Dependencies"));
         var core = context.LoadFromAssemblyName(new AssemblyName("Opus.Core"));
         Assert.StartsWith(Path.Combine(module.Folder, "Dependencies"), core.Location);
-        Assert.NotSame(typeof(Core.Client.IOpusSession).Assembly, core);
+        Assert.NotSame(typeof(Core.Sessions.IOpusSession).Assembly, core);
+        // The HTTP client too, and it binds to that context's Opus.Core, not to another copy.
+        var client = context.LoadFromAssemblyName(new AssemblyName("Opus.Client"));
+        Assert.Same(context, System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(client));
+        Assert.Same(core, client.GetType("Opus.Client.RemoteOpusSession")!.GetInterfaces().Single(i => i.Name == "IOpusSession").Assembly);
 
         // EF Core's SQLite provider resolves inside the context, native library included: open a database.
         var sqlite = context.LoadFromAssemblyName(new AssemblyName("Microsoft.Data.Sqlite"));

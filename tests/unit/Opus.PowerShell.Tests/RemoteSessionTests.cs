@@ -1,6 +1,7 @@
-using Opus.Core.Client;
+using Opus.Client;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
+using Opus.Core.Sessions;
 using Opus.Server.Tests.Infrastructure;
 
 namespace Opus.PowerShell.Tests;

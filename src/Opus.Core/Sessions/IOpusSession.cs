@@ -3,14 +3,14 @@ using Opus.Core.Jobs;
 using Opus.Core.Users;
 using Opus.Core.Uws;
 
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>
 /// What a client (the PowerShell module) can do with an Opus instance, the same whether it talks to
-/// a server (<see cref="RemoteOpusSession"/>) or opens a data folder with Core's own services
+/// a server (Opus.Client's RemoteOpusSession) or opens a data folder with Core's own services
 /// (<see cref="LocalOpusSession"/>). Failures are Core's exceptions: <see cref="OpusValidationException"/>,
-/// <see cref="OpusStateException"/>, <see cref="OpusNotFoundException"/>, <see cref="OpusConflictException"/>,
-/// and <see cref="OpusSessionException"/> when the server cannot be reached or answers unexpectedly.
+/// <see cref="OpusStateException"/>, <see cref="OpusNotFoundException"/>, <see cref="OpusConflictException"/>;
+/// a remote session adds Opus.Client's OpusSessionException when the server cannot be reached or answers unexpectedly.
 /// </summary>
 public interface IOpusSession : IAsyncDisposable
 {

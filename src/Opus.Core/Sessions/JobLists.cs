@@ -1,6 +1,6 @@
 using Opus.Core.Uws;
 
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>Merges the job lists of several definitions as one list would be: newest first, the newest N.</summary>
 public static class JobLists

@@ -1,7 +1,7 @@
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
-/// <summary>Copies with progress: the running total of bytes after each block.</summary>
-internal static class Streams
+/// <summary>Copies with progress: the running total of bytes after each block (a result downloaded by either session).</summary>
+public static class Streams
 {
     public static async Task CopyAsync(Stream source, Stream destination, IProgress<long>? progress, CancellationToken cancellationToken)
     {

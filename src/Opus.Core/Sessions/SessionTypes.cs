@@ -1,7 +1,7 @@
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
 
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>A new job: parameters in order (a name may repeat where the definition allows it) and local files for inputs.</summary>
 public sealed record JobRequest(string Definition)
@@ -92,13 +92,3 @@ public sealed record ProvenanceQuery(string Id, ProvenanceFormat Format = Proven
 
 /// <summary>A provenance document: its text in the asked format.</summary>
 public sealed record ProvenanceDocument(string Id, ProvenanceFormat Format, string MediaType, string Content);
-
-/// <summary>The server could not be reached, refused the credentials, or answered something unexpected.</summary>
-public sealed class OpusSessionException(string message, int? statusCode = null, Exception? inner = null) : Exception(message, inner)
-{
-    /// <summary>The HTTP status, when there was an answer.</summary>
-    public int? StatusCode { get; } = statusCode;
-
-    /// <summary>401: no credentials, or credentials the server does not accept.</summary>
-    public bool IsAuthentication => StatusCode == 401;
-}

@@ -1,4 +1,4 @@
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>ProvSAP's RESPONSEFORMAT names, media types and file name endings.</summary>
 public static class ProvenanceFormats

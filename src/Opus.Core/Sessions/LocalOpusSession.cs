@@ -11,7 +11,7 @@ using Opus.Core.Store;
 using Opus.Core.Users;
 using Opus.Core.Uws;
 
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>Where and as whom a local session opens a data folder.</summary>
 public sealed record LocalSessionSettings(string DataPath)

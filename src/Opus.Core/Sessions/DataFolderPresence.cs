@@ -1,4 +1,4 @@
-namespace Opus.Core.Client;
+namespace Opus.Core.Sessions;
 
 /// <summary>
 /// Who has a data folder open: every server and every local session holds a shared lock on
