@@ -37,7 +37,7 @@ Describe 'The format views in 120 columns' {
         Assert-Table (Get-OpusProvenance $job.Id) 'Id', 'Format', 'MediaType', 'Length' $job.Id, 'application/json'
     }
     It 'shows sessions, the current one marked' {
-        Assert-Table (Get-OpusSession) 'Current', 'Target', 'UserName', 'Remote', 'Open' (Get-OpusSession -Current).Target, 'system'
+        Assert-Table (Get-OpusSession) 'Current', 'UserName', 'Remote', 'Open', 'Target' (Get-OpusSession -Current).Target, 'system'
     }
     It 'shows downloaded files as Get-ChildItem does' {
         $files = $job | Get-UwsJobResult -Destination "$TestDrive/out"

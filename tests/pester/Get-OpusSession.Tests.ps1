@@ -31,13 +31,17 @@ Describe 'Get-OpusSession' {
         Get-OpusSession -Current | Should -Be $first
         @(Get-OpusSession).Count | Should -Be 1
     }
-    It 'shows a table of Current, Target, UserName, Remote and Open in 120 columns' {
+    It 'shows a table of Current, UserName, Remote, Open and Target in 120 columns, every column in 80' {
         $local = Connect-TestLocal
         $remote = Connect-TestServer $server
         $lines = (Get-OpusSession | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ }
-        ($lines[0] -split ' +' | Where-Object { $_ }) -join ' ' | Should -Be 'Current Target UserName Remote Open'
+        ($lines[0] -split ' +' | Where-Object { $_ }) -join ' ' | Should -Be 'Current UserName Remote Open Target'
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 120 }
-        $lines[2] | Should -Match "^False +$([regex]::Escape($local.Target)) +system +False +True$"
-        $lines[3] | Should -Match "^True +$([regex]::Escape($remote.Target)) +admin +True +True$"
+        $lines[2] | Should -Match "^False +system +False +True +$([regex]::Escape($local.Target))$"
+        $lines[3] | Should -Match "^True +admin +True +True +$([regex]::Escape($remote.Target))$"
+        # A narrow console still shows every column; only a long Target is cut.
+        $narrow = (Get-OpusSession | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
+        ($narrow[0] -split ' +' | Where-Object { $_ }) -join ' ' | Should -Be 'Current UserName Remote Open Target'
+        $narrow[3] | Should -Match "^True +admin +True +True +$([regex]::Escape($remote.Target))"
     }
 }

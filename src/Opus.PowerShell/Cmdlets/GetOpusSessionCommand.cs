@@ -19,15 +19,12 @@ namespace Opus.PowerShell.Cmdlets;
 /// <code>Get-OpusSession | Where-Object IsRemote | Disconnect-OpusServer</code>
 /// <para>Closes every session with a server; sessions over local data folders stay open.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "OpusSession", DefaultParameterSetName = AllSet)]
+[Cmdlet(VerbsCommon.Get, "OpusSession")]
 [OutputType(typeof(OpusSession))]
 public sealed class GetOpusSessionCommand : OpusCmdlet
 {
-    private const string AllSet = "All";
-    private const string CurrentSet = "Current";
-
     /// <summary><para type="description">Only the current session: the last opened that is still open, which cmdlets use when given no -Session.</para></summary>
-    [Parameter(Mandatory = true, ParameterSetName = CurrentSet)]
+    [Parameter]
     public SwitchParameter Current { get; set; }
 
     /// <summary>Writes the open sessions, or the current one.</summary>

@@ -265,7 +265,7 @@ public sealed class HostTests(HostedModule module) : IClassFixture<HostedModule>
                      ("Get-UwsJob", "Id Definition Phase RunId Owner CreationTime", id),
                      ("Get-ActivityDescription copy", "Name Version Type Parameters Description", "copy"),
                      ("Get-OpusUser annabelle", "UserName Active Roles Email LastSeenAt ExternalId", "f81d4fae-7dec-41d0-a765-00a0c91e6bf6"),
-                     ("Get-OpusSession", "Current Target UserName Remote Open", "system"),
+                     ("Get-OpusSession", "Current UserName Remote Open Target", "system"),
                  })
         {
             var text = shell.Run($"param($id) & {{ {script} }} $id | Out-String -Width 120", id).Single().ToString();

@@ -4,7 +4,7 @@ using Opus.Core.Jobs;
 using Opus.Core.Sessions;
 using Opus.Server.Tests.Infrastructure;
 
-namespace Opus.PowerShell.Tests;
+namespace Opus.Server.Tests.Client;
 
 /// <summary>A real server process shared by the remote-session tests.</summary>
 public sealed class RemoteServerFixture : IAsyncLifetime
@@ -20,8 +20,9 @@ public sealed class RemoteServerFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The remote session against a real server process over HTTP: UWS XML read back by Core's reader,
-/// /jdl, SCIM, tokens; and a local session opened on the running server's data folder.
+/// Opus.Client's remote session (what the PowerShell module uses) against a real server process over HTTP:
+/// UWS XML read back by Core's reader, /jdl, SCIM, tokens, ProvSAP; and a local session opened on the
+/// running server's data folder.
 /// </summary>
 public sealed class RemoteSessionTests(RemoteServerFixture fixture) : IClassFixture<RemoteServerFixture>
 {
@@ -71,7 +72,7 @@ public sealed class RemoteSessionTests(RemoteServerFixture fixture) : IClassFixt
     public async Task Definitions_are_imported_read_exported_and_withdrawn_through_jdl()
     {
         await using var session = await fixture.AdminAsync();
-        var yaml = (await File.ReadAllTextAsync(Path.Combine(ModuleMetadata.RepositoryRoot, "definitions", "copy.yaml"))).Replace("name: copy", "name: copy-remote", StringComparison.Ordinal);
+        var yaml = (await File.ReadAllTextAsync(Path.Combine(OpusServer.RepositoryRoot, "definitions", "copy.yaml"))).Replace("name: copy", "name: copy-remote", StringComparison.Ordinal);
         var imported = await session.ImportDefinitionAsync(yaml, "copy-remote.yaml", publish: true);
         Assert.Equal(("copy-remote", DefinitionStatus.Published), (imported.Name, imported.Status));
         var definition = await session.GetDefinitionAsync("copy-remote");
