@@ -7,10 +7,16 @@ namespace Opus.PowerShell.Decisions;
 /// <summary>Where downloads and exports go: inside the folder given, never outside it, never over a file unless asked.</summary>
 internal static class FilePlan
 {
-    /// <summary>A result goes to DESTINATION/JOBID/FILENAME (the name the script wrote, sub-folders kept).</summary>
+    /// <summary>
+    /// A result goes to DESTINATION/JOBID/FILENAME (the name the script wrote, sub-folders kept); the job's own
+    /// provenance results, which have no file name, get their format's ending (provjson.json...) so they open.
+    /// </summary>
     public static (string? Path, OpusError? Error) ResultTarget(string destination, UwsResult result)
     {
-        var relative = string.IsNullOrEmpty(result.FileName) ? result.Name : result.FileName;
+        var relative = !string.IsNullOrEmpty(result.FileName) ? result.FileName
+            : Opus.Core.Provenance.ProvenanceFormats.JobResults.Any(r => r.Name == result.Name) && ProvenanceFormats.Parse(result.Name) is { } format
+                ? result.Name + ProvenanceFormats.FileSuffix(format)
+                : result.Name;
         return Inside(Path.Combine(destination, SafeName(result.JobId)), relative, "UwsJobResult");
     }
 

@@ -160,6 +160,8 @@ public sealed class DecisionTests
         Assert.NotNull(rooted);
         var (named, _) = FilePlan.ResultTarget(destination, new UwsResult("copy", "../job", "output", null, 5, null, null));
         Assert.Equal(Path.Combine(destination, ".._job", "output"), named);
+        var (provenance, _) = FilePlan.ResultTarget(destination, new UwsResult("copy", "job1", "provn", null, 5, null, null));
+        Assert.Equal(Path.Combine(destination, "job1", "provn.provn"), provenance);
     }
 
     [Fact]
