@@ -385,6 +385,48 @@ public sealed class OidcSignInConfigurationTests
         Assert.Equal(HttpStatusCode.NotFound, login.StatusCode);
         var message = await login.Content.ReadAsStringAsync();
         Assert.Equal("sign-in by OIDC redirect is not configured on this server (Opus:Auth:Oidc:ClientId)\n", message);
+        using var callback = await browser.GetAsync("/auth/oidc/callback?code=x&state=y");
+        Assert.Equal(HttpStatusCode.NotFound, callback.StatusCode);
+        Assert.Equal(message, await callback.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_provider_without_the_name_claim_or_gone_before_the_callback_sends_the_browser_back_with_a_message()
+    {
+        var port = OpusServer.FreePort();
+        await using var server = await OpusServer.StartAsync(AuthSteps.Settings(
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
+            ("Opus:Auth:Oidc:ClientId", OidcSignInFixture.ClientId),
+            ("Opus:Auth:Oidc:ClientSecret", OidcSignInFixture.ClientSecret),
+            // A claim the test provider never gives, in the ID token or at userinfo.
+            ("Opus:Auth:Oidc:UserNameClaim", "nickname")));
+        var provider = await IdentityProvider.StartAsync(port, OidcSignInFixture.ClientId, OidcSignInFixture.ClientSecret, new Uri(server.BaseUri, "/auth/oidc/callback").AbsoluteUri);
+        await using var stopProvider = provider;
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = server.BaseUri };
+
+        async Task<(Uri Callback, string Cookies)> AtProviderAsync(string login)
+        {
+            using var started = await browser.GetAsync("/auth/oidc/login");
+            var cookies = string.Join("; ", started.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+            return (await provider.SignInAsync(started.Headers.Location!, login), cookies);
+        }
+
+        async Task<string> CallbackAsync((Uri Callback, string Cookies) flow)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, flow.Callback.PathAndQuery);
+            request.Headers.Add("Cookie", flow.Cookies);
+            using var response = await browser.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.False(response.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)));
+            return response.Headers.Location!.OriginalString;
+        }
+
+        Assert.Equal("/client/#/signin?problem=claim", await CallbackAsync(await AtProviderAsync(AuthSteps.UniqueName("nick"))));
+
+        // The provider answered the redirect, then went away: the code cannot be redeemed.
+        var flow = await AtProviderAsync(AuthSteps.UniqueName("nora"));
+        await provider.DisposeAsync();
+        Assert.Equal("/client/#/signin?problem=unavailable", await CallbackAsync(flow));
     }
 
     [Fact]
