@@ -40,7 +40,6 @@ public static partial class OidcSignIn
         handler.GetClaimsFromUserInfoEndpoint = true;
         handler.ClaimActions.MapUniqueJsonKey(oidc.UserNameClaim, oidc.UserNameClaim);
         handler.MapInboundClaims = false;
-        handler.SaveTokens = false;
         handler.DisableTelemetry = true;
         // Only the code flow's two paths: no remote sign-out, no signed-out callback.
         handler.RemoteSignOutPath = default;
@@ -53,10 +52,9 @@ public static partial class OidcSignIn
             new HttpDocumentRetriever(handler.Backchannel) { RequireHttps = oidc.RequireHttpsMetadata });
         handler.TokenValidationParameters = new TokenValidationParameters
         {
+            // The audience is the client id (the handler's default).
             ValidIssuer = oidc.Issuer,
-            ValidAudience = oidc.ClientId,
             ClockSkew = TimeSpan.FromSeconds(30),
-            NameClaimType = oidc.UserNameClaim,
         };
         if (oidc.JwksPath is { Length: > 0 } path)
             handler.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(File.ReadAllText(path)).GetSigningKeys();
@@ -95,6 +93,7 @@ public static partial class OidcSignIn
             {
                 var failure = context.Failure!;
                 var providerError = context.Request.Query["error"].ToString();
+                var shownError = ErrorCode().IsMatch(providerError) ? providerError : null;
                 var (code, reason) = failure switch
                 {
                     SignInException e => (e.Code, e.Message),
@@ -103,11 +102,11 @@ public static partial class OidcSignIn
                     AuthenticationFailureException => ("expired", failure.Message),
                     // The provider's error on the redirect (the token endpoint's errors are failures).
                     OpenIdConnectProtocolException when providerError.Length > 0 =>
-                        ("provider", $"the provider refused: {(ErrorCode().IsMatch(providerError) ? providerError : "(malformed)")}"),
+                        ("provider", $"the provider refused: {shownError ?? "(malformed)"}"),
                     _ => ("failed", failure.Message),
                 };
                 Logger(context.HttpContext).LogWarning("OIDC sign-in failed ({Code}): {Reason}", code, reason);
-                BackToSignIn(context.HttpContext, code, code == "provider" && ErrorCode().IsMatch(providerError) ? providerError : null);
+                BackToSignIn(context.HttpContext, code, code == "provider" ? shownError : null);
                 context.HandleResponse();
                 return Task.CompletedTask;
             },
