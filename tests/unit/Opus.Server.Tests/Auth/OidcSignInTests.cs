@@ -391,6 +391,36 @@ public sealed class OidcSignInConfigurationTests
     }
 
     [Fact]
+    public async Task A_sign_in_started_on_one_server_finishes_on_another_sharing_the_data_folder()
+    {
+        // Two processes behind one address (cookies do not care for ports): the state is protected by the data folder's keys.
+        var port = OpusServer.FreePort();
+        var settings = AuthSteps.Settings(
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
+            ("Opus:Auth:Oidc:ClientId", OidcSignInFixture.ClientId),
+            ("Opus:Auth:Oidc:ClientSecret", OidcSignInFixture.ClientSecret));
+        await using var first = await OpusServer.StartAsync(settings);
+        await using var second = await OpusServer.StartAsync(settings, first.DataPath);
+        await using var provider = await IdentityProvider.StartAsync(port, OidcSignInFixture.ClientId, OidcSignInFixture.ClientSecret, new Uri(first.BaseUri, "/auth/oidc/callback").AbsoluteUri);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+
+        using var started = await browser.GetAsync(new Uri(first.BaseUri, "/auth/oidc/login"));
+        var cookies = string.Join("; ", started.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        var callback = await provider.SignInAsync(started.Headers.Location!, AuthSteps.UniqueName("sven"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(second.BaseUri, callback.PathAndQuery));
+        request.Headers.Add("Cookie", cookies);
+        using var finished = await browser.SendAsync(request);
+
+        Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
+        var token = finished.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).Split(';')[0]["opus.signin=".Length..];
+        using var client = first.BearerClient(token);
+        using var me = await client.GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        // The keys are the data folder's, not the account's home's: what servers on other machines share.
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(first.DataPath, "keys"), "key-*.xml"));
+    }
+
+    [Fact]
     public async Task A_provider_without_the_name_claim_or_gone_before_the_callback_sends_the_browser_back_with_a_message()
     {
         var port = OpusServer.FreePort();
