@@ -2,12 +2,16 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.IdentityModel.Tokens;
+using Opus.Core;
 using Opus.Core.Users;
 
 namespace Opus.Server.Auth;
 
-/// <summary>Registers authentication (API tokens, OIDC JWTs, anonymous when configured) and the default: every endpoint needs a caller.</summary>
+/// <summary>Registers authentication (API tokens, OIDC JWTs, anonymous when configured, the web sign-in by OIDC redirect) and the default: every endpoint needs a caller.</summary>
 public static class AuthSetup
 {
     public static IServiceCollection AddOpusAuth(this IServiceCollection services, AuthOptions options)
@@ -20,8 +24,11 @@ public static class AuthSetup
             authentication.AddJwtBearer(OpusAuthenticationHandler.JwtSchemeName, jwt => ConfigureJwt(jwt, options.Oidc));
         if (options.Oidc.SignInEnabled)
         {
-            services.AddHttpClient(OidcSignIn.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
-            services.AddSingleton<OidcSignIn>();
+            authentication.AddOpenIdConnect(OidcSignIn.SchemeName, oidc => OidcSignIn.Configure(oidc, options.Oidc));
+            // The sign-in's state is protected by keys in the data folder, shared by the server processes that share it.
+            services.AddDataProtection().SetApplicationName("Opus");
+            services.AddOptions<KeyManagementOptions>().Configure<OpusOptions, ILoggerFactory>((keys, opus, loggers) =>
+                keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(opus.FullDataPath, "keys")), loggers));
         }
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());

@@ -1,8 +1,6 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
@@ -12,232 +10,216 @@ using Opus.Core.Users;
 namespace Opus.Server.Auth;
 
 /// <summary>
-/// Password-less sign-in for the web client: the OpenID Connect authorization code flow with PKCE
-/// (RFC 7636), state and nonce. The server is the OIDC client (the browser never sees the
-/// provider's tokens); a successful sign-in ends in an ordinary Opus API token with a short
-/// lifetime, named <see cref="TokenName"/>, which the client keeps in memory like a pasted one.
-/// The flow's secrets travel in an HttpOnly cookie bound to this browser, so any server process
-/// on the database can finish a sign-in another one started.
+/// Password-less sign-in for the web client: ASP.NET Core's OpenID Connect handler runs the code
+/// flow (PKCE, state, nonce, code exchange, ID-token checks, userinfo) at /auth/oidc/login (a
+/// challenge) and /auth/oidc/callback. Its events replace the cookie session it would start by an
+/// ordinary Opus API token named <see cref="TokenName"/>, with a short lifetime, handed to the client
+/// in a cookie scoped to /client/: Opus stays token-based. The flow's correlation and nonce live in
+/// short-lived HttpOnly cookies and its state is protected by the data-protection keys in the data
+/// folder, so any server process sharing that folder can finish a sign-in another one started.
 /// </summary>
-public sealed class OidcSignIn
+public static partial class OidcSignIn
 {
-    public const string HttpClientName = "oidc";
+    public const string SchemeName = "OidcSignIn";
     public const string TokenName = "web sign-in";
     public const string CallbackPath = "/auth/oidc/callback";
 
-    private readonly OidcOptions _options;
-    private readonly UserService _users;
-    private readonly TimeProvider _time;
-    private readonly ILogger<OidcSignIn> _logger;
-    private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
-    private readonly IHttpClientFactory _http;
-    private readonly IReadOnlyCollection<SecurityKey>? _offlineKeys;
-
-    public OidcSignIn(AuthOptions auth, UserService users, IHttpClientFactory http, TimeProvider time, ILogger<OidcSignIn> logger)
+    public static void Configure(OpenIdConnectOptions handler, OidcOptions oidc)
     {
-        _options = auth.Oidc;
-        _users = users;
-        _http = http;
-        _time = time;
-        _logger = logger;
-        var retriever = new HttpDocumentRetriever(http.CreateClient(HttpClientName)) { RequireHttps = _options.RequireHttpsMetadata };
-        _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
-            $"{_options.MetadataAuthority}/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), retriever);
-        if (_options.JwksPath is { Length: > 0 } path)
-            _offlineKeys = new JsonWebKeySet(File.ReadAllText(path)).GetSigningKeys().ToList();
-    }
+        handler.ClientId = oidc.ClientId;
+        handler.ClientSecret = string.IsNullOrEmpty(oidc.ClientSecret) ? null : oidc.ClientSecret;
+        handler.CallbackPath = CallbackPath;
+        handler.ResponseType = OpenIdConnectResponseType.Code;
+        handler.ResponseMode = OpenIdConnectResponseMode.Query;
+        handler.UsePkce = true;
+        // The authorization URL carries the request as it always did (no pushed authorization request).
+        handler.PushedAuthorizationBehavior = PushedAuthorizationBehavior.Disable;
+        handler.Scope.Clear();
+        foreach (var scope in oidc.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            handler.Scope.Add(scope);
+        handler.GetClaimsFromUserInfoEndpoint = true;
+        handler.ClaimActions.MapUniqueJsonKey(oidc.UserNameClaim, oidc.UserNameClaim);
+        handler.MapInboundClaims = false;
+        handler.DisableTelemetry = true;
+        // Only the code flow's two paths: no remote sign-out, no signed-out callback.
+        handler.RemoteSignOutPath = default;
+        handler.SignedOutCallbackPath = default;
 
-    public string DisplayName => _options.DisplayName;
-
-    /// <summary>The provider's authorization URL for a new sign-in, and the flow that must come back with it.</summary>
-    public async Task<(Uri Url, SignInFlow Flow)> StartAsync(string redirectUri, CancellationToken cancellationToken)
-    {
-        var metadata = await _metadata.GetConfigurationAsync(cancellationToken);
-        var flow = new SignInFlow(RandomText(), RandomText(), RandomText());
-        var query = new Dictionary<string, string?>
+        // Discovery with plain http only for a provider on this machine, refused when read (not a crash at the first request).
+        handler.Backchannel = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        handler.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+            $"{oidc.MetadataAuthority}/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(),
+            new HttpDocumentRetriever(handler.Backchannel) { RequireHttps = oidc.RequireHttpsMetadata });
+        handler.TokenValidationParameters = new TokenValidationParameters
         {
-            ["response_type"] = "code",
-            ["client_id"] = _options.ClientId,
-            ["redirect_uri"] = redirectUri,
-            ["scope"] = _options.Scopes,
-            ["state"] = flow.State,
-            ["nonce"] = flow.Nonce,
-            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(flow.Verifier))),
-            ["code_challenge_method"] = "S256",
+            // The audience is the client id (the handler's default).
+            ValidIssuer = oidc.Issuer,
+            ClockSkew = TimeSpan.FromSeconds(30),
         };
-        var url = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint, query);
-        return (new Uri(url), flow);
+        if (oidc.JwksPath is { Length: > 0 } path)
+            handler.TokenValidationParameters.IssuerSigningKeys = new JsonWebKeySet(File.ReadAllText(path)).GetSigningKeys();
+
+        // The flow's cookies: back on the provider's top-level redirect (Lax), gone after ten minutes.
+        var secure = oidc.RedirectUri?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+        handler.RemoteAuthenticationTimeout = TimeSpan.FromMinutes(10);
+        handler.ProtocolValidator.NonceLifetime = TimeSpan.FromMinutes(10);
+        handler.CorrelationCookie.Name = "opus.oidc.correlation.";
+        handler.NonceCookie.Name = "opus.oidc.nonce.";
+        foreach (var cookie in new[] { handler.CorrelationCookie, handler.NonceCookie })
+        {
+            cookie.SameSite = SameSiteMode.Lax;
+            cookie.SecurePolicy = secure;
+        }
+
+        handler.Events = new OpenIdConnectEvents
+        {
+            // Behind a TLS proxy: the redirect URI registered at the provider, also sent with the code.
+            OnRedirectToIdentityProvider = context =>
+            {
+                if (oidc.RedirectUri is { Length: > 0 } configured)
+                    context.ProtocolMessage.RedirectUri = configured;
+                return Task.CompletedTask;
+            },
+            // RFC 9207: the handler (10.0) does not read the authorization response's iss. A provider that names
+            // itself must be ours: a mix-up attack sends another provider's answer here.
+            OnMessageReceived = context =>
+            {
+                if (context.ProtocolMessage.Iss is { Length: > 0 } iss && iss != oidc.Issuer)
+                    context.Fail(new SignInException("failed", $"the answer came from issuer {iss}, not the configured one"));
+                return Task.CompletedTask;
+            },
+            OnTicketReceived = context => IssueTokenAsync(context, oidc),
+            OnRemoteFailure = context =>
+            {
+                var failure = context.Failure!;
+                var providerError = context.Request.Query["error"].ToString();
+                var shownError = ErrorCode().IsMatch(providerError) ? providerError : null;
+                var (code, reason) = failure switch
+                {
+                    SignInException e => (e.Code, e.Message),
+                    _ when Unreachable(failure) => ("unavailable", failure.Message),
+                    // The handler's own refusals: no correlation cookie of this flow, no readable state.
+                    AuthenticationFailureException => ("expired", failure.Message),
+                    // The provider's error on the redirect (the token endpoint's errors are failures).
+                    OpenIdConnectProtocolException when providerError.Length > 0 =>
+                        ("provider", $"the provider refused: {shownError ?? "(malformed)"}"),
+                    _ => ("failed", failure.Message),
+                };
+                Logger(context.HttpContext).LogWarning("OIDC sign-in failed ({Code}): {Reason}", code, reason);
+                BackToSignIn(context.HttpContext, code, code == "provider" ? shownError : null);
+                context.HandleResponse();
+                return Task.CompletedTask;
+            },
+        };
     }
 
     /// <summary>
-    /// Exchanges the code, validates the ID token (signature, issuer, audience, lifetime, nonce),
-    /// finds or creates the Opus user and issues the web sign-in token. Failures are
-    /// <see cref="SignInException"/> with a code the client turns into a message.
+    /// After the handler's checks: the person is the issuer's sub (OIDC Core 2: never reassigned), the name only
+    /// names a new account. Finds or creates the Opus user and hands the client a web sign-in token; no cookie session.
     /// </summary>
-    public async Task<(string UserName, string Token)> FinishAsync(SignInFlow flow, string code, string redirectUri, CancellationToken cancellationToken)
+    private static async Task IssueTokenAsync(TicketReceivedContext context, OidcOptions oidc)
     {
-        var metadata = await _metadata.GetConfigurationAsync(cancellationToken);
-        var tokens = await RedeemAsync(metadata, flow, code, redirectUri, cancellationToken);
-        if (!tokens.TryGetProperty("id_token", out var idTokenElement) || idTokenElement.GetString() is not { Length: > 0 } idToken)
-            throw new SignInException("failed", "the token endpoint answered no id_token (is 'openid' among the scopes?)");
-
-        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(idToken, new TokenValidationParameters
-        {
-            ValidIssuer = _options.Issuer,
-            ValidAudience = _options.ClientId,
-            IssuerSigningKeys = _offlineKeys ?? (IEnumerable<SecurityKey>)metadata.SigningKeys,
-            ValidateIssuerSigningKey = true,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = TimeSpan.FromSeconds(30),
-        });
-        if (!validation.IsValid)
-        {
-            // New keys at the provider: read its metadata again next time.
-            if (validation.Exception is SecurityTokenSignatureKeyNotFoundException)
-                _metadata.RequestRefresh();
-            throw new SignInException("failed", $"the ID token is not valid: {validation.Exception?.Message}");
-        }
-
-        var claims = validation.Claims;
-        if (!claims.TryGetValue("nonce", out var nonce) || !FixedTimeEquals(nonce as string, flow.Nonce))
-            throw new SignInException("failed", "the ID token's nonce is not this sign-in's");
-
-        // The person is the issuer's subject (OIDC Core 2: sub is required and never reassigned); the name only names a new account.
-        var subject = claims.TryGetValue("sub", out var sub) ? sub as string : null;
-        if (string.IsNullOrEmpty(subject))
-            throw new SignInException("failed", "the ID token has no sub claim");
-
-        var name = claims.TryGetValue(_options.UserNameClaim, out var value) ? value as string : null;
-        var email = claims.TryGetValue("email", out var mail) ? mail as string : null;
-        if (string.IsNullOrEmpty(name) && tokens.TryGetProperty("access_token", out var access) && access.GetString() is { Length: > 0 } accessToken
-            && !string.IsNullOrEmpty(metadata.UserInfoEndpoint))
-        {
-            var info = await UserInfoAsync(metadata.UserInfoEndpoint, accessToken, cancellationToken);
-            // The user info must be about the person the ID token names (OIDC Core 5.3.2).
-            if (info.TryGetProperty("sub", out var infoSubject) && infoSubject.GetString() == subject)
-            {
-                name = info.TryGetProperty(_options.UserNameClaim, out var n) ? n.GetString() : null;
-                email ??= info.TryGetProperty("email", out var e) ? e.GetString() : null;
-            }
-        }
-
+        context.HandleResponse();
+        var http = context.HttpContext;
+        var principal = context.Principal!;
+        // The handler's protocol validator requires sub in the ID token, and userinfo's to be the same.
+        var subject = principal.FindFirst("sub")!.Value;
+        var name = principal.FindFirst(oidc.UserNameClaim)?.Value;
         if (string.IsNullOrEmpty(name))
-            throw new SignInException("claim", $"the provider gave no '{_options.UserNameClaim}' claim");
+        {
+            Refuse(http, "claim", $"the provider gave no '{oidc.UserNameClaim}' claim");
+            return;
+        }
 
+        var users = http.RequestServices.GetRequiredService<UserService>();
         Caller? caller;
         try
         {
-            caller = await _users.ExternalAsync(_options.Issuer!, subject, name, email, _options.DefaultRoles, cancellationToken);
+            caller = await users.ExternalAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, http.RequestAborted);
         }
         catch (OpusValidationException e)
         {
-            throw new SignInException("failed", $"the provider's user name '{name}' cannot be an Opus user: {e.Message}");
+            Refuse(http, "failed", $"the provider's user name '{name}' cannot be an Opus user: {e.Message}");
+            return;
         }
         catch (ExternalIdentityConflictException e)
         {
-            throw new SignInException("taken", e.Message);
+            Refuse(http, "taken", e.Message);
+            return;
         }
         catch (OpusConflictException e)
         {
-            throw new SignInException("failed", e.Message);
+            Refuse(http, "failed", e.Message);
+            return;
         }
 
         if (caller is null)
-            throw new SignInException("inactive", $"user '{name}' is not active");
+        {
+            Refuse(http, "inactive", $"user '{name}' is not active");
+            return;
+        }
 
-        var now = _time.GetUtcNow().UtcDateTime;
-        var (_, secret) = await _users.IssueTokenAsync(caller.UserName, TokenName, now + _options.SessionLifetime, cancellationToken);
-        await _users.PruneTokensAsync(caller.UserName, TokenName, cancellationToken);
-        _logger.LogInformation("User {UserName} signed in through {Issuer}", caller.UserName, _options.Issuer);
-        return (caller.UserName, secret);
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var (_, secret) = await users.IssueTokenAsync(caller.UserName, TokenName, now + oidc.SessionLifetime, http.RequestAborted);
+        await users.PruneTokensAsync(caller.UserName, TokenName, http.RequestAborted);
+        Logger(http).LogInformation("User {UserName} signed in through {Issuer}", caller.UserName, oidc.Issuer);
+
+        // The token never appears in a URL (so never in a history, a log or a Referer): a cookie the client's
+        // script reads and deletes, sent to nothing but the client's static files, living two minutes.
+        http.Response.Cookies.Append("opus.signin", secret, new CookieOptions
+        {
+            HttpOnly = false,
+            Secure = http.Request.IsHttps || oidc.RedirectUri?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true,
+            SameSite = SameSiteMode.Strict,
+            Path = $"{http.Request.PathBase}/client/",
+            MaxAge = TimeSpan.FromMinutes(2),
+            IsEssential = true,
+        });
+        NoStore(http);
+        http.Response.Redirect($"{http.Request.PathBase}/client/#/signin?oidc=done");
     }
 
-    private async Task<JsonElement> RedeemAsync(OpenIdConnectConfiguration metadata, SignInFlow flow, string code, string redirectUri, CancellationToken cancellationToken)
+    private static void Refuse(HttpContext http, string code, string reason)
     {
-        var form = new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code",
-            ["code"] = code,
-            ["redirect_uri"] = redirectUri,
-            ["code_verifier"] = flow.Verifier,
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Post, metadata.TokenEndpoint);
-        if (string.IsNullOrEmpty(_options.ClientSecret))
-        {
-            form["client_id"] = _options.ClientId!;
-        }
-        else if (metadata.TokenEndpointAuthMethodsSupported.Count == 0 || metadata.TokenEndpointAuthMethodsSupported.Contains("client_secret_basic"))
-        {
-            // RFC 6749 2.3.1: both parts form-encoded before Basic.
-            var pair = $"{Uri.EscapeDataString(_options.ClientId!)}:{Uri.EscapeDataString(_options.ClientSecret)}";
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(pair)));
-        }
-        else
-        {
-            form["client_id"] = _options.ClientId!;
-            form["client_secret"] = _options.ClientSecret;
-        }
-
-        request.Content = new FormUrlEncodedContent(form);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        try
-        {
-            using var response = await _http.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            using var json = Parse(body);
-            if (!response.IsSuccessStatusCode)
-            {
-                var error = json?.RootElement.TryGetProperty("error", out var e) == true ? e.GetString() : null;
-                throw new SignInException("failed", $"the token endpoint refused the code ({(int)response.StatusCode} {error})");
-            }
-
-            return json?.RootElement.Clone() ?? throw new SignInException("failed", "the token endpoint answered no JSON");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SignInException("unavailable", $"the token endpoint did not answer: {e.Message}");
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SignInException("unavailable", "the token endpoint did not answer in time");
-        }
+        Logger(http).LogWarning("OIDC sign-in failed ({Code}): {Reason}", code, reason);
+        BackToSignIn(http, code);
     }
 
-    private async Task<JsonElement> UserInfoAsync(string endpoint, string accessToken, CancellationToken cancellationToken)
+    /// <summary>Back to the sign-in page, which turns the code into a message (never text from the URL).</summary>
+    public static void BackToSignIn(HttpContext http, string code, string? providerError = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await _http.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        using var json = response.IsSuccessStatusCode ? Parse(await response.Content.ReadAsStringAsync(cancellationToken)) : null;
-        return json?.RootElement.Clone() ?? default;
+        var target = $"{http.Request.PathBase}/client/#/signin?problem={code}";
+        if (providerError is not null)
+            target += $"&error={Uri.EscapeDataString(providerError)}";
+        NoStore(http);
+        http.Response.Redirect(target);
     }
 
-    private static JsonDocument? Parse(string body)
+    public static void NoStore(HttpContext http)
     {
-        try
-        {
-            return JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        http.Response.Headers.CacheControl = "no-store";
+        // The callback's URL holds the code: it must not leak to the next page's requests.
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
     }
 
-    public static bool FixedTimeEquals(string? a, string? b) =>
-        a is not null && b is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+    /// <summary>The provider did not answer (discovery, token or userinfo endpoint): a network error or a time-out.</summary>
+    public static bool Unreachable(Exception? failure)
+    {
+        for (; failure is not null; failure = failure.InnerException)
+        {
+            if (failure is HttpRequestException or TaskCanceledException or IOException)
+                return true;
+        }
 
-    private static string RandomText() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-}
+        return false;
+    }
 
-/// <summary>One sign-in in progress: what the callback must see again (state, nonce) and the PKCE verifier.</summary>
-public sealed record SignInFlow(string State, string Nonce, string Verifier)
-{
-    public string ToCookie() => $"{State}.{Nonce}.{Verifier}";
+    private static ILogger Logger(HttpContext http) =>
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OidcSignIn));
 
-    public static SignInFlow? FromCookie(string? value) =>
-        value?.Split('.') is [{ Length: > 0 } state, { Length: > 0 } nonce, { Length: > 0 } verifier] ? new SignInFlow(state, nonce, verifier) : null;
+    // RFC 6749 error codes are ASCII words; anything else is not shown or logged as is.
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ErrorCode();
 }
 
 /// <summary>A sign-in that did not succeed; <see cref="Code"/> tells the client which message to show.</summary>

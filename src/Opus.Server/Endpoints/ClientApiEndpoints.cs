@@ -1,5 +1,8 @@
-using System.Text;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Opus.Core;
@@ -7,6 +10,7 @@ using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Storage;
+using Opus.Core.Users;
 using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
@@ -95,70 +99,66 @@ public static class ClientApiEndpoints
     }
 
     /// <summary>
-    /// text/event-stream: one "job" event per creation, phase change or deletion of a job the caller
-    /// may see (optionally of the given definitions), a comment every 15 s to keep proxies from
-    /// closing the stream. Ends when the client goes or the server stops.
+    /// text/event-stream: a "ready" event (with the reconnection delay), then one "job" event per creation,
+    /// phase change or deletion of a job the caller may see (optionally of the given definitions), and a
+    /// "keepalive" event with empty data after 15 s of silence, so proxies see traffic (EventSource ignores
+    /// events nobody listens to). Ends when the client goes or the server stops.
     /// </summary>
-    private static async Task StreamEvents(HttpContext context, JobFeed feed, IHostApplicationLifetime lifetime)
+    private static ServerSentEventsResult<string> StreamEvents(HttpContext context, JobFeed feed, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
         var definitions = context.Request.Query["definition"].Where(d => !string.IsNullOrEmpty(d)).Select(d => d!).ToHashSet(StringComparer.Ordinal);
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(JobEvents(caller, definitions, feed, lifetime.ApplicationStopping));
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> JobEvents(
+        Caller caller, HashSet<string> definitions, JobFeed feed, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted = default)
+    {
         using var subscription = feed.Subscribe();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var response = context.Response;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.WriteAsync("retry: 2000\nevent: ready\ndata: {}\n\n", stop.Token);
-        await response.Body.FlushAsync(stop.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        yield return new SseItem<string>("{}", "ready") { ReconnectionInterval = TimeSpan.FromSeconds(2) };
 
         var reader = subscription.Changes;
+        while (await NextAsync(reader, stop.Token) is var next && next != Next.End)
+        {
+            if (next == Next.Silence)
+            {
+                yield return new SseItem<string>(string.Empty, "keepalive");
+                continue;
+            }
+
+            while (reader.TryRead(out var change))
+            {
+                if (!caller.MayRead(change.Owner) || (definitions.Count > 0 ? !definitions.Contains(change.Definition) : !caller.MayUse(change.Definition)))
+                    continue;
+                var data = new JsonObject
+                {
+                    ["id"] = change.Id,
+                    ["definition"] = change.Definition,
+                    ["phase"] = change.Phase?.ToString(),
+                    ["deleted"] = change.Phase is null,
+                    ["at"] = UwsTime.Format(change.At),
+                };
+                yield return new SseItem<string>(data.ToJsonString(), "job");
+            }
+        }
+    }
+
+    private enum Next { Changes, Silence, End }
+
+    /// <summary>Waits at most 15 s for changes; End when the feed closes, the client leaves or the server stops.</summary>
+    private static async Task<Next> NextAsync(ChannelReader<JobChange> reader, CancellationToken stop)
+    {
+        using var beat = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        beat.CancelAfter(TimeSpan.FromSeconds(15));
         try
         {
-            while (!stop.IsCancellationRequested)
-            {
-                using var beat = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                beat.CancelAfter(TimeSpan.FromSeconds(15));
-                bool ready;
-                try
-                {
-                    ready = await reader.WaitToReadAsync(beat.Token);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    await response.WriteAsync(": keep-alive\n\n", stop.Token);
-                    await response.Body.FlushAsync(stop.Token);
-                    continue;
-                }
-
-                if (!ready)
-                    break;
-                var text = new StringBuilder();
-                while (reader.TryRead(out var change))
-                {
-                    if (!caller.MayRead(change.Owner) || (definitions.Count > 0 ? !definitions.Contains(change.Definition) : !caller.MayUse(change.Definition)))
-                        continue;
-                    var data = new JsonObject
-                    {
-                        ["id"] = change.Id,
-                        ["definition"] = change.Definition,
-                        ["phase"] = change.Phase?.ToString(),
-                        ["deleted"] = change.Phase is null,
-                        ["at"] = UwsTime.Format(change.At),
-                    };
-                    text.Append("event: job\ndata: ").Append(data.ToJsonString()).Append("\n\n");
-                }
-
-                if (text.Length > 0)
-                {
-                    await response.WriteAsync(text.ToString(), stop.Token);
-                    await response.Body.FlushAsync(stop.Token);
-                }
-            }
+            return await reader.WaitToReadAsync(beat.Token) ? Next.Changes : Next.End;
         }
         catch (OperationCanceledException)
         {
-            // The client left or the server is stopping: the stream just ends.
+            return stop.IsCancellationRequested ? Next.End : Next.Silence;
         }
     }
 

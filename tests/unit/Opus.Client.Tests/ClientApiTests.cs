@@ -53,7 +53,8 @@ public sealed class ClientApiTests(BrowserFixture fixture)
         using var response = await stream.GetAsync("/events?definition=copy", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token), Encoding.UTF8);
-        Assert.Equal("retry: 2000", await reader.ReadLineAsync(timeout.Token));
+        // The first event says the stream is subscribed and carries the reconnection delay.
+        Assert.Equal(["event: ready", "data: {}", "retry: 2000"], await ReadEventAsync(reader, timeout.Token));
 
         // Someone else's job first: it must not show up before the caller's own.
         await fixture.Server.AdminClient().CreateJobAsync("copy", ("text", "not yours"), ("PHASE", "RUN"));
@@ -73,6 +74,30 @@ public sealed class ClientApiTests(BrowserFixture fixture)
         // arrive in either order; the client reads the job again on each, so only the set matters.
         Assert.Equal("PENDING", phases[0]);
         Assert.Subset(new HashSet<string> { "PENDING", "QUEUED", "EXECUTING", "COMPLETED" }, phases.ToHashSet());
+    }
+
+    [Fact]
+    public async Task A_silent_event_stream_sends_a_keepalive_event_with_empty_data()
+    {
+        var (_, token) = await NewUserAsync();
+        using var stream = Bearer(token);
+        stream.Timeout = TimeSpan.FromSeconds(150);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        // A definition no job is of: nothing but the keep-alive comes after "ready" (one every 15 s of silence).
+        using var response = await stream.GetAsync("/events?definition=no-such-definition", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token), Encoding.UTF8);
+        Assert.Equal("ready", (await ReadEventAsync(reader, timeout.Token))[0]["event: ".Length..]);
+        Assert.Equal(["event: keepalive", "data: "], await ReadEventAsync(reader, timeout.Token));
+    }
+
+    /// <summary>The lines of the stream's next event, up to the blank line that ends it.</summary>
+    private static async Task<List<string>> ReadEventAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(cancellationToken) is { Length: > 0 } line)
+            lines.Add(line);
+        return lines;
     }
 
     [Fact]

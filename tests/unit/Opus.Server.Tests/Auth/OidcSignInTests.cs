@@ -49,14 +49,18 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
     /// <summary>A browser's view: no redirects followed, cookies carried by hand so each one can be checked.</summary>
     private HttpClient Browser() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Server.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
 
-    private sealed record Started(Uri Authorization, string FlowCookie, string SetCookie);
+    /// <summary>A sign-in as started: the provider's URL, the flow's cookies as a Cookie header, and their Set-Cookie lines.</summary>
+    private sealed record Started(Uri Authorization, string FlowCookie, IReadOnlyList<string> SetCookies);
 
     private async Task<Started> StartAsync(HttpClient browser)
     {
         using var response = await browser.GetAsync("/auth/oidc/login");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var setCookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("opus.oidc=", StringComparison.Ordinal));
-        return new Started(response.Headers.Location!, setCookie.Split(';')[0], setCookie);
+        // The handler's correlation cookie and nonce cookie, nothing else.
+        var setCookies = response.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal(2, setCookies.Count);
+        Assert.All(setCookies, c => Assert.StartsWith("opus.oidc.", c, StringComparison.Ordinal));
+        return new Started(response.Headers.Location!, string.Join("; ", setCookies.Select(c => c.Split(';')[0])), setCookies);
     }
 
     private async Task<HttpResponseMessage> CallbackAsync(HttpClient browser, Uri callback, string? flowCookie)
@@ -102,7 +106,7 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
     }
 
     [Fact]
-    public async Task Login_redirects_to_the_provider_with_pkce_state_and_nonce_in_an_httponly_cookie()
+    public async Task Login_redirects_to_the_provider_with_pkce_state_and_nonce_and_short_lived_httponly_cookies()
     {
         using var browser = Browser();
         var started = await StartAsync(browser);
@@ -114,16 +118,20 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         Assert.Equal("S256", query["code_challenge_method"]);
         Assert.Equal(43, query["code_challenge"]!.Length);
         Assert.Contains("openid", query["scope"]!.Split(' '));
-        var cookie = started.SetCookie.ToLowerInvariant();
-        Assert.Contains("httponly", cookie);
-        Assert.Contains("samesite=lax", cookie);
-        Assert.Contains("path=/auth/oidc", cookie);
-        // The cookie holds state, nonce and verifier; the URL the challenge only, never the verifier.
-        var parts = started.FlowCookie["opus.oidc=".Length..].Split('.');
-        Assert.Equal(3, parts.Length);
-        Assert.Equal(parts[0], query["state"]);
-        Assert.Equal(parts[1], query["nonce"]);
-        Assert.DoesNotContain(parts[2], started.Authorization.AbsoluteUri, StringComparison.Ordinal);
+        Assert.True(query["state"]!.Length >= 32);
+        Assert.True(query["nonce"]!.Length >= 32);
+        foreach (var setCookie in started.SetCookies)
+        {
+            var cookie = setCookie.ToLowerInvariant();
+            Assert.Contains("httponly", cookie);
+            Assert.Contains("samesite=lax", cookie);
+            Assert.Contains("path=/auth/oidc/callback", cookie);
+            // Short-lived: a sign-in in progress, never a session.
+            var expires = DateTimeOffset.Parse(setCookie.Split(';').Select(p => p.Trim()).Single(p => p.StartsWith("expires=", StringComparison.OrdinalIgnoreCase))["expires=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(expires, DateTimeOffset.UtcNow.AddMinutes(9), DateTimeOffset.UtcNow.AddMinutes(11));
+            // The nonce is in the URL, the cookies hold it protected only (the PKCE verifier travels in the protected state).
+            Assert.DoesNotContain(query["nonce"]!, setCookie, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -142,8 +150,9 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
         Assert.Contains("path=/client/", handoff);
         Assert.Contains("samesite=strict", handoff);
         Assert.Contains("max-age=120", handoff);
-        // The flow cookie is spent.
-        Assert.Contains(cookies, c => c.StartsWith("opus.oidc=;", StringComparison.Ordinal) && c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
+        // The flow's cookies are spent.
+        foreach (var flowCookie in started.FlowCookie.Split("; "))
+            Assert.Contains(cookies, c => c.StartsWith($"{flowCookie.Split('=')[0]}=;", StringComparison.Ordinal) && c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("no-referrer", finished.Headers.GetValues("Referrer-Policy").Single());
 
         var token = HandoffToken(finished)!;
@@ -348,17 +357,17 @@ public sealed class OidcSignInTests(OidcSignInFixture fixture) : IClassFixture<O
     public async Task An_answer_naming_another_issuer_is_refused()
     {
         var user = AuthSteps.UniqueName("ivan");
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = fixture.Server.BaseUri };
-        using var login = await browser.GetAsync("/auth/oidc/login");
-        var flowCookie = login.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("opus.oidc=", StringComparison.Ordinal)).Split(';')[0];
-        var callback = await fixture.Provider.SignInAsync(login.Headers.Location!, user);
+        using var browser = Browser();
+        var started = await StartAsync(browser);
+        var callback = await fixture.Provider.SignInAsync(started.Authorization, user);
         Assert.Contains($"iss={Uri.EscapeDataString(fixture.Provider.Issuer)}", callback.Query, StringComparison.Ordinal);
         var mixedUp = callback.PathAndQuery.Replace(Uri.EscapeDataString(fixture.Provider.Issuer), Uri.EscapeDataString("https://evil.example"), StringComparison.Ordinal);
         using var request = new HttpRequestMessage(HttpMethod.Get, mixedUp);
-        request.Headers.Add("Cookie", flowCookie);
+        request.Headers.Add("Cookie", started.FlowCookie);
         using var finished = await browser.SendAsync(request);
         Assert.Equal("/client/#/signin?problem=failed", finished.Headers.Location!.OriginalString);
-        Assert.False(finished.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)));
+        Assert.Null(HandoffToken(finished));
+        Assert.False(await UserExistsAsync(user));
     }
 }
 
@@ -376,6 +385,78 @@ public sealed class OidcSignInConfigurationTests
         Assert.Equal(HttpStatusCode.NotFound, login.StatusCode);
         var message = await login.Content.ReadAsStringAsync();
         Assert.Equal("sign-in by OIDC redirect is not configured on this server (Opus:Auth:Oidc:ClientId)\n", message);
+        using var callback = await browser.GetAsync("/auth/oidc/callback?code=x&state=y");
+        Assert.Equal(HttpStatusCode.NotFound, callback.StatusCode);
+        Assert.Equal(message, await callback.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_sign_in_started_on_one_server_finishes_on_another_sharing_the_data_folder()
+    {
+        // Two processes behind one address (cookies do not care for ports): the state is protected by the data folder's keys.
+        var port = OpusServer.FreePort();
+        var settings = AuthSteps.Settings(
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
+            ("Opus:Auth:Oidc:ClientId", OidcSignInFixture.ClientId),
+            ("Opus:Auth:Oidc:ClientSecret", OidcSignInFixture.ClientSecret));
+        await using var first = await OpusServer.StartAsync(settings);
+        await using var second = await OpusServer.StartAsync(settings, first.DataPath);
+        await using var provider = await IdentityProvider.StartAsync(port, OidcSignInFixture.ClientId, OidcSignInFixture.ClientSecret, new Uri(first.BaseUri, "/auth/oidc/callback").AbsoluteUri);
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+
+        using var started = await browser.GetAsync(new Uri(first.BaseUri, "/auth/oidc/login"));
+        var cookies = string.Join("; ", started.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+        var callback = await provider.SignInAsync(started.Headers.Location!, AuthSteps.UniqueName("sven"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(second.BaseUri, callback.PathAndQuery));
+        request.Headers.Add("Cookie", cookies);
+        using var finished = await browser.SendAsync(request);
+
+        Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
+        var token = finished.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).Split(';')[0]["opus.signin=".Length..];
+        using var client = first.BearerClient(token);
+        using var me = await client.GetAsync("/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        // The keys are the data folder's, not the account's home's: what servers on other machines share.
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(first.DataPath, "keys"), "key-*.xml"));
+    }
+
+    [Fact]
+    public async Task A_provider_without_the_name_claim_or_gone_before_the_callback_sends_the_browser_back_with_a_message()
+    {
+        var port = OpusServer.FreePort();
+        await using var server = await OpusServer.StartAsync(AuthSteps.Settings(
+            ("Opus:Auth:Oidc:Issuer", $"http://127.0.0.1:{port}"),
+            ("Opus:Auth:Oidc:ClientId", OidcSignInFixture.ClientId),
+            ("Opus:Auth:Oidc:ClientSecret", OidcSignInFixture.ClientSecret),
+            // A claim the test provider never gives, in the ID token or at userinfo.
+            ("Opus:Auth:Oidc:UserNameClaim", "nickname")));
+        var provider = await IdentityProvider.StartAsync(port, OidcSignInFixture.ClientId, OidcSignInFixture.ClientSecret, new Uri(server.BaseUri, "/auth/oidc/callback").AbsoluteUri);
+        await using var stopProvider = provider;
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = server.BaseUri };
+
+        async Task<(Uri Callback, string Cookies)> AtProviderAsync(string login)
+        {
+            using var started = await browser.GetAsync("/auth/oidc/login");
+            var cookies = string.Join("; ", started.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+            return (await provider.SignInAsync(started.Headers.Location!, login), cookies);
+        }
+
+        async Task<string> CallbackAsync((Uri Callback, string Cookies) flow)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, flow.Callback.PathAndQuery);
+            request.Headers.Add("Cookie", flow.Cookies);
+            using var response = await browser.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.False(response.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)));
+            return response.Headers.Location!.OriginalString;
+        }
+
+        Assert.Equal("/client/#/signin?problem=claim", await CallbackAsync(await AtProviderAsync(AuthSteps.UniqueName("nick"))));
+
+        // The provider answered the redirect, then went away: the code cannot be redeemed.
+        var flow = await AtProviderAsync(AuthSteps.UniqueName("nora"));
+        await provider.DisposeAsync();
+        Assert.Equal("/client/#/signin?problem=unavailable", await CallbackAsync(flow));
     }
 
     [Fact]

@@ -128,8 +128,10 @@ public sealed class TwoServerEventTests(TwoServersFixture fixture, ITestOutputHe
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
                 var reader = new StreamReader(await response.Content.ReadAsStreamAsync(opening.Token), Encoding.UTF8);
-                Assert.Equal("retry: 2000", await reader.ReadLineAsync(opening.Token));
                 Assert.Equal("event: ready", await reader.ReadLineAsync(opening.Token));
+                Assert.Equal("data: {}", await reader.ReadLineAsync(opening.Token));
+                Assert.Equal("retry: 2000", await reader.ReadLineAsync(opening.Token));
+                Assert.Equal("", await reader.ReadLineAsync(opening.Token));
                 stream._reading = Task.Run(() => stream.ReadAsync(reader));
                 return stream;
             }
