@@ -74,7 +74,8 @@ public static class EdgeSetup
             app.UsePathBase(pathBase);
         if (publicUrl is not null)
         {
-            var host = HostString.FromUriComponent(publicUrl);
+            // Authority leaves out a default port, as a browser does.
+            var host = new HostString(publicUrl.Authority);
             var publicPathBase = new PathString(publicUrl.AbsolutePath.TrimEnd('/'));
             app.Use((context, next) =>
             {
