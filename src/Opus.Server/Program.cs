@@ -77,7 +77,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     // Port 0 or no configured address: the callback address is known only now.
     if (string.IsNullOrEmpty(options.CallbackUrl) || options.CallbackUrl.Contains(":0/", StringComparison.Ordinal))
-        options.CallbackUrl = CallbackFrom(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault());
+        options.CallbackUrl = CallbackFrom(string.Join(';', app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
 
     app.Logger.LogInformation("Opus serves {Count} job definitions; data in {DataPath}", app.Services.GetRequiredService<Opus.Core.Definitions.DefinitionCatalog>().All.Count, options.FullDataPath);
 });
@@ -112,10 +112,12 @@ catch (Opus.Core.Jobs.OpusValidationException e)
 
 return 0;
 
-// The first listening address as runners reach it, + /handler/job_event; null without one.
+// The first listening address as runners reach it (a plain http one first: a runner's curl need not trust the
+// server's certificate), + /handler/job_event; null without one.
 static string? CallbackFrom(string? urls)
 {
-    var address = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    var addresses = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+    var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
     if (address is null)
         return null;
     var local = address.TrimEnd('/').Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1");

@@ -27,7 +27,8 @@ public sealed class TlsTests : IDisposable
         await using var server = ServerProcess.Start(DataPath,
             $"--urls=https://127.0.0.1:{port}",
             $"--Kestrel:Certificates:Default:Path={certificatePath}",
-            $"--Kestrel:Certificates:Default:KeyPath={keyPath}");
+            $"--Kestrel:Certificates:Default:KeyPath={keyPath}",
+            "--Opus:LoadSamples=true");
 
         await server.UntilAsync(() => Certificates.PresentedAsync(port), seen => seen == first.Thumbprint, "the first certificate served");
         await AssertServesAsync(port, first);
@@ -37,6 +38,14 @@ public sealed class TlsTests : IDisposable
         await server.UntilAsync(() => Certificates.PresentedAsync(port), seen => seen == renewed.Thumbprint, "the renewed certificate served");
         await AssertServesAsync(port, renewed);
         Assert.False(server.HasExited);
+
+        // A job over https runs to its end (its runner reports whether or not it could call back).
+        using var client = Certificates.ClientTrusting(new Uri($"https://localhost:{port}"), renewed);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{OpusServer.AdminToken}")));
+        using var created = await client.PostFormAsync("/rest/copy", ("text", "over TLS"), ("PHASE", "RUN"));
+        Assert.Equal(HttpStatusCode.SeeOther, created.StatusCode);
+        Assert.StartsWith($"https://localhost:{port}/rest/copy/", created.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Equal("COMPLETED", (await client.WaitForFinalAsync(created.Headers.Location.AbsolutePath)).Phase());
     }
 
     [Fact]
