@@ -80,6 +80,8 @@ public sealed class TlsTests : IDisposable
             "Kestrel:Endpoints:Https:Certificate: cannot use" },
         { "an https address without a certificate", ["--urls=https://127.0.0.1:{port}"], "urls: https://127.0.0.1:" },
         { "an address that is not one", ["--urls=ftp://127.0.0.1:{port}"], "urls: 'ftp://127.0.0.1:" },
+        { "a proxy that is no address", ["--urls=http://127.0.0.1:{port}", "--Opus:Proxy:KnownProxies:0=proxy.example.org"], "Opus:Proxy:KnownProxies: 'proxy.example.org' is not an IP address" },
+        { "a public URL that is not one", ["--urls=http://127.0.0.1:{port}", "--Opus:PublicUrl=opus.example.org/opus"], "Opus:PublicUrl: 'opus.example.org/opus' is not an absolute" },
         { "an endpoint address that is not one", ["--Kestrel:Endpoints:Web:Url=https//127.0.0.1"], "Kestrel:Endpoints:Web:Url: 'https//127.0.0.1' is not an address" },
     };
 
