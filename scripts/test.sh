@@ -34,6 +34,8 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v dot >/dev/null || need+=(graphviz)
 # Debian's Chromium for the web client's browser tests (Playwright drives it; it never downloads a browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Debian's nginx in front of a server: the tests of deploy/nginx/opus.conf (started by the test itself).
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 # A font, so the browser tests' screenshots show text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then

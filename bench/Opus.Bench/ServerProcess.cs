@@ -74,6 +74,8 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add($"--Opus:DataPath={dataPath}");
         // Authentication stays on: every request carries the admin's API token (Bearer).
         start.ArgumentList.Add($"--Opus:Auth:AdminToken={AdminToken}");
+        // The benchmarks use the sample definitions, which a Production server loads only when asked.
+        start.ArgumentList.Add("--Opus:LoadSamples=true");
         // Logging off the hot path: only warnings and errors.
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
         start.ArgumentList.Add("--Logging:LogLevel:Microsoft.AspNetCore=Warning");

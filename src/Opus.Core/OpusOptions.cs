@@ -60,6 +60,18 @@ public sealed class OpusOptions
     /// <summary>Provenance: identifiers' base URL, Graphviz, the job's own provenance file (section "Opus:Provenance").</summary>
     public Provenance.ProvenanceOptions Provenance { get; set; } = new();
 
+    /// <summary>The address clients reach this server at (e.g. https://example.org/opus); when set, every link in an answer is built from it.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>A prefix the server is reached under (e.g. /opus), taken off request paths and put into links; by default the path of <see cref="PublicUrl"/>.</summary>
+    public string? PathBase { get; set; }
+
+    /// <summary>Loads the sample definitions (copy, fail, sleep) when no <see cref="DefinitionsPath"/> is given; otherwise only in Development.</summary>
+    public bool LoadSamples { get; set; }
+
+    /// <summary>Configuration section Opus:Proxy: the reverse proxies whose X-Forwarded-* headers are believed.</summary>
+    public ProxyOptions Proxy { get; set; } = new();
+
     public string FullDataPath => Path.GetFullPath(DataPath);
 
     public string JobsPath => Path.Combine(FullDataPath, "jobs");
@@ -78,4 +90,14 @@ public sealed class InputOptions
 
     /// <summary>Allows URLs on loopback and private networks (off: no request forgery into the local network).</summary>
     public bool AllowPrivateAddresses { get; set; }
+}
+
+/// <summary>Reverse proxies in front of the server; their X-Forwarded-For, -Proto and -Host are honoured, nobody else's.</summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Addresses of trusted proxies, e.g. 127.0.0.1.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of trusted proxies in CIDR notation, e.g. 10.1.0.0/16.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }

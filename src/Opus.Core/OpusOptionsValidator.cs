@@ -66,6 +66,14 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
             "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
         Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
             $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
+        Require(string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) && publicUrl.Scheme is "http" or "https" && publicUrl.Query.Length == 0 && publicUrl.Fragment.Length == 0,
+            $"Opus:PublicUrl: '{o.PublicUrl}' is not an absolute http or https URL without query (e.g. https://example.org/opus)");
+        Require(string.IsNullOrEmpty(o.PathBase) || o.PathBase.StartsWith('/') && !o.PathBase.Contains('?') && !o.PathBase.Contains('#') && !o.PathBase.Contains("//", StringComparison.Ordinal),
+            $"Opus:PathBase: '{o.PathBase}' is not a path such as /opus");
+        foreach (var proxy in o.Proxy.KnownProxies)
+            Require(System.Net.IPAddress.TryParse(proxy, out _), $"Opus:Proxy:KnownProxies: '{proxy}' is not an IP address");
+        foreach (var network in o.Proxy.KnownNetworks)
+            Require(System.Net.IPNetwork.TryParse(network, out _), $"Opus:Proxy:KnownNetworks: '{network}' is not a network such as 10.0.0.0/8");
         Require(o.Local.Sandbox is LocalOptions.Bubblewrap or LocalOptions.NoSandbox, $"Opus:Local:Sandbox: '{o.Local.Sandbox}' is not a sandbox; use bubblewrap or none");
         Require(!o.Local.IsSandboxed || JobSandbox.Bubblewrap is not null,
             "Opus:Local:Sandbox: bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or set Opus:Local:Sandbox=none to run jobs unsandboxed");

@@ -5,6 +5,7 @@ using Opus.Core.Users;
 using Opus.Server;
 using Opus.Server.Auth;
 using Opus.Server.Client;
+using Opus.Server.Edge;
 using Opus.Server.Endpoints;
 
 // Nothing the server creates is for other users: the data folder's files are its alone.
@@ -15,9 +16,13 @@ var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args 
 AuthOptions auth;
 try
 {
+    // The addresses and certificates first: the callback address below is made from the first address.
+    ListenCheck.Check(builder.Configuration, builder.Environment.ContentRootPath);
     builder.Services.AddOpus(builder.Configuration, options =>
     {
-        options.DefinitionsPath ??= Path.Combine(AppContext.BaseDirectory, "definitions");
+        // The samples (copy, fail, sleep) are for trying Opus out: in Development, or when asked for.
+        if (options.DefinitionsPath is null && (options.LoadSamples || builder.Environment.IsDevelopment()))
+            options.DefinitionsPath = Path.Combine(AppContext.BaseDirectory, "definitions");
         // Runners call back to this server unless the configuration names another address; known before any job is resubmitted.
         options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
     });
@@ -30,6 +35,7 @@ catch (OpusConfigurationException e)
     return 2;
 }
 
+builder.AddOpusEdge();
 builder.Services.AddSingleton<UserService>();
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddOpusAuth(auth);
@@ -44,6 +50,8 @@ builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Co
 
 var app = builder.Build();
 var options = app.Services.GetRequiredService<OpusOptions>();
+// Scheme, host, path prefix and client address as the outside sees them, before anything reads them.
+app.UseOpusEdge();
 app.UseMiddleware<ErrorMessages>();
 // The web client's files at /client/, before authentication (they hold no secret).
 app.UseOpusClient();
@@ -69,12 +77,12 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     // Port 0 or no configured address: the callback address is known only now.
     if (string.IsNullOrEmpty(options.CallbackUrl) || options.CallbackUrl.Contains(":0/", StringComparison.Ordinal))
-        options.CallbackUrl = CallbackFrom(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault());
+        options.CallbackUrl = CallbackFrom(string.Join(';', app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
 
     app.Logger.LogInformation("Opus serves {Count} job definitions; data in {DataPath}", app.Services.GetRequiredService<Opus.Core.Definitions.DefinitionCatalog>().All.Count, options.FullDataPath);
 });
 
-app.MapGet("/", () => Results.Redirect("/rest")).AllowAnonymous();
+app.MapRoot();
 app.MapGet("/health", () => Results.Text("ok\n")).AllowAnonymous();
 app.MapJobEvents();
 app.MapUws();
@@ -104,10 +112,12 @@ catch (Opus.Core.Jobs.OpusValidationException e)
 
 return 0;
 
-// The first listening address as runners reach it, + /handler/job_event; null without one.
+// The first listening address as runners reach it (a plain http one first: a runner's curl need not trust the
+// server's certificate), + /handler/job_event; null without one.
 static string? CallbackFrom(string? urls)
 {
-    var address = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    var addresses = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+    var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
     if (address is null)
         return null;
     var local = address.TrimEnd('/').Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1");

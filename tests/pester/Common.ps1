@@ -26,7 +26,7 @@ function Start-TestServer {
     $server = Get-ChildItem "$Root/src/Opus.Server/bin/*/net10.0/Opus.Server.dll" -ErrorAction Ignore | Sort-Object LastWriteTime | Select-Object -Last 1
     if (-not $server) { throw "no built server under $Root/src/Opus.Server/bin: run 'dotnet build src/Opus.Server -c Release' first" }
     $process = Start-Process dotnet -PassThru -WorkingDirectory $data -RedirectStandardOutput "$data/server.log" -RedirectStandardError "$data/server.err" -ArgumentList @(
-        $server.FullName, "--urls=http://127.0.0.1:$port", "--Opus:DataPath=$data", "--Opus:Auth:AdminToken=$AdminToken")
+        $server.FullName, "--urls=http://127.0.0.1:$port", "--Opus:DataPath=$data", "--Opus:Auth:AdminToken=$AdminToken", "--Opus:LoadSamples=true")
     $uri = "http://127.0.0.1:$port"
     # Until the server answers, it exits (its log says why) or two minutes pass on a loaded machine.
     $deadline = [DateTime]::UtcNow.AddMinutes(2)

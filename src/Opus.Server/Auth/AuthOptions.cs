@@ -15,7 +15,7 @@ public sealed class AuthOptions
     /// <summary>The first admin's token (at least 20 characters); when empty a token is generated and printed once.</summary>
     public string? AdminToken { get; set; }
 
-    /// <summary>Failed authentications per client address and window before that address is refused (429).</summary>
+    /// <summary>Failed authentications per (client address, user name) and window before that pair's failing attempts are refused (429).</summary>
     public int MaxFailures { get; set; } = 10;
 
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(1);

@@ -10,7 +10,7 @@ namespace Opus.Server.Auth;
 /// <summary>
 /// Authenticates every request: HTTP Basic (user name and API token), Bearer with an API token,
 /// Bearer with an OIDC JWT (handed to the JWT scheme), or anonymous when configured. Failed
-/// attempts are counted per client address (the socket's, never a header's).
+/// attempts are counted per client address (the socket's, or the one a trusted proxy forwarded) and user name.
 /// </summary>
 public sealed class OpusAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -39,19 +39,19 @@ public sealed class OpusAuthenticationHandler(
                 : AuthenticateResult.NoResult();
         }
 
-        // Credentials from an address with too many recent failures are not even checked.
+        // Failures count per (client address after a trusted proxy, user name). The credential is checked even
+        // when that pair is locked out: tokens are 160 random bits, so a valid one is never a lucky guess, and
+        // a credential that proves valid is never refused because of anyone's failures; a failing one gets 429.
         var address = Context.Connection.RemoteIpAddress;
-        if (failures.IsBlocked(address, out var retryAfter))
-        {
-            Context.Items[BlockedKey] = retryAfter;
-            return AuthenticateResult.Fail("too many failed attempts from this address");
-        }
-
+        var user = "";
         Caller? caller = null;
         if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             if (DecodeBasic(header[6..]) is { } basic)
+            {
+                user = basic.User;
                 caller = await users.AuthenticateAsync(basic.Token, basic.User, Context.RequestAborted);
+            }
         }
         else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -61,20 +61,29 @@ public sealed class OpusAuthenticationHandler(
                 var jwt = await Context.AuthenticateAsync(JwtSchemeName);
                 if (jwt.Succeeded)
                     return AuthenticateResult.Success(new AuthenticationTicket(jwt.Principal, SchemeName));
-                failures.Record(address);
-                return AuthenticateResult.Fail(jwt.Failure?.Message ?? "the bearer token is not valid");
+                return Failed(address, user, jwt.Failure?.Message ?? "the bearer token is not valid");
             }
 
             caller = await users.AuthenticateAsync(token, cancellationToken: Context.RequestAborted);
         }
 
         if (caller is null)
-        {
-            failures.Record(address);
-            return AuthenticateResult.Fail("the credentials are not valid");
-        }
+            return Failed(address, user, "the credentials are not valid");
 
         return Success(caller, SchemeName);
+    }
+
+    /// <summary>A failure is counted; past the limit for its (address, user) the answer is 429 instead of 401.</summary>
+    private AuthenticateResult Failed(System.Net.IPAddress? address, string user, string reason)
+    {
+        if (failures.IsBlocked(address, user, out var retryAfter))
+        {
+            Context.Items[BlockedKey] = retryAfter;
+            return AuthenticateResult.Fail("too many failed attempts from this address");
+        }
+
+        failures.Record(address, user);
+        return AuthenticateResult.Fail(reason);
     }
 
     private AuthenticateResult Success(Caller caller, string type) =>
@@ -100,7 +109,7 @@ public sealed class OpusAuthenticationHandler(
         {
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            await Response.WriteAsync("too many failed sign-in attempts from this address; try again later\n");
+            await Response.WriteAsync("too many failed sign-in attempts for this user from this address; try again later\n");
             return;
         }
 

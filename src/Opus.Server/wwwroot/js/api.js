@@ -20,6 +20,11 @@ export function setToken(value) {
 
 export const hasToken = () => !!token;
 
+// The server may be reached under a prefix (/opus/client/ behind a proxy): API paths are taken from the
+// folder above the client's (this file is <prefix>/client/js/api.js).
+const PREFIX = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const serverPath = (path) => (path.startsWith('/') ? PREFIX + path : path);
+
 export function headers(extra = {}) {
   const all = { ...extra };
   if (token) all.Authorization = `Bearer ${token}`;
@@ -34,7 +39,7 @@ export async function request(method, path, { body, contentType, accept, signal,
     init.body = body;
     if (contentType) init.headers['Content-Type'] = contentType;
   }
-  const response = await fetch(path, init);
+  const response = await fetch(serverPath(path), init);
   if (!response.ok) throw new ApiError(response.status, await messageOf(response));
   return response;
 }

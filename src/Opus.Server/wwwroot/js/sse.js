@@ -1,6 +1,6 @@
 // Server-Sent Events over fetch: EventSource cannot send an Authorization header, fetch can.
 // Reconnects after a drop (1 s, doubling to at most 15 s); close() ends it for good.
-import { headers } from './api.js';
+import { headers, serverPath } from './api.js';
 
 export function openEvents(path, onEvent, onState = () => {}) {
   let controller = null;
@@ -11,7 +11,7 @@ export function openEvents(path, onEvent, onState = () => {}) {
   async function connect() {
     controller = new AbortController();
     try {
-      const response = await fetch(path, { headers: headers({ Accept: 'text/event-stream' }), signal: controller.signal, cache: 'no-store' });
+      const response = await fetch(serverPath(path), { headers: headers({ Accept: 'text/event-stream' }), signal: controller.signal, cache: 'no-store' });
       if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
       onState(true);
       delay = 1000;

@@ -3,11 +3,14 @@ using Opus.Server.Tests.Infrastructure;
 
 namespace Opus.Server.Tests.Auth;
 
-/// <summary>Failed sign-ins are limited per client address: after MaxFailures in the window, even a good token gets 429.</summary>
+/// <summary>
+/// Failed sign-ins are limited per client address and user name: after MaxFailures in the window, failing
+/// attempts get 429, while a credential that proves valid is still accepted.
+/// </summary>
 public sealed class RateLimitTests
 {
     [Fact]
-    public async Task After_max_failures_every_attempt_from_the_address_is_429_until_the_window_ends()
+    public async Task After_max_failures_failing_attempts_are_429_until_the_window_ends_and_valid_credentials_still_work()
     {
         const int maxFailures = 3;
         await using var server = await OpusServer.StartAsync(AuthSteps.Settings(
@@ -32,9 +35,12 @@ public sealed class RateLimitTests
             AuthSteps.AssertChallenge(failed, $"failure {i + 1}");
         }
 
-        foreach (var client in new[] { admin, adminBearer, wrong })
+        // Valid credentials are never refused because of failures, whoever made them.
+        Assert.Equal(HttpStatusCode.OK, await admin.StatusOfAsync("/rest"));
+        Assert.Equal(HttpStatusCode.OK, await adminBearer.StatusOfAsync("/rest"));
+        using var wrongBearer = server.BearerClient("opus_wrongwrongwrongwrongwrongwrongw");
+        using (var blocked = await wrong.GetAsync("/rest"))
         {
-            using var blocked = await client.GetAsync("/rest");
             Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
             var retryAfter = blocked.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After in seconds");
             Assert.InRange(retryAfter.TotalSeconds, 1, 10);
@@ -46,11 +52,14 @@ public sealed class RateLimitTests
         // The health probe needs no credentials and stays up for everyone.
         Assert.Equal(HttpStatusCode.OK, await server.Client.StatusOfAsync("/health"));
 
-        // When the window has passed, the good token works again. The window is time itself, so the test lets
-        // it pass; the server counts it from the first failure it saw, a little after the clock started.
+        // A bearer token names no user: its failures are counted apart from the admin's Basic ones.
+        Assert.Equal(HttpStatusCode.Unauthorized, await wrongBearer.StatusOfAsync("/rest"));
+
+        // When the window has passed, a wrong credential is a plain 401 again. The window is time itself, so the
+        // test lets it pass; the server counts it from the first failure it saw, a little after the clock started.
         var left = TimeSpan.FromSeconds(10) - clock.Elapsed;
         if (left > TimeSpan.Zero)
             await Task.Delay(left);
-        await Eventually.HoldsAsync(() => admin.StatusOfAsync("/rest"), status => status == HttpStatusCode.OK, "the good token accepted after the window");
+        await Eventually.HoldsAsync(() => wrong.StatusOfAsync("/rest"), status => status == HttpStatusCode.Unauthorized, "a wrong credential answered 401 after the window");
     }
 }

@@ -71,6 +71,8 @@ public sealed class OpusServer : IAsyncDisposable
             ["Opus:Auth:AnonymousEnabled"] = "true",
             ["Opus:Auth:AnonymousRoles:0"] = "*",
             ["Opus:Auth:AdminToken"] = AdminToken,
+            // The servers run as Production; the tests use the sample definitions (copy, fail, sleep).
+            ["Opus:LoadSamples"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             merged[key] = value;
