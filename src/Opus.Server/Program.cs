@@ -77,6 +77,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 app.MapGet("/", () => Results.Redirect("/rest")).AllowAnonymous();
 app.MapGet("/health", () => Results.Text("ok\n")).AllowAnonymous();
 app.MapJobEvents();
+app.MapStaging();
 app.MapUws();
 app.MapDefinitions();
 app.MapStore();
