@@ -31,8 +31,9 @@ curl_options=(--silent --show-error --fail --retry 3 --retry-connrefused --retry
 # The bundle is a tar stream extracted as it arrives; its last member lists every other with its SHA-256.
 started=$(micros)
 fetched=""
-for attempt in 1 2 3; do
+for _ in 1 2 3; do
   if curl "${curl_options[@]}" --get --data-urlencode "root=$job_dir" "$job_url/bundle" | tar -x -f - -C "$job_dir"; then
+    received=$(seconds_since "$started")
     if (cd "$job_dir" && sha256sum --check --quiet --strict bundle.sha256 >&2); then
       fetched=ok
       break
@@ -41,7 +42,7 @@ for attempt in 1 2 3; do
   fi
 done
 case $fetched in
-  ok) say "bundle fetched and checked in $(seconds_since "$started") s" ;;
+  ok) say "bundle fetched in $received s, fetched and checked in $(seconds_since "$started") s" ;;
   damaged) fail 203 "the job's bundle from $job_url/bundle failed its SHA-256 check" ;;
   *) fail 202 "cannot fetch the job's bundle from $job_url/bundle" ;;
 esac
@@ -97,11 +98,17 @@ started=$(micros)
 cd "$job_dir/work" || fail 204 "the job's work folder is gone"
 shopt -s nullglob dotglob
 while IFS= read -r -d '' pattern; do
-  pattern=${pattern//[/\\[}
-  IFS=
-  # shellcheck disable=SC2206 # the glob is wanted, word splitting is not (IFS is empty)
-  matches=($pattern)
-  unset IFS
+  case $pattern in
+    *[*?]*)
+      # A glob: '[' is a plain character for the server, so it is one here too.
+      pattern=${pattern//[/\\[}
+      IFS=
+      # shellcheck disable=SC2206 # the glob is wanted, word splitting is not (IFS is empty)
+      matches=($pattern)
+      unset IFS
+      ;;
+    *) matches=("$pattern") ;;
+  esac
   for file in "${matches[@]}"; do
     [ -f "$file" ] && [ ! -L "$file" ] || continue
     send "$job_dir/work/$file" "work/$file" || exit 204

@@ -109,7 +109,7 @@ public sealed class SlurmHttpStagingTests(HttpStagingFixture fixture) : IClassFi
 
         Assert.Contains($"to stdout: {text}", await Client.GetTextAsync($"{job}/stdout"));
         Assert.Contains($"to stderr: {text}", await Client.GetTextAsync($"{job}/stderr"));
-        Assert.Contains("opus staging: bundle fetched and checked", await File.ReadAllTextAsync(Path.Combine(Server.JobDirectory(job), "runner.log")));
+        Assert.Contains("opus staging: bundle fetched in ", await File.ReadAllTextAsync(Path.Combine(Server.JobDirectory(job), "runner.log")));
     }
 
     [Fact]
@@ -136,6 +136,33 @@ public sealed class SlurmHttpStagingTests(HttpStagingFixture fixture) : IClassFi
         var done = await Client.WaitForEndAsync(job, Eventually.Bound);
         Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
         Assert.Equal("gate opened\n", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "report")));
+    }
+
+    [Fact]
+    public async Task An_aborted_staged_job_ends_ABORTED_with_no_process_and_no_scratch_folder_left()
+    {
+        var job = await Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+        // The runner's argument is its folder on the node; the script's processes carry OPUS_JOB_ID.
+        var folder = await Eventually.HoldsAsync(
+            () => Task.FromResult(Directory.EnumerateDirectories(fixture.Scratch, $"opus-{id}-*").FirstOrDefault()), f => f is not null, "the job's scratch folder");
+        try
+        {
+            var running = await JobProcesses.WaitUntilAsync(id, folder!, p => p.Any(x => x.Command == "sleep"), Eventually.Bound);
+            Assert.Contains(running, p => p.Command == "sleep");
+
+            await Client.AbortAsync(job);
+            Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+            await JobProcesses.AssertNoneLeftAsync(id, folder!, Eventually.Bound);
+            Assert.Equal("CANCELLED", (await SlurmCluster.WaitForStateAsync(id, s => s == "CANCELLED", Eventually.Bound))?.State);
+            await Eventually.HoldsAsync(() => !Directory.Exists(folder), "the scratch folder is removed");
+            Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+        }
+        finally
+        {
+            JobProcesses.Kill(id, folder!);
+        }
     }
 
     [Fact]
