@@ -100,14 +100,12 @@ actual=$(curl -s "$job/results/copy" | sha256sum | cut -d' ' -f1)
 [ "$actual" = "$expected" ] || { echo "the result's SHA-256 is $actual, not $expected" >&2; exit 1; }
 
 log="$work/data/jobs/${job##*/}/runner.log"
-received=$(sed -n 's/^opus staging: bundle fetched in \([0-9.]*\) s, .*/\1/p' "$log")
-staged_in=$(sed -n 's/^opus staging: bundle fetched in .* s, fetched and checked in \([0-9.]*\) s$/\1/p' "$log")
+staged_in=$(sed -n 's/^opus staging: bundle fetched and checked in \([0-9.]*\) s$/\1/p' "$log")
 staged_out=$(sed -n 's/^opus staging: results and logs sent in \([0-9.]*\) s$/\1/p' "$log")
 
 echo "| what | $size_mib MiB | MiB/s |"
 echo "| --- | --- | --- |"
-echo "| stage in: bundle fetched and extracted on the node | $received s | $(rate "$bytes" "$received") |"
-echo "| stage in: the same, then every member's SHA-256 checked | $staged_in s | $(rate "$bytes" "$staged_in") |"
+echo "| stage in: bundle fetched, written and SHA-256 checked on the node | $staged_in s | $(rate "$bytes" "$staged_in") |"
 echo "| stage out: result hashed, sent, SHA-256 checked and stored in the job folder | $staged_out s | $(rate "$bytes" "$staged_out") |"
 echo "| loopback copy, HTTP GET to disk (curl, Python server) | $(printf '%.3f' "$plain_get") s | $(rate "$bytes" "$plain_get") |"
 echo "| loopback copy, HTTP PUT to disk (curl, Python server) | $(printf '%.3f' "$plain_put") s | $(rate "$bytes" "$plain_put") |"

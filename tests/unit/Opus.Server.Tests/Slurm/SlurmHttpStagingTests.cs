@@ -109,7 +109,7 @@ public sealed class SlurmHttpStagingTests(HttpStagingFixture fixture) : IClassFi
 
         Assert.Contains($"to stdout: {text}", await Client.GetTextAsync($"{job}/stdout"));
         Assert.Contains($"to stderr: {text}", await Client.GetTextAsync($"{job}/stderr"));
-        Assert.Contains("opus staging: bundle fetched in ", await File.ReadAllTextAsync(Path.Combine(Server.JobDirectory(job), "runner.log")));
+        Assert.Contains("opus staging: bundle fetched and checked in ", await File.ReadAllTextAsync(Path.Combine(Server.JobDirectory(job), "runner.log")));
     }
 
     [Fact]
