@@ -217,3 +217,28 @@ public sealed class SlurmHttpStagingUnreachableTests
         }
     }
 }
+
+/// <summary>The time limit of a staged job: SLURM's TIMEOUT, told apart from an abort as for shared jobs (60-100 s).</summary>
+public sealed class SlurmHttpStagingTimeLimitTests(HttpStagingFixture fixture) : IClassFixture<HttpStagingFixture>
+{
+    [Fact]
+    public async Task A_staged_job_past_its_time_limit_ends_in_ERROR_saying_so_and_leaves_no_scratch_folder()
+    {
+        var client = fixture.Server.Client;
+        // 20 s becomes --time=1 (rounded up to a minute).
+        var job = await client.CreateJobAsync("sleep", ("seconds", "600"), ("EXECUTIONDURATION", "20"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        try
+        {
+            var done = await client.WaitForEndAsync(job, TimeSpan.FromSeconds(300));
+            Assert.Equal("ERROR", done.Phase());
+            Assert.Contains("time limit", done.ErrorMessage());
+            Assert.Equal("TIMEOUT", (await SlurmCluster.StateOfAsync(id))?.State);
+            await Eventually.HoldsAsync(() => !Directory.EnumerateDirectories(fixture.Scratch, $"opus-{id}-*").Any(), "the scratch folder is removed");
+        }
+        finally
+        {
+            await SlurmCluster.RunAsync("scancel", $"--name=opus-{id}");
+        }
+    }
+}
