@@ -246,11 +246,18 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
             // The job may have ended while the file arrived: then its folder must not change any more.
             if (!await stillActive(cancellationToken))
                 throw new OpusConflictException("the job has ended: its files can no longer change");
-            var folder = Path.GetDirectoryName(target)!;
             if (Directory.Exists(target))
                 throw new OpusConflictException($"'{Shown(name)}' is a folder of the job");
-            PrivateFiles.CreateFolder(folder);
-            File.Move(temporary, target, overwrite: true);
+            try
+            {
+                PrivateFiles.CreateFolder(Path.GetDirectoryName(target)!);
+                File.Move(temporary, target, overwrite: true);
+            }
+            catch (IOException e) when (!Storage.StorageErrors.IsDiskFull(e))
+            {
+                // A folder of the path is a file the job sent before.
+                throw new OpusConflictException($"'{Shown(name)}' cannot be stored: a part of its path is a file of the job");
+            }
         }
         finally
         {

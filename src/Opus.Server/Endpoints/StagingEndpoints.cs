@@ -27,8 +27,11 @@ public static class StagingEndpoints
         {
             if (await RefusalAsync(context, id, jobs, ct) is { } refused)
                 return refused;
-            // %2F in the URL stays encoded in the route value: a name is the decoded path, checked as such.
-            var path = Uri.UnescapeDataString(name);
+            // The name as sent, decoded once (the route value keeps %2F encoded and has had dot segments removed): a
+            // name is the decoded path, checked as such, so neither "..%2F" nor "/../" slips through.
+            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+            var at = raw.IndexOf("/files/", StringComparison.Ordinal);
+            var path = Uri.UnescapeDataString(at < 0 ? name : raw[(at + "/files/".Length)..].Split('?')[0]);
             await staging.ReceiveAsync(id, path, context.Request.Headers[HttpStaging.Sha256Header].ToString() is { Length: > 0 } sha ? sha : null,
                 context.Request.ContentLength, context.Request.Body,
                 async token => await jobs.FindAsync(id, token) is { } now && IsOpen(now), ct);

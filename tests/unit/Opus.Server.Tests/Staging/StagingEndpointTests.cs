@@ -89,7 +89,7 @@ public sealed class StagingEndpointTests
             Assert.False(File.Exists(Path.Combine(parts, "a.bin")));
 
             // Names that leave work/ or are not the job's files: 4xx, nothing written outside.
-            foreach (var name in new[] { "work/..%2F..%2Fescaped.txt", "work%2F..%2F..%2Fescaped.txt", "work/%2E%2E/%2E%2E/escaped.txt", "work/a/..%2F..%2F..%2Fescaped.txt", "escaped.txt", "callback.header", "work//escaped.txt", "%2Fetc%2Fescaped.txt" })
+            foreach (var name in new[] { "work/../../escaped.txt", "work/..%2F..%2Fescaped.txt", "work%2F..%2F..%2Fescaped.txt", "work/%2E%2E/%2E%2E/escaped.txt", "work/a/..%2F..%2F..%2Fescaped.txt", "escaped.txt", "callback.header", "work//escaped.txt", "%2Fetc%2Fescaped.txt" })
             {
                 var (refused, text) = await PutFileAsync(client, id, name, "x"u8.ToArray(), token);
                 Assert.True((int)refused is >= 400 and < 500, $"{name}: {(int)refused} {text}");
@@ -110,6 +110,10 @@ public sealed class StagingEndpointTests
             Assert.Equal(HttpStatusCode.NoContent, (await PutFileAsync(client, id, "stdout.log", "from the node\n"u8.ToArray(), token)).Status);
             Assert.Equal(HttpStatusCode.NoContent, (await PutFileAsync(client, id, "work/with%20space.txt", "spaced"u8.ToArray(), token)).Status);
             Assert.Equal("spaced", await File.ReadAllTextAsync(Path.Combine(directory, "work", "with space.txt")));
+            // Decoded once: a name with a percent sign is that name; a path through a file the job sent is a conflict, not an error.
+            Assert.Equal(HttpStatusCode.NoContent, (await PutFileAsync(client, id, "work/100%2541.txt", "percent"u8.ToArray(), token)).Status);
+            Assert.Equal("percent", await File.ReadAllTextAsync(Path.Combine(directory, "work", "100%41.txt")));
+            Assert.Equal(HttpStatusCode.Conflict, (await PutFileAsync(client, id, "work/with%20space.txt/inner.txt", "x"u8.ToArray(), token)).Status);
 
             gate.Open();
             var done = await client.WaitForEndAsync(job, Eventually.Bound);
