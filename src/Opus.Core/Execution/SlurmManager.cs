@@ -43,11 +43,11 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
         DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging)
     {
-        _staging = staging;
         _options = options;
         _slurm = slurm;
         _settle = settle;
         _workspace = workspace;
+        _staging = staging;
         _events = events;
         _jobs = jobs;
         _catalog = catalog;
