@@ -81,6 +81,10 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Slurm.ReconcileInterval > TimeSpan.Zero, $"Opus:Slurm:ReconcileInterval: {o.Slurm.ReconcileInterval} must be positive");
         Require(o.Slurm.CommandTimeout > TimeSpan.Zero, $"Opus:Slurm:CommandTimeout: {o.Slurm.CommandTimeout} must be positive");
         Require(o.Slurm.Cpus is null or >= 1, $"Opus:Slurm:Cpus: {o.Slurm.Cpus} is not allowed; give 1 or more");
+        Require(o.Slurm.Staging.ToLowerInvariant() is SlurmOptions.SharedStaging or SlurmOptions.HttpStaging,
+            $"Opus:Slurm:Staging: '{o.Slurm.Staging}' is not a staging; use shared or http");
+        Require(string.IsNullOrEmpty(o.Slurm.Scratch) || o.Slurm.Scratch.StartsWith('/') && !o.Slurm.Scratch.Any(char.IsControl),
+            $"Opus:Slurm:Scratch: '{o.Slurm.Scratch}' is not an absolute folder path");
         Require(o.Inputs.MaxBytes > 0, $"Opus:Inputs:MaxBytes: {o.Inputs.MaxBytes} must be positive");
         Require(o.Inputs.Timeout > TimeSpan.Zero, $"Opus:Inputs:Timeout: {o.Inputs.Timeout} must be positive");
         Require(o.Definitions.MaxDocumentBytes > 0, $"Opus:Definitions:MaxDocumentBytes: {o.Definitions.MaxDocumentBytes} must be positive");

@@ -85,6 +85,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 app.MapRoot();
 app.MapGet("/health", () => Results.Text("ok\n")).AllowAnonymous();
 app.MapJobEvents();
+app.MapStaging();
 app.MapUws();
 app.MapDefinitions();
 app.MapStore();

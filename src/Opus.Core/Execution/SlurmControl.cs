@@ -24,7 +24,11 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
     /// The sbatch arguments for a job: the runner as the batch script, the job directory as its working
     /// directory and argument; resources from the definition, else the server's SLURM settings.
     /// </summary>
-    public static List<string> SubmitArguments(Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath)
+    /// <remarks>
+    /// <paramref name="staged"/> (Opus:Slurm:Staging=http): <paramref name="runnerPath"/> is the staged batch script, which
+    /// takes no argument and makes its own folder; <paramref name="jobDirectory"/> is a node folder; SLURM's own output is dropped.
+    /// </remarks>
+    public static List<string> SubmitArguments(Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath, bool staged = false)
     {
         var arguments = new List<string>
         {
@@ -34,8 +38,8 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         if (TimeLimitMinutes(job.ExecutionDuration) is { } minutes)
             arguments.Add($"--time={minutes.ToString(CultureInfo.InvariantCulture)}");
         arguments.Add($"--chdir={jobDirectory}");
-        arguments.Add($"--output={Path.Combine(jobDirectory, "slurm.out")}");
-        arguments.Add($"--error={Path.Combine(jobDirectory, "slurm.err")}");
+        arguments.Add($"--output={(staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.out"))}");
+        arguments.Add($"--error={(staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.err"))}");
         if ((Text(resources?.Partition) ?? Text(slurm.Partition)) is { } partition)
             arguments.Add($"--partition={partition}");
         if ((resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0)
@@ -46,20 +50,26 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         // nothing of the server's. The runner reads the job's variables from job.env.
         arguments.Add("--export=ALL");
         arguments.Add(runnerPath);
-        arguments.Add(jobDirectory);
+        if (!staged)
+            arguments.Add(jobDirectory);
         return arguments;
     }
 
     /// <summary>The environment of sbatch, and so of the job: the same small one the local manager gives.</summary>
-    public static Dictionary<string, string> JobEnvironment(string jobDirectory)
+    /// <remarks>Staged jobs get neither HOME nor TMPDIR from here: the server's folders do not exist on the node.</remarks>
+    public static Dictionary<string, string> JobEnvironment(string jobDirectory, bool staged = false)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
             ["LANG"] = "C.UTF-8",
-            ["HOME"] = jobDirectory,
-            ["TMPDIR"] = jobDirectory,
         };
+        if (!staged)
+        {
+            environment["HOME"] = jobDirectory;
+            environment["TMPDIR"] = jobDirectory;
+        }
+
         // A site whose slurm.conf is not in the default place tells its clients with SLURM_CONF.
         if (Environment.GetEnvironmentVariable("SLURM_CONF") is { Length: > 0 } conf)
             environment["SLURM_CONF"] = conf;
@@ -67,13 +77,13 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
     }
 
     /// <summary>Submits the runner; returns the SLURM job id. Throws <see cref="InvalidOperationException"/> with sbatch's message when refused.</summary>
-    public async Task<string> SubmitAsync(Job job, JobResources? resources, string jobDirectory, string runnerPath, CancellationToken cancellationToken = default)
+    public async Task<string> SubmitAsync(Job job, JobResources? resources, string jobDirectory, string runnerPath, bool staged = false, CancellationToken cancellationToken = default)
     {
-        var arguments = SubmitArguments(job, resources, Slurm, jobDirectory, runnerPath);
+        var arguments = SubmitArguments(job, resources, Slurm, jobDirectory, runnerPath, staged);
         if (TimeLimitMinutes(job.ExecutionDuration) is { } minutes && minutes * 60 != job.ExecutionDuration)
             logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
                 job.Id, job.ExecutionDuration, minutes);
-        var result = await RunAsync("sbatch", arguments, JobEnvironment(jobDirectory), cancellationToken);
+        var result = await RunAsync("sbatch", arguments, JobEnvironment(jobDirectory, staged), cancellationToken);
         // --parsable prints "id" or "id;cluster".
         var id = result.Output.Trim().Split(';')[0];
         if (!result.Succeeded || id.Length == 0 || !id.All(char.IsAsciiDigit))

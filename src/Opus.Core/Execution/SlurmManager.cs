@@ -32,6 +32,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     private readonly SlurmControl _slurm;
     private readonly SlurmSettleQueue _settle;
     private readonly JobWorkspace _workspace;
+    private readonly HttpStaging _staging;
     private readonly JobEvents _events;
     private readonly JobRepository _jobs;
     private readonly DefinitionCatalog _catalog;
@@ -40,12 +41,13 @@ public sealed class SlurmManager : BackgroundService, IJobManager
 
     public SlurmManager(
         OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
-        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger)
+        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging)
     {
         _options = options;
         _slurm = slurm;
         _settle = settle;
         _workspace = workspace;
+        _staging = staging;
         _events = events;
         _jobs = jobs;
         _catalog = catalog;
@@ -90,7 +92,11 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         try
         {
             var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
-            slurmId = await _slurm.SubmitAsync(current, definition.Resources, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), cancellationToken);
+            // Shared staging: the runner itself is the batch script, in the job folder every node mounts. HTTP
+            // staging: a small script that fetches the job's files from the server into node-local scratch.
+            slurmId = _options.Slurm.IsHttpStaging
+                ? await _slurm.SubmitAsync(current, definition.Resources, _staging.NodeFolder, await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), staged: true, cancellationToken)
+                : await _slurm.SubmitAsync(current, definition.Resources, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), cancellationToken: cancellationToken);
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
         {
@@ -251,6 +257,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             return;
         var (phase, message) = mapped;
         var end = RunnerEvent.ReadFile(_workspace.EventsPath(jobId)).LastOrDefault(r => r.Phase.IsFinal());
+        // A staged job that never reported: its batch script's exit code says which staging step failed.
+        if (end is null && _options.Slurm.IsHttpStaging)
+            message = _staging.DescribeFailure(state) ?? message;
         if (end is not null && state.State is "COMPLETED" or "FAILED")
         {
             await _events.FinishAsync(jobId, end.Phase, end.Phase == JobPhase.ERROR ? _events.DescribeFailure(jobId, end.ExitCode) : null, end.Time, cancellationToken: cancellationToken);

@@ -26,4 +26,19 @@ public sealed class SlurmOptions
 
     /// <summary>Folder of the SLURM client commands; empty: found on PATH.</summary>
     public string? BinPath { get; set; }
+
+    /// <summary>
+    /// How a job's files reach the node and come back: "shared" (the job folder is on a filesystem every node
+    /// mounts) or "http" (the node fetches a bundle from the server and sends its results back; see HttpStaging).
+    /// </summary>
+    public string Staging { get; set; } = SharedStaging;
+
+    /// <summary>With http staging: the node folder under which each job gets its scratch folder; empty: the node's $TMPDIR, else /tmp.</summary>
+    public string? Scratch { get; set; }
+
+    public const string SharedStaging = "shared";
+
+    public const string HttpStaging = "http";
+
+    public bool IsHttpStaging => string.Equals(Staging, HttpStaging, StringComparison.OrdinalIgnoreCase);
 }

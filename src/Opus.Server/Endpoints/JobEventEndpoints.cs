@@ -26,7 +26,8 @@ public static class JobEventEndpoints
             return Results.NoContent();
         }).DisableAntiforgery().AllowAnonymous();
 
-    private static bool TokenMatches(string authorization, string expectedHash)
+    /// <summary>True when the Authorization header is Bearer with the token whose hash the job holds (constant-time).</summary>
+    internal static bool TokenMatches(string authorization, string expectedHash)
     {
         const string prefix = "Bearer ";
         if (!authorization.StartsWith(prefix, StringComparison.Ordinal))

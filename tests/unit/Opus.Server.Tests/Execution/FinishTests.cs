@@ -78,6 +78,8 @@ public sealed class StartupConfigurationTests
     [InlineData("Opus:Storage:Provider", "mysql", "opus: Opus:Storage:Provider: 'mysql' is not supported; use Sqlite or Postgres")]
     [InlineData("Opus:Manager", "pbs", "opus: Opus:Manager: 'pbs' is not a job manager; use local or slurm")]
     [InlineData("Opus:CallbackUrl", "ftp://x", "opus: Opus:CallbackUrl: 'ftp://x' is not an absolute http or https URL")]
+    [InlineData("Opus:Slurm:Staging", "nfs", "opus: Opus:Slurm:Staging: 'nfs' is not a staging; use shared or http")]
+    [InlineData("Opus:Slurm:Scratch", "scratch", "opus: Opus:Slurm:Scratch: 'scratch' is not an absolute folder path")]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key_and_creates_nothing(string key, string value, string expected)
     {
         var folder = Directory.CreateTempSubdirectory("opus-config-");
