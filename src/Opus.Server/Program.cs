@@ -6,6 +6,7 @@ using Opus.Server;
 using Opus.Server.Auth;
 using Opus.Server.Client;
 using Opus.Server.Endpoints;
+using Opus.Server.Operations;
 
 // Nothing the server creates is for other users: the data folder's files are its alone.
 PrivateFiles.RestrictUmask();
@@ -22,6 +23,7 @@ try
         options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
     });
     auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
+    builder.AddOpusOperations();
 }
 catch (OpusConfigurationException e)
 {
@@ -44,6 +46,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Co
 
 var app = builder.Build();
 var options = app.Services.GetRequiredService<OpusOptions>();
+app.UseRequestLog();
 app.UseMiddleware<ErrorMessages>();
 // The web client's files at /client/, before authentication (they hold no secret).
 app.UseOpusClient();
@@ -85,6 +88,7 @@ app.MapScim();
 app.MapClientApi();
 app.MapTokens();
 app.MapSignIn();
+app.MapOpusOperations();
 
 try
 {
