@@ -70,6 +70,98 @@ public sealed class DeployKitTests
         }
     }
 
+    /// <summary>
+    /// No registry is reachable here: scripts/local-base-image.sh makes a stand-in for the ASP.NET runtime image
+    /// (Debian 12 with this machine's runtime), the Containerfile is built on it by podman (chroot isolation), and the
+    /// image's files are started as its ENTRYPOINT, ENV and WORKDIR say, in a chroot as its user: podman run cannot
+    /// start containers on these machines (crun may not set rlimits without CAP_SYS_RESOURCE).
+    /// </summary>
+    [Fact]
+    public async Task The_Containerfile_builds_with_podman_into_an_image_whose_server_runs_jobs()
+    {
+        var parent = Directory.CreateTempSubdirectory("opus-image-").FullName;
+        var tag = $"localhost/opus-test:{Guid.NewGuid():N}";
+        string? mounted = null;
+        string? container = null;
+        Process? server = null;
+        try
+        {
+            var publish = await RunAsync(Path.Combine(Root, "scripts", "publish.sh"), parent);
+            Assert.True(publish.Code == 0, $"publish.sh: {publish.Error}");
+            var baseImage = await RunAsync(Path.Combine(Root, "scripts", "local-base-image.sh"));
+            Assert.True(baseImage.Code == 0, $"local-base-image.sh: {baseImage.Error}");
+            var build = await RunAsync("podman", "build", "--isolation=chroot", "--build-arg", $"BASE_IMAGE={baseImage.Output.Trim()}",
+                "-f", Path.Combine(Root, "deploy", "container", "Containerfile"), "-t", tag, parent);
+            Assert.True(build.Code == 0, $"podman build: {build.Output}{build.Error}");
+
+            var inspect = await RunAsync("podman", "image", "inspect", "--format", "{{json .Config}}", tag);
+            var config = System.Text.Json.Nodes.JsonNode.Parse(inspect.Output)!;
+            var entrypoint = config["Entrypoint"]!.AsArray().Select(e => e!.GetValue<string>()).ToList();
+            Assert.Equal("app", config["User"]!.GetValue<string>());
+            Assert.Equal("/var/lib/opus", config["WorkingDir"]!.GetValue<string>());
+
+            container = (await RunAsync("podman", "create", tag)).Output.Trim();
+            mounted = (await RunAsync("podman", "mount", container)).Output.Trim();
+            Assert.True(Directory.Exists(Path.Combine(mounted, "opt", "opus")), "the release folder in the image");
+            Assert.True(File.Exists(Path.Combine(mounted, "usr", "bin", "dot")), "Graphviz in the image");
+            Assert.Equal(0, (await RunAsync("mount", "-t", "proc", "proc", Path.Combine(mounted, "proc"))).Code);
+
+            var port = OpusServer.FreePort();
+            var start = new ProcessStartInfo("chroot") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            // The image's user by its uid in the image's own /etc/passwd (chroot would look the name up on this machine).
+            var user = File.ReadAllLines(Path.Combine(mounted, "etc", "passwd")).Select(l => l.Split(':')).Single(f => f[0] == config["User"]!.GetValue<string>());
+            foreach (var argument in new[] { $"--userspec={user[2]}:{user[3]}", mounted, "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", config["WorkingDir"]!.GetValue<string>() })
+                start.ArgumentList.Add(argument);
+            foreach (var argument in entrypoint)
+                start.ArgumentList.Add(argument);
+            // Later arguments win: this test's port instead of 8080, anonymous use, and the compose file's sandbox setting.
+            foreach (var argument in new[] { $"--urls=http://127.0.0.1:{port}", "--Opus:Auth:AnonymousEnabled=true", "--Opus:Auth:AnonymousRoles:0=*", "--Opus:Local:Sandbox=none" })
+                start.ArgumentList.Add(argument);
+            start.Environment.Clear();
+            foreach (var variable in config["Env"]!.AsArray().Select(e => e!.GetValue<string>()))
+                start.Environment[variable[..variable.IndexOf('=')]] = variable[(variable.IndexOf('=') + 1)..];
+            var log = new System.Text.StringBuilder();
+            server = Process.Start(start)!;
+            server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+            server.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
+
+            using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await Eventually.HoldsAsync(async () =>
+            {
+                Assert.False(server.HasExited, $"the image's server exited:\n{log}");
+                try
+                {
+                    using var ready = await client.GetAsync("/health/ready");
+                    return ready.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return HttpStatusCode.ServiceUnavailable;
+                }
+            }, status => status == HttpStatusCode.OK, "the image's server ready");
+            var job = await client.CreateJobAsync("copy", ("text", "in the image"), ("PHASE", "RUN"));
+            Assert.Equal("COMPLETED", (await client.WaitForFinalAsync(job)).Phase());
+            Assert.Equal("in the image", await client.GetStringAsync($"{job}/results/output"));
+        }
+        finally
+        {
+            if (server is { HasExited: false })
+            {
+                server.Kill();
+                await server.WaitForExitAsync();
+            }
+
+            if (mounted is not null)
+                await RunAsync("umount", Path.Combine(mounted, "proc"));
+            if (container is not null)
+                await RunAsync("podman", "rm", "--force", container);
+            await RunAsync("podman", "rmi", "--force", tag);
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
     private static async Task<(int Code, string Output, string Error)> RunAsync(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
