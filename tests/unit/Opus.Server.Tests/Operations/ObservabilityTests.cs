@@ -88,33 +88,45 @@ public sealed class ObservabilityTests
         await using (var plain = await OpusServer.StartAsync())
             Assert.Equal(HttpStatusCode.NotFound, (await plain.Client.GetAsync("/metrics")).StatusCode);
 
-        await using var server = await OpusServer.StartAsync(new Dictionary<string, string> { ["Opus:Metrics:Enabled"] = "true" });
+        // One job at a time, so a second one waits QUEUED behind a long one.
+        await using var server = await OpusServer.StartAsync(new Dictionary<string, string> { ["Opus:Metrics:Enabled"] = "true", ["Opus:MaxConcurrentJobs"] = "1" });
         var client = server.Client;
         var copy = await client.CreateJobAsync("copy", ("text", "measured"), ("PHASE", "RUN"));
         var fail = await client.CreateJobAsync("fail", ("message", "measured"), ("PHASE", "RUN"));
         Assert.Equal("COMPLETED", (await client.WaitForFinalAsync(copy)).Phase());
         Assert.Equal("ERROR", (await client.WaitForFinalAsync(fail)).Phase());
 
-        // A client blocked in WAIT is counted while it waits.
+        // A job queued behind a long one, and a client blocked in WAIT, are counted while they wait.
         var sleeping = await client.CreateJobAsync("sleep", ("seconds", "600"), ("PHASE", "RUN"));
         await client.WaitForPhaseAsync(sleeping, "EXECUTING", Eventually.Bound);
+        var queued = await client.CreateJobAsync("copy", ("text", "queued"), ("PHASE", "RUN"));
         var waiting = client.GetAsync($"{sleeping}?WAIT=60");
-        await Eventually.HoldsAsync(() => ScrapeAsync(client), m => Value(m, "opus_uws_wait_clients") == 1, "one WAIT client counted");
+        await Eventually.HoldsAsync(() => ScrapeAsync(client), m => Value(m, "opus_uws_wait_clients") == 1 && Value(m, "opus_jobs_queued") == 1,
+            "one WAIT client and one QUEUED job counted");
         Assert.Equal(HttpStatusCode.SeeOther, (await client.PostFormAsync($"{sleeping}/phase", ("PHASE", "ABORT"))).StatusCode);
         (await waiting).Dispose();
+        Assert.Equal("COMPLETED", (await client.WaitForFinalAsync(queued)).Phase());
+
+        // A client of the event stream likewise.
+        using (var stream = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/events"), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            await Eventually.HoldsAsync(() => ScrapeAsync(client), m => Value(m, "opus_events_clients") == 1, "one event-stream client counted");
+        }
 
         var metrics = await Eventually.HoldsAsync(() => ScrapeAsync(client),
-            m => Value(m, "opus_jobs_finished_total", "definition=\"sleep\"", "phase=\"ABORTED\"") == 1 && Value(m, "opus_uws_wait_clients") == 0,
-            "the aborted job counted and the WAIT client gone");
-        Assert.Equal(1, Value(metrics, "opus_jobs_created_total", "definition=\"copy\""));
+            m => Value(m, "opus_jobs_finished_total", "definition=\"sleep\"", "phase=\"ABORTED\"") == 1 && Value(m, "opus_uws_wait_clients") == 0
+                && Value(m, "opus_events_clients") == 0,
+            "the aborted job counted, the WAIT and event-stream clients gone");
+        Assert.Equal(2, Value(metrics, "opus_jobs_created_total", "definition=\"copy\""));
         Assert.Equal(1, Value(metrics, "opus_jobs_created_total", "definition=\"fail\""));
-        Assert.Equal(1, Value(metrics, "opus_jobs_started_total", "definition=\"copy\""));
-        Assert.Equal(1, Value(metrics, "opus_jobs_finished_total", "definition=\"copy\"", "phase=\"COMPLETED\""));
+        Assert.Equal(2, Value(metrics, "opus_jobs_started_total", "definition=\"copy\""));
+        Assert.Equal(2, Value(metrics, "opus_jobs_finished_total", "definition=\"copy\"", "phase=\"COMPLETED\""));
         Assert.Equal(1, Value(metrics, "opus_jobs_finished_total", "definition=\"fail\"", "phase=\"ERROR\""));
-        Assert.Equal(1, Value(metrics, "opus_jobs_queue_wait_seconds_count", "definition=\"copy\""));
-        Assert.Equal(1, Value(metrics, "opus_jobs_run_duration_seconds_count", "definition=\"copy\"", "phase=\"COMPLETED\""));
+        Assert.Equal(2, Value(metrics, "opus_jobs_queue_wait_seconds_count", "definition=\"copy\""));
+        Assert.Equal(2, Value(metrics, "opus_jobs_run_duration_seconds_count", "definition=\"copy\"", "phase=\"COMPLETED\""));
+        Assert.Equal(1, Value(metrics, "opus_jobs_run_duration_seconds_count", "definition=\"sleep\"", "phase=\"ABORTED\""));
         Assert.Equal(0, Value(metrics, "opus_jobs_queued"));
-        Assert.Equal(0, Value(metrics, "opus_events_clients"));
         // The copy's output ("measured", 8 bytes) is in the store.
         Assert.True(Value(metrics, "opus_store_size_bytes") >= 8, "store size");
     }
