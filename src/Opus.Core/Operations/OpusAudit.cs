@@ -16,13 +16,16 @@ public sealed partial class OpusAudit(ILoggerFactory loggers)
     private readonly ILogger _logger = loggers.CreateLogger(Category);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "{Action}: job {JobId} of {Definition} owned by {Owner} is now {Phase}")]
-    private partial void Job(string action, string jobId, string definition, string? owner, JobPhase? phase);
+    private partial void Job(string action, string jobId, string definition, string? owner, JobPhase phase);
 
     public void JobCreated(string jobId, string definition, string? owner, JobPhase phase) => Job("job.create", jobId, definition, owner, phase);
 
     public void PhaseChanged(string jobId, string definition, string? owner, JobPhase phase) => Job("job.phase", jobId, definition, owner, phase);
 
-    public void JobDeleted(string jobId, string definition, string? owner) => Job("job.delete", jobId, definition, owner, null);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "{Action}: job {JobId} of {Definition} owned by {Owner} is deleted")]
+    private partial void Deleted(string action, string jobId, string definition, string? owner);
+
+    public void JobDeleted(string jobId, string definition, string? owner) => Deleted("job.delete", jobId, definition, owner);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "{Action}: user {UserName}, active {Active}, roles {Roles}")]
     private partial void User(string action, string userName, bool active, string roles);
