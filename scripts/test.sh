@@ -38,6 +38,12 @@ command -v dot >/dev/null || need+=(graphviz)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 # A font, so the browser tests' screenshots show text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# The deployment kit's tests: systemd-analyze checks deploy/systemd/opus.service; sqlite3 backs up a running server.
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+# The Containerfile is built by podman on a base image made locally (scripts/local-base-image.sh: debootstrap).
+command -v podman >/dev/null || need+=(podman)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     # Wait for another apt run rather than failing on its lock.

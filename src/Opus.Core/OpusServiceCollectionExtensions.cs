@@ -33,6 +33,8 @@ public static class OpusServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddPooledDbContextFactory<OpusDbContext>((sp, db) => ConfigureDatabase(db, sp.GetRequiredService<OpusOptions>()));
+        services.AddSingleton<Operations.OpusAudit>();
+        services.AddSingleton<Operations.OpusMetrics>();
         services.AddSingleton<JobSignals>();
         services.AddSingleton<JobFeed>();
         services.AddSingleton<JobBrowser>();

@@ -7,6 +7,7 @@ using Opus.Server.Auth;
 using Opus.Server.Client;
 using Opus.Server.Edge;
 using Opus.Server.Endpoints;
+using Opus.Server.Operations;
 
 // Nothing the server creates is for other users: the data folder's files are its alone.
 PrivateFiles.RestrictUmask();
@@ -27,6 +28,7 @@ try
         options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
     });
     auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
+    builder.AddOpusOperations();
 }
 catch (OpusConfigurationException e)
 {
@@ -50,6 +52,8 @@ builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Co
 
 var app = builder.Build();
 var options = app.Services.GetRequiredService<OpusOptions>();
+// The access log is outermost, so it records the final status of every answer.
+app.UseRequestLog();
 // Scheme, host, path prefix and client address as the outside sees them, before anything reads them.
 app.UseOpusEdge();
 app.UseMiddleware<ErrorMessages>();
@@ -94,6 +98,7 @@ app.MapScim();
 app.MapClientApi();
 app.MapTokens();
 app.MapSignIn();
+app.MapOpusOperations();
 
 try
 {

@@ -11,7 +11,7 @@ namespace Opus.Core.Definitions;
 /// most recently published version; a job records the version it was created with and runs that one.
 /// Reads come from memory; the catalog reloads after its own writes and at every maintenance sweep.
 /// </summary>
-public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, OpusOptions options, ILogger<DefinitionCatalog> logger)
+public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, OpusOptions options, ILogger<DefinitionCatalog> logger, Operations.OpusAudit audit)
 {
     private readonly ConcurrentDictionary<(string Name, string Version), JobDefinition> _versions = new();
     private volatile Dictionary<string, JobDefinition> _current = new(StringComparer.Ordinal);
@@ -101,7 +101,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
             };
             if (await TryAddAsync(record, cancellationToken))
             {
-                logger.LogInformation("Definition {Name} version {Version} {Status} by {By}", record.Name, record.Version, record.Status, by ?? "system");
+                audit.DefinitionChanged(record.Name, record.Version, record.Status.ToString(), by);
                 await ReloadAndAnnounceAsync(cancellationToken);
                 return record;
             }
@@ -161,7 +161,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
         record.PublishedAt = time.GetUtcNow().UtcDateTime;
         record.PublishedBy = by;
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Definition {Name} version {Version} published by {By}", name, version, by ?? "system");
+        audit.DefinitionChanged(name, version, nameof(DefinitionStatus.Published), by);
         await ReloadAndAnnounceAsync(cancellationToken);
     }
 
@@ -173,7 +173,7 @@ public sealed class DefinitionCatalog(IDbContextFactory<OpusDbContext> contexts,
             .ExecuteUpdateAsync(set => set.SetProperty(d => d.Status, DefinitionStatus.Withdrawn), cancellationToken);
         if (changed == 0 && !_known.Contains(name))
             throw new OpusNotFoundException($"no job definition named '{name}'");
-        logger.LogInformation("Definition {Name} withdrawn by {By}", name, by ?? "system");
+        audit.DefinitionChanged(name, null, nameof(DefinitionStatus.Withdrawn), by);
         await ReloadAndAnnounceAsync(cancellationToken);
     }
 

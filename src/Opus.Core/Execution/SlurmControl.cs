@@ -133,6 +133,22 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         return SlurmJobState.Parse(result.Output);
     }
 
+    /// <summary>Null when the SLURM controller answers scontrol ping; otherwise why not, in one line.</summary>
+    public async Task<string?> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var result = await RunAsync("scontrol", ["ping"], null, cancellationToken);
+            return result.Succeeded && result.Output.Contains(" is UP", StringComparison.Ordinal) && !result.Output.Contains("DOWN", StringComparison.Ordinal)
+                ? null
+                : $"scontrol ping: {OneLine(result.Error, result.Output)}";
+        }
+        catch (InvalidOperationException e)
+        {
+            return $"scontrol ping: {e.Message}";
+        }
+    }
+
     private Task<CommandResult> RunAsync(string command, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
         var program = string.IsNullOrEmpty(Slurm.BinPath) ? command : Path.Combine(Slurm.BinPath, command);

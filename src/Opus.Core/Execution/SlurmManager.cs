@@ -38,11 +38,13 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     private readonly DefinitionCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly ILogger<SlurmManager> _logger;
+    private readonly Operations.OpusMetrics _metrics;
 
     public SlurmManager(
         OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
-        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging)
+        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging, Operations.OpusMetrics metrics)
     {
+        _metrics = metrics;
         _options = options;
         _slurm = slurm;
         _settle = settle;
@@ -101,6 +103,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
         {
             _logger.LogWarning("Job {JobId}: not submitted to SLURM: {Reason}", job.Id, e.Message);
+            _metrics.SlurmSubmissionFailed();
             await _events.FinishAsync(job.Id, JobPhase.ERROR, e.Message, cancellationToken: cancellationToken);
             return;
         }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
+using Opus.Core.Operations;
 using Opus.Core.Storage;
 
 namespace Opus.Core.Jobs;
@@ -8,7 +9,7 @@ namespace Opus.Core.Jobs;
 /// Reads jobs and applies every phase change as one compare-and-set UPDATE
 /// (WHERE id = @id AND phase IN @expected); a change that loses the race changes nothing.
 /// </summary>
-public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed)
+public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed, OpusAudit audit, OpusMetrics metrics)
 {
     private static readonly Func<OpusDbContext, string, Task<Job?>> FindById =
         EF.CompileAsyncQuery((OpusDbContext db, string id) => db.Jobs.AsNoTracking().FirstOrDefault(j => j.Id == id));
@@ -24,6 +25,8 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(cancellationToken);
+        audit.JobCreated(job.Id, job.Definition, job.Owner, job.Phase);
+        metrics.JobCreated(job.Definition);
         feed.Publish(new JobChange(job.Id, job.Definition, job.Owner, job.Phase, job.CreationTime));
     }
 
@@ -63,8 +66,14 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         if (changed > 0)
         {
             signals.Notify(id);
-            if (feed.HasSubscribers && await OwnershipAsync(db, id, cancellationToken) is { } job)
-                feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
+            // Read after every change: the audit trail and the metrics name the definition and owner.
+            if (await ChangedAsync(db, id, cancellationToken) is { } job)
+            {
+                audit.PhaseChanged(id, job.Definition, job.Owner, transition.To);
+                metrics.PhaseChanged(id, job.Definition, transition.To, job.StartTime, job.EndTime);
+                if (feed.HasSubscribers)
+                    feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
+            }
         }
 
         return changed > 0;
@@ -137,18 +146,26 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var gone = feed.HasSubscribers ? await OwnershipAsync(db, id, cancellationToken) : null;
+        var gone = await OwnershipAsync(db, id, cancellationToken);
         var deleted = await db.Jobs.Where(j => j.Id == id).ExecuteDeleteAsync(cancellationToken);
         signals.Notify(id);
         if (deleted > 0 && gone is not null)
-            feed.Publish(new JobChange(id, gone.Definition, gone.Owner, null, DateTime.UtcNow));
+        {
+            audit.JobDeleted(id, gone.Definition, gone.Owner);
+            if (feed.HasSubscribers)
+                feed.Publish(new JobChange(id, gone.Definition, gone.Owner, null, DateTime.UtcNow));
+        }
         return deleted > 0;
     }
 
     private sealed record Ownership(string Definition, string? Owner);
 
-    // What the feed needs to tell who may see a change; read only while someone listens (on PostgreSQL
-    // always: another process may have listeners, and one primary-key read per change is cheap).
+    private sealed record Changed(string Definition, string? Owner, DateTime? StartTime, DateTime? EndTime);
+
+    private static Task<Changed?> ChangedAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
+        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Changed(j.Definition, j.Owner, j.StartTime, j.EndTime)).FirstOrDefaultAsync(cancellationToken);
+
+    // What the feed and the audit trail need to tell whose job changed: one primary-key read per change.
     private static Task<Ownership?> OwnershipAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
         db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Ownership(j.Definition, j.Owner)).FirstOrDefaultAsync(cancellationToken);
 

@@ -11,7 +11,7 @@ namespace Opus.Core.Users;
 /// Users, roles and API tokens: the one user store, faced by SCIM over HTTP and by the
 /// *-OpusUser cmdlets. Tokens are stored as SHA-256 only and shown once, when issued.
 /// </summary>
-public sealed partial class UserService(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, ILogger<UserService> logger)
+public sealed partial class UserService(IDbContextFactory<OpusDbContext> contexts, TimeProvider time, Operations.OpusAudit audit)
 {
     // Token checks are cached briefly so a request costs no query; every change here empties the cache.
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(10);
@@ -51,7 +51,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
             ExternalSubject = CheckExternalId(externalId),
         };
         await InsertAsync(user, cancellationToken);
-        logger.LogInformation("User {UserName} created with roles {Roles}", userName, string.Join(",", user.Roles));
+        audit.UserCreated(userName, user.Roles);
         return user;
     }
 
@@ -158,7 +158,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         }
 
         _tokens.Clear();
-        logger.LogInformation("User {UserName} updated: active {Active}, roles {Roles}", user.UserName, user.Active, string.Join(",", user.Roles));
+        audit.UserUpdated(user.UserName, user.Active, user.Roles);
         return user;
     }
 
@@ -172,7 +172,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         db.Users.Remove(user);
         await db.SaveChangesAsync(cancellationToken);
         _tokens.Clear();
-        logger.LogInformation("User {UserName} deleted", user.UserName);
+        audit.UserDeleted(user.UserName);
     }
 
     /// <summary>Issues a token; the returned secret is the only copy there will ever be.</summary>
@@ -196,7 +196,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Tokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Token {TokenName} issued to {UserName}", tokenName, user.UserName);
+        audit.TokenIssued(tokenName, user.UserName);
         return (token, secret);
     }
 
@@ -218,7 +218,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         if (changed == 0)
             throw new OpusNotFoundException($"user '{user.UserName}' has no active token '{tokenIdOrName}'");
         _tokens.Clear();
-        logger.LogInformation("Token {TokenName} of {UserName} revoked", tokenIdOrName, user.UserName);
+        audit.TokenRevoked(tokenIdOrName, user.UserName);
     }
 
     /// <summary>Deletes the user's expired or revoked tokens of that name (web sign-ins would pile up otherwise).</summary>
@@ -354,7 +354,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
                 return null;
             }
 
-            logger.LogInformation("User {UserName} created on first sign-in through {Issuer} with roles {Roles}", userName, issuer, string.Join(",", user.Roles));
+            audit.UserCreated(userName, user.Roles);
             return user;
         }
 
@@ -391,7 +391,7 @@ public sealed partial class UserService(IDbContextFactory<OpusDbContext> context
         }
 
         if (changed > 0)
-            logger.LogInformation("User {UserName} linked to its account at {Issuer}", userName, issuer);
+            audit.UserLinked(userName, issuer);
     }
 
     /// <summary>

@@ -136,7 +136,7 @@ public static class UwsEndpoints
         return SeeJob(context, definition, created.Id);
     }
 
-    private static async Task<IResult> GetJob(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> GetJob(string definition, string id, HttpContext context, JobService jobs, Opus.Core.Operations.OpusMetrics metrics, CancellationToken ct)
     {
         var query = context.Request.Query;
         Job job;
@@ -144,6 +144,7 @@ public static class UwsEndpoints
         {
             var seconds = UwsRequest.ParseInt(wait, "WAIT");
             JobPhase? expected = UwsRequest.Single(query, "PHASE") is { } p ? UwsRequest.ParsePhase(p, "PHASE") : null;
+            using var waiting = metrics.Waiting();
             job = await jobs.WaitAsync(context.Caller(), definition, id, seconds, expected, ct);
         }
         else

@@ -15,9 +15,12 @@ public sealed class OpusServer : IAsyncDisposable
     private readonly Dictionary<string, string> _settings;
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
+    // The server's Opus.Server.dll: the build's, or another (a published release folder's).
+    private readonly string _assembly;
 
-    private OpusServer(string dataPath, int port, Dictionary<string, string> settings, Dictionary<string, string> environment)
+    private OpusServer(string dataPath, int port, Dictionary<string, string> settings, Dictionary<string, string> environment, string assembly)
     {
+        _assembly = assembly;
         DataPath = dataPath;
         Port = port;
         _settings = settings;
@@ -61,7 +64,7 @@ public sealed class OpusServer : IAsyncDisposable
     /// <paramref name="environment"/> extra variables of the server process.
     /// </summary>
     public static async Task<OpusServer> StartAsync(
-        IDictionary<string, string>? settings = null, string? dataPath = null, IDictionary<string, string>? environment = null)
+        IDictionary<string, string>? settings = null, string? dataPath = null, IDictionary<string, string>? environment = null, string? serverAssembly = null)
     {
         dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
         // Tests of UWS and execution run as the anonymous user (allowed every definition); the
@@ -87,7 +90,8 @@ public sealed class OpusServer : IAsyncDisposable
 
         var server = new OpusServer(dataPath, FreePort(),
             merged,
-            new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
+            new Dictionary<string, string>(environment ?? new Dictionary<string, string>()),
+            serverAssembly ?? ServerAssembly);
         server._ownDatabase = ownDatabase;
         await server.StartProcessAsync();
         return server;
@@ -124,7 +128,7 @@ public sealed class OpusServer : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = DataPath,
         };
-        start.ArgumentList.Add(ServerAssembly);
+        start.ArgumentList.Add(_assembly);
         start.ArgumentList.Add($"--urls=http://127.0.0.1:{Port}");
         start.ArgumentList.Add($"--Opus:DataPath={DataPath}");
         start.ArgumentList.Add("--Logging:LogLevel:Default=Information");
