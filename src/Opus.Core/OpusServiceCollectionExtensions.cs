@@ -41,6 +41,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<EntityStore>();
         services.AddSingleton<InputResolver>();
         services.AddSingleton<JobWorkspace>();
+        services.AddSingleton<JobLimits>();
         services.AddSingleton<ProvenanceRecorder>();
         services.AddSingleton<GraphvizRenderer>();
         services.AddSingleton<ProvenanceService>();
