@@ -127,7 +127,10 @@ public sealed class LocalManager : BackgroundService, IJobManager
             return;
         }
 
-        await _events.FinishAsync(job.Id, JobPhase.ERROR, "the job's process ended while the server was down, without reporting its end", cancellationToken: cancellationToken);
+        await _events.FinishAsync(job.Id, JobPhase.ERROR,
+            await _limits.ExceededAsync(job.Id, exitStatus: null, cancellationToken) ?? "the job's process ended while the server was down, without reporting its end",
+            cancellationToken: cancellationToken);
+        await _limits.ReleaseAsync(job.Id);
     }
 
     public Task TakeOverAsync(Job job, CancellationToken cancellationToken = default)
