@@ -313,6 +313,32 @@ internal static class JobCgroups
         }
     }
 
+    /// <summary>An empty cgroup this old has no job left to count: a job joins its cgroups as its runner starts.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
+
+    /// <summary>Removes every job cgroup (of any server of this machine) that has been empty and unchanged for <paramref name="age"/>.</summary>
+    public static void RemoveAbandoned(TimeSpan age)
+    {
+        foreach (var controller in new[] { "pids", "memory" })
+        {
+            var parent = Path.Combine(Root, controller, Parent);
+            if (!(controller == "pids" ? Pids : Memory) || !Directory.Exists(parent))
+                continue;
+            foreach (var folder in Directory.EnumerateDirectories(parent))
+            {
+                try
+                {
+                    if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > age && File.ReadAllText(Path.Combine(folder, "cgroup.procs")).Length == 0)
+                        Directory.Delete(folder);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Joined or removed meanwhile: the next sweep looks again.
+                }
+            }
+        }
+    }
+
     // A line "name N" of a cgroup's counters file.
     private static long Counter(string file, string name)
     {

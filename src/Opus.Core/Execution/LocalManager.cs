@@ -72,6 +72,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
             _unsettled.TryRemove(jobId, out _);
             await SettleAsync(jobId);
         }
+
+        // Cgroups of jobs whose runner ended while no server watched it (a server stopped meanwhile, its data gone).
+        JobCgroups.RemoveAbandoned(JobCgroups.AbandonedAfter);
     }
 
     public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
