@@ -117,7 +117,7 @@ public static class Program
             "which the server answers at the phase change, so no polling interval is included. Sequential runs.";
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
-        yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and prlimit), " +
+        yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and rlimits), " +
             "each running the trivial copy job as above in turn (the first of each pair alternating), 3 warm-up pairs, then at most 40 pairs or 120 s; the cost is the median of the pairs' differences.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
         yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +

@@ -139,9 +139,18 @@ public readonly partial record struct JobLimitValues(long MemoryBytes, int CpuSe
 /// </summary>
 public sealed class JobLimits(OpusOptions options, JobWorkspace workspace, DefinitionCatalog catalog, JobRepository jobs, ILogger<JobLimits> logger)
 {
-    // Joins the cgroups named before "--" (their cgroup.procs files), then becomes the command after it: every
-    // process of the job is counted from its first fork. No value of the job is ever part of this text.
-    private const string JoinScript = """while [ "$1" != -- ]; do echo $$ >"$1" || exit 125; shift; done; shift; exec "$@" """;
+    // Sets the rlimits given as its first arguments (CPU seconds soft and hard, file size in KiB, virtual memory
+    // in KiB or "-", processes or "-"; no core files), joins the cgroups named next, up to "--" (their cgroup.procs
+    // files), then becomes the command after it: every process of the job is counted from its first fork. bash's
+    // own ulimit: one exec fewer than prlimit. No value of the job is ever part of this text.
+    private const string LimitScript = """
+        cpu=$1 cpuhard=$2 fsize=$3 vmem=$4 nproc=$5; shift 5
+        ulimit -S -t "$cpu" && ulimit -H -t "$cpuhard" && ulimit -f "$fsize" && ulimit -c 0 || exit 125
+        [ "$vmem" = - ] || ulimit -v "$vmem" || exit 125
+        [ "$nproc" = - ] || ulimit -u "$nproc" || exit 125
+        while [ "$1" != -- ]; do echo $$ >"$1" || exit 125; shift; done; shift
+        exec "$@"
+        """;
 
     // A process killed by SIGXCPU (24) or SIGXFSZ (25), as bash reports its status.
     private const int CpuSignalStatus = 128 + 24;
@@ -161,33 +170,24 @@ public sealed class JobLimits(OpusOptions options, JobWorkspace workspace, Defin
         return options.Local.Limits.For(asked);
     }
 
-    /// <summary>Adds, after setsid, the commands that put the job in its cgroups and under its rlimits.</summary>
+    /// <summary>Adds, after setsid, the command that puts the job under its rlimits and in its cgroups.</summary>
     public void AddCommand(ProcessStartInfo start, string jobId, JobLimitValues limits)
     {
+        static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
         var args = start.ArgumentList;
-        var cgroups = JobCgroups.Create(jobId, limits, logger);
-        if (cgroups.Count > 0)
-        {
-            args.Add("sh");
-            args.Add("-c");
-            args.Add(JoinScript);
-            args.Add("opus-limits");
-            foreach (var procs in cgroups)
-                args.Add(procs);
-            args.Add("--");
-        }
-
-        var cpu = limits.CpuSeconds.ToString(CultureInfo.InvariantCulture);
-        args.Add("prlimit");
+        args.Add("bash");
+        args.Add("-c");
+        args.Add(LimitScript);
+        args.Add("opus-limits");
         // The soft limit sends SIGXCPU (the status that names the limit); the hard one kills a process that ignores it.
-        args.Add($"--cpu={cpu}:{(limits.CpuSeconds + 5).ToString(CultureInfo.InvariantCulture)}");
-        args.Add($"--fsize={limits.OutputBytes.ToString(CultureInfo.InvariantCulture)}");
-        args.Add("--core=0");
-        if (!JobCgroups.Memory)
-            args.Add($"--as={limits.MemoryBytes.ToString(CultureInfo.InvariantCulture)}");
+        args.Add(Text(limits.CpuSeconds));
+        args.Add(Text(limits.CpuSeconds + 5L));
+        args.Add(Text(limits.OutputBytes / 1024));
+        args.Add(JobCgroups.Memory ? "-" : Text(limits.MemoryBytes / 1024));
         // Without a pids cgroup, RLIMIT_NPROC: it counts every process of the uid, so only a sandbox user of jobs alone may have it.
-        if (!JobCgroups.Pids && options.Local.IsSandboxed && JobSandbox.ServerIsRoot)
-            args.Add($"--nproc={limits.Processes.ToString(CultureInfo.InvariantCulture)}");
+        args.Add(!JobCgroups.Pids && options.Local.IsSandboxed && JobSandbox.ServerIsRoot ? Text(limits.Processes) : "-");
+        foreach (var procs in JobCgroups.Create(jobId, limits, logger))
+            args.Add(procs);
         args.Add("--");
     }
 
