@@ -65,11 +65,13 @@ public sealed class LocalLimits
         Math.Min(JobLimitValues.ParseSize(asked?.Memory) ?? JobLimitValues.ParseSize(DefaultMemory)!.Value, JobLimitValues.ParseSize(MaxMemory)!.Value),
         Math.Min(asked?.CpuTime ?? DefaultCpuTime, MaxCpuTime),
         Math.Min(asked?.Processes ?? DefaultProcesses, MaxProcesses),
-        Math.Min(JobLimitValues.ParseSize(asked?.OutputSize) ?? JobLimitValues.ParseSize(DefaultOutputSize)!.Value, JobLimitValues.ParseSize(MaxOutputSize)!.Value));
+        Math.Min(JobLimitValues.ParseSize(asked?.OutputSize) ?? JobLimitValues.ParseSize(DefaultOutputSize)!.Value, JobLimitValues.ParseSize(MaxOutputSize)!.Value),
+        asked?.Memory is not null);
 }
 
 /// <summary>The limits of one local job, and how a definition may write them.</summary>
-public readonly partial record struct JobLimitValues(long MemoryBytes, int CpuSeconds, int Processes, long OutputBytes)
+/// <param name="MemoryAsked">True when the definition gave its memory: only then is it enforced without a memory cgroup.</param>
+public readonly partial record struct JobLimitValues(long MemoryBytes, int CpuSeconds, int Processes, long OutputBytes, bool MemoryAsked = false)
 {
     public const long MinSize = 1L << 20;
     public const long MaxSize = 1L << 50;
@@ -183,7 +185,9 @@ public sealed class JobLimits(OpusOptions options, JobWorkspace workspace, Defin
         args.Add(Text(limits.CpuSeconds));
         args.Add(Text(limits.CpuSeconds + 5L));
         args.Add(Text(limits.OutputBytes / 1024));
-        args.Add(JobCgroups.Memory ? "-" : Text(limits.MemoryBytes / 1024));
+        // Without a memory cgroup, RLIMIT_AS (virtual memory per process), only when the definition asked for it: runtimes
+        // that reserve far more address space than they use (JVM, .NET) would not start under a default they never chose.
+        args.Add(JobCgroups.Memory || !limits.MemoryAsked ? "-" : Text(limits.MemoryBytes / 1024));
         // Without a pids cgroup, RLIMIT_NPROC: it counts every process of the uid, so only a sandbox user of jobs alone may have it.
         args.Add(!JobCgroups.Pids && options.Local.IsSandboxed && JobSandbox.ServerIsRoot ? Text(limits.Processes) : "-");
         foreach (var procs in JobCgroups.Create(jobId, limits, logger))
