@@ -16,9 +16,9 @@ public sealed class LocalLimits
     public string DefaultMemory { get; set; } = "4G";
     public string MaxMemory { get; set; } = "16G";
 
-    /// <summary>CPU seconds per process.</summary>
-    public int DefaultCpuTime { get; set; } = 3600;
-    public int MaxCpuTime { get; set; } = 86400;
+    /// <summary>CPU seconds per process: a day by default, as the wall-clock execution duration bounds most jobs first.</summary>
+    public int DefaultCpuTime { get; set; } = 86400;
+    public int MaxCpuTime { get; set; } = 604800;
 
     /// <summary>Processes and threads of one job at once.</summary>
     public int DefaultProcesses { get; set; } = 512;
