@@ -5,7 +5,7 @@ namespace Opus.Bench;
 /// <summary>
 /// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
 /// temporary data folder, measures it over loopback HTTP and prints a markdown table.
-/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov]
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov|sandbox]
 ///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
 /// </summary>
 public static class Program
@@ -33,7 +33,7 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | lists | prov: one part, for quicker experiments.
+            // --only load | lists | prov | sandbox: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
@@ -41,6 +41,8 @@ public static class Program
                 await ListBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "prov")
                 await ProvenanceBench.RunAsync(serverAssembly, report, stop.Token);
+            if (only is null or "sandbox")
+                await SandboxBench.RunAsync(serverAssembly, report, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -115,6 +117,8 @@ public static class Program
             "which the server answers at the phase change, so no polling interval is included. Sequential runs.";
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
+        yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and rlimits), " +
+            "each running the trivial copy job as above in turn (the first of each pair alternating), 3 warm-up pairs, then at most 40 pairs or 120 s; the cost is the median of the pairs' differences.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
         yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +
             "each given the previous result's store digest as input. Then 1 client, sequential GETs of /provsap?ID=<last job>&DEPTH=ALL (BACK) and ?ID=<first job>&DEPTH=ALL&DIRECTION=FORWARD " +

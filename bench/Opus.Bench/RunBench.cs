@@ -31,7 +31,7 @@ public static class RunBench
             "median < 100 ms", phased.Median < 100, "median 0.59 s (0.49-1.57)");
     }
 
-    private sealed record Outcome(double Milliseconds, JobView Job, DateTime Arrived);
+    internal sealed record Outcome(double Milliseconds, JobView Job, DateTime Arrived);
 
     private sealed record Summary(double Median, string Details);
 
@@ -64,7 +64,7 @@ public static class RunBench
         return new Summary(Stats.Median(times), details);
     }
 
-    private static async Task<Outcome> CreateAndRunAsync(HttpClient client, int index, CancellationToken cancellationToken)
+    internal static async Task<Outcome> CreateAndRunAsync(HttpClient client, int index, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var id = await Uws.CreateAsync(client, "copy", [new("text", $"run {index}"), new("PHASE", "RUN")], cancellationToken)

@@ -78,6 +78,7 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(!o.Local.IsSandboxed || JobSandbox.Bubblewrap is not null,
             "Opus:Local:Sandbox: bubblewrap (bwrap) is not installed; install it (apt-get install bubblewrap) or set Opus:Local:Sandbox=none to run jobs unsandboxed");
         Require(o.Local.SandboxUser > 0, $"Opus:Local:SandboxUser: {o.Local.SandboxUser} is not allowed; give an unprivileged uid");
+        failures.AddRange(o.Local.Limits.Check());
         Require(o.Slurm.ReconcileInterval > TimeSpan.Zero, $"Opus:Slurm:ReconcileInterval: {o.Slurm.ReconcileInterval} must be positive");
         Require(o.Slurm.CommandTimeout > TimeSpan.Zero, $"Opus:Slurm:CommandTimeout: {o.Slurm.CommandTimeout} must be positive");
         Require(o.Slurm.Cpus is null or >= 1, $"Opus:Slurm:Cpus: {o.Slurm.Cpus} is not allowed; give 1 or more");

@@ -44,6 +44,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<InputResolver>();
         services.AddSingleton<JobWorkspace>();
         services.AddSingleton<HttpStaging>();
+        services.AddSingleton<JobLimits>();
         services.AddSingleton<ProvenanceRecorder>();
         services.AddSingleton<GraphvizRenderer>();
         services.AddSingleton<ProvenanceService>();

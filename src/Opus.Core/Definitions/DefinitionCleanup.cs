@@ -45,7 +45,8 @@ internal static class DefinitionCleanup
             r.Partition = Text(r.Partition);
             r.Memory = Text(r.Memory);
             r.Network = Text(r.Network);
-            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null })
+            r.OutputSize = Text(r.OutputSize);
+            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null, CpuTime: null, Processes: null, OutputSize: null })
                 d.Resources = null;
         }
 

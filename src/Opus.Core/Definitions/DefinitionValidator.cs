@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Opus.Core.Execution;
 
 namespace Opus.Core.Definitions;
 
@@ -44,6 +45,8 @@ public static partial class DefinitionValidator
             problems.Add($"resources.network: '{network}' is not a network choice; use allowed or none");
         if (definition.Resources?.Cpus is < 1)
             problems.Add("resources.cpus: must be at least 1");
+        if (definition.Resources is { } resources)
+            problems.AddRange(JobLimitValues.CheckRequest(resources));
         if (string.IsNullOrWhiteSpace(definition.Script))
             problems.Add("script: must not be empty");
 

@@ -14,7 +14,7 @@ namespace Opus.Core.Definitions;
 /// <remarks>
 /// Our fields OPUS has no place for are written in OPUS's own way, with "opus:" utypes, and only when set,
 /// so that an OPUS file read and written back keeps its structure: PARAMs "required" and "file" in a
-/// Used group, and a GROUP "Resources" (partition, cpus, memory). A generated result's file name or glob
+/// Used group, and a GROUP "Resources" (manager, partition, cpus, memory, network, cpuTime, processes, outputSize). A generated result's file name or glob
 /// is OPUS's "default" of the group. Reading follows OPUS: an empty value is no value, a parameter is
 /// required unless type="no_query", a missing version is "1"; it also reads OPUS's older layout
 /// (Used and Generated entities as PARAMs with a LINK) and accepts any VOTable namespace.
@@ -69,7 +69,10 @@ public static class DefinitionVoTable
                 resources.Partition is null ? null : TextParam("partition", resources.Partition, "opus:JobResources.partition"),
                 resources.Cpus is null ? null : IntParam("cpus", resources.Cpus, "opus:JobResources.cpus"),
                 resources.Memory is null ? null : TextParam("memory", resources.Memory, "opus:JobResources.memory"),
-                resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network")));
+                resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network"),
+                resources.CpuTime is null ? null : IntParam("cpuTime", resources.CpuTime, "opus:JobResources.cpuTime"),
+                resources.Processes is null ? null : IntParam("processes", resources.Processes, "opus:JobResources.processes"),
+                resources.OutputSize is null ? null : TextParam("outputSize", resources.OutputSize, "opus:JobResources.outputSize")));
         }
 
         var root = new XElement(Namespace + "VOTABLE",
@@ -328,6 +331,9 @@ public static class DefinitionVoTable
                     case "cpus": resources.Cpus = Integer(param, value); break;
                     case "memory": resources.Memory = value; break;
                     case "network": resources.Network = value; break;
+                    case "cpuTime": resources.CpuTime = Integer(param, value); break;
+                    case "processes": resources.Processes = Integer(param, value); break;
+                    case "outputSize": resources.OutputSize = value; break;
                 }
             }
 

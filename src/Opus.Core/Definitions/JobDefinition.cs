@@ -136,8 +136,17 @@ public sealed class JobResources
 
     public int? Cpus { get; set; }
 
-    /// <summary>Memory as SLURM writes it, e.g. "2G" or "500M".</summary>
+    /// <summary>Memory as SLURM writes it, e.g. "2G" or "500M" (a bare number is MiB); a local job's memory limit too.</summary>
     public string? Memory { get; set; }
+
+    /// <summary>A local job's CPU time per process, in seconds (RLIMIT_CPU).</summary>
+    public int? CpuTime { get; set; }
+
+    /// <summary>How many processes (and threads) a local job may have at once.</summary>
+    public int? Processes { get; set; }
+
+    /// <summary>How much a local job may write to its folder, written as <see cref="Memory"/> is, e.g. "10G".</summary>
+    public string? OutputSize { get; set; }
 
     /// <summary>The job's network: "allowed" (default: codes fetch data) or "none" (a sandboxed local job gets no network at all).</summary>
     public string? Network { get; set; }

@@ -21,7 +21,7 @@ namespace Opus.Core.Execution;
 /// </remarks>
 public sealed class JobEvents(
     JobRepository jobs, JobWorkspace workspace, DefinitionCatalog catalog, EntityStore store, TimeProvider time, ILogger<JobEvents> logger,
-    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance, JobFinishQueue finishQueue)
+    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance, JobFinishQueue finishQueue, JobLimits limits)
 {
     /// <summary>A claim another live process holds is left to it this long before the sweep takes it over.</summary>
     public static readonly TimeSpan ClaimTakeOver = TimeSpan.FromMinutes(2);
@@ -42,6 +42,13 @@ public sealed class JobEvents(
     /// </summary>
     public async Task ApplyAsync(string jobId, RunnerEvent report, bool collectInBackground = false, CancellationToken cancellationToken = default)
     {
+        // A local job over one of its limits is an error naming it, however its script ended.
+        if (report.Phase is JobPhase.COMPLETED or JobPhase.ERROR && await limits.ExceededAsync(jobId, report.ExitCode, cancellationToken) is { } exceeded)
+        {
+            await FinishAsync(jobId, JobPhase.ERROR, exceeded, report.Time, collectInBackground, cancellationToken);
+            return;
+        }
+
         switch (report.Phase)
         {
             case JobPhase.EXECUTING:

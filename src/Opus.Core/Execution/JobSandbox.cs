@@ -5,7 +5,7 @@ namespace Opus.Core.Execution;
 
 /// <summary>
 /// The bubblewrap sandbox of a local job: the system read-only, the data folder and the server's own folders
-/// hidden under empty tmpfs, only the job's folder bound back read-write, private /tmp, /proc, /dev, PID and IPC
+/// hidden under empty tmpfs, only the job's folder bound back read-write (its inputs read-only), private /tmp, /proc, /dev, PID and IPC
 /// namespaces (so no other process is visible, and none outlives the sandbox), and no network when the
 /// definition says network: none. A root server runs bwrap itself (it can see its 0700 data folder) and drops
 /// the job to <see cref="LocalOptions.SandboxUser"/> with setpriv inside, after chowning the job's folder to it;
@@ -44,6 +44,10 @@ public static partial class JobSandbox
         // bwrap would create the job folder's parent as private as the real one (0700): the job could not reach its folder.
         Add(args, "--dir", Path.GetDirectoryName(directory)!);
         Add(args, "--bind", directory, directory);
+        // Its inputs read-only: a script that writes to one fails, and the copy stays what the job was given.
+        var inputs = Path.Combine(directory, JobWorkspace.InputsFolder);
+        if (Directory.Exists(inputs))
+            Add(args, "--ro-bind", inputs, inputs);
         Add(args, "--chdir", directory);
         args.Add("--unshare-pid");
         args.Add("--unshare-ipc");

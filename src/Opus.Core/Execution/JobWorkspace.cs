@@ -34,7 +34,9 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
 
     public string WorkPath(string jobId) => Path.Combine(DirectoryOf(jobId), "work");
 
-    public string InputsPath(string jobId) => Path.Combine(DirectoryOf(jobId), "inputs");
+    public const string InputsFolder = "inputs";
+
+    public string InputsPath(string jobId) => Path.Combine(DirectoryOf(jobId), InputsFolder);
 
     /// <summary>Writes everything the runner needs; the callback token is kept only here (the database holds its hash).</summary>
     public async Task PrepareAsync(Job job, JobDefinition definition, string callbackToken, CancellationToken cancellationToken = default)
@@ -75,7 +77,7 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             values[p.Name] = p.Default!;
         foreach (var p in job.Parameters.Where(p => !p.ByReference))
             values[p.Name] = p.Value;
-        // Inputs: stored files are copied in (a script may write to its inputs; the store must not change),
+        // Inputs: stored files are copied in (unsandboxed, a script may write to its inputs; the store must not change),
         // and the variable holds the path, or the paths separated by spaces (file names are made safe for that).
         foreach (var group in job.Inputs.GroupBy(i => i.Name))
         {

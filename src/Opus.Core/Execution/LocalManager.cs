@@ -29,15 +29,18 @@ public sealed class LocalManager : BackgroundService, IJobManager
     private readonly SemaphoreSlim _slots;
     private readonly OpusOptions _options;
     private readonly JobWorkspace _workspace;
+    private readonly JobLimits _limits;
     private readonly JobEvents _events;
     private readonly JobRepository _jobs;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalManager> _logger;
 
-    public LocalManager(OpusOptions options, JobWorkspace workspace, JobEvents events, JobRepository jobs, TimeProvider time, ILogger<LocalManager> logger)
+    public LocalManager(
+        OpusOptions options, JobWorkspace workspace, JobLimits limits, JobEvents events, JobRepository jobs, TimeProvider time, ILogger<LocalManager> logger)
     {
         _options = options;
         _workspace = workspace;
+        _limits = limits;
         _events = events;
         _jobs = jobs;
         _time = time;
@@ -46,7 +49,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
         _slots = new SemaphoreSlim(_workers, _workers);
     }
 
-    public string Name => "local";
+    public const string ManagerName = "local";
+
+    public string Name => ManagerName;
 
     /// <summary>The manager's own timer stops a job at its limit; the sweep steps in only when that failed.</summary>
     public TimeSpan TimeLimitGrace => TimeSpan.FromSeconds(_options.KillGraceSeconds + 30);
@@ -67,6 +72,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
             _unsettled.TryRemove(jobId, out _);
             await SettleAsync(jobId);
         }
+
+        // Cgroups of jobs whose runner ended while no server watched it (a server stopped meanwhile, its data gone).
+        JobCgroups.RemoveAbandoned(JobCgroups.AbandonedAfter);
     }
 
     public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
@@ -122,7 +130,10 @@ public sealed class LocalManager : BackgroundService, IJobManager
             return;
         }
 
-        await _events.FinishAsync(job.Id, JobPhase.ERROR, "the job's process ended while the server was down, without reporting its end", cancellationToken: cancellationToken);
+        await _events.FinishAsync(job.Id, JobPhase.ERROR,
+            await _limits.ExceededAsync(job.Id, exitStatus: null, cancellationToken) ?? "the job's process ended while the server was down, without reporting its end",
+            cancellationToken: cancellationToken);
+        await _limits.ReleaseAsync(job.Id);
     }
 
     public Task TakeOverAsync(Job job, CancellationToken cancellationToken = default)
@@ -152,6 +163,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
                 {
                     _logger.LogError(e, "Job {JobId}: the local manager failed to run it", jobId);
                     await SettleAsync(jobId, "the server could not start the job");
+                    await _limits.ReleaseAsync(jobId);
                 }
                 finally
                 {
@@ -176,6 +188,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
         var directory = _workspace.DirectoryOf(jobId);
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = directory };
+        _limits.AddCommand(start, jobId, await _limits.ForAsync(job));
         if (_options.Local.IsSandboxed)
         {
             // bwrap keeps its standard streams for its whole life (the runner sends its own to runner.log): not the
@@ -240,6 +253,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
         }
 
         await SettleAsync(jobId);
+        await _limits.ReleaseAsync(jobId);
     }
 
     /// <summary>
@@ -250,8 +264,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
     {
         try
         {
+            // A runner killed with its job (out of memory) reports nothing: the limit is the reason.
             if (!await _events.ApplyEventsFileAsync(jobId))
-                await _events.FinishAsync(jobId, JobPhase.ERROR, reason);
+                await _events.FinishAsync(jobId, JobPhase.ERROR, await _limits.ExceededAsync(jobId, exitStatus: null) ?? reason);
             // A claim made before the runner was gone (its time limit) is carried out now.
             await _events.CompleteAsync(jobId);
         }
@@ -291,6 +306,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
         try
         {
             await SettleAsync(job.Id);
+            await _limits.ReleaseAsync(job.Id);
         }
         finally
         {

@@ -15,5 +15,8 @@ public sealed class LocalOptions
     /// <summary>The uid (and gid) sandboxed jobs run as when the server runs as root; nobody by default.</summary>
     public int SandboxUser { get; set; } = 65534;
 
+    /// <summary>Configuration section Opus:Local:Limits: each job's memory, CPU time, processes and output.</summary>
+    public LocalLimits Limits { get; set; } = new();
+
     public bool IsSandboxed => Sandbox == Bubblewrap;
 }

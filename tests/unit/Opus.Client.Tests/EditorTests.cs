@@ -32,6 +32,10 @@ public sealed class EditorTests(BrowserFixture fixture)
         await input.GetByLabel("URL template ($ID)").FillAsync("file://$ID");
         var result = page.GetByRole(AriaRole.Group, new() { Name = "Result" });
         await result.GetByLabel("File or glob").FillAsync("../escape.txt");
+        // Limits of a local job, among the scheduler resources.
+        await page.GetByText("Scheduler resources").ClickAsync();
+        await page.GetByLabel("Processes").FillAsync("64");
+        await page.GetByLabel("Output size").FillAsync("500M");
         var script = page.GetByRole(AriaRole.Textbox, new() { Name = "Script (bash)" });
         await script.FillAsync("printf '%s' \"$text\" | tr a-z A-Z > output.txt");
 
@@ -56,6 +60,8 @@ public sealed class EditorTests(BrowserFixture fixture)
         Assert.Equal($"{name}.yaml", download.SuggestedFilename);
         var yaml = await File.ReadAllTextAsync((await download.PathAsync())!);
         Assert.Contains($"name: {name}", yaml);
+        Assert.Contains("  processes: 64\n", yaml);
+        Assert.Contains("  outputSize: 500M\n", yaml);
 
         // A job of it: the server refuses a value that is neither an upload nor an http(s) URL, and says so at that field.
         await page.GetByTestId("versions").GetByRole(AriaRole.Link, new() { Name = "New job" }).ClickAsync();

@@ -173,6 +173,9 @@ internal sealed class DefinitionGenerator(int seed)
             Partition = Maybe(Text),
             Cpus = Chance(0.5) ? _random.Next(1, 129) : null,
             Memory = Maybe(() => Pick("2G", "500M", "1T")),
+            CpuTime = Chance(0.3) ? _random.Next(1, 86_401) : null,
+            Processes = Chance(0.3) ? _random.Next(1, 4_097) : null,
+            OutputSize = Maybe(() => Pick("10G", "64M", "2T")),
         };
         // Resources with nothing set read back as none.
         return resources is { Manager: null, Partition: null, Cpus: null, Memory: null } ? new JobResources { Cpus = 1 } : resources;

@@ -80,6 +80,8 @@ public sealed class StartupConfigurationTests
     [InlineData("Opus:CallbackUrl", "ftp://x", "opus: Opus:CallbackUrl: 'ftp://x' is not an absolute http or https URL")]
     [InlineData("Opus:Slurm:Staging", "nfs", "opus: Opus:Slurm:Staging: 'nfs' is not a staging; use shared or http")]
     [InlineData("Opus:Slurm:Scratch", "scratch", "opus: Opus:Slurm:Scratch: 'scratch' is not an absolute folder path")]
+    [InlineData("Opus:Local:Limits:MaxMemory", "huge", "opus: Opus:Local:Limits:MaxMemory: 'huge' is not a size; write it as SLURM does, e.g. 500M or 2G")]
+    [InlineData("Opus:Local:Limits:DefaultProcesses", "9999", "opus: Opus:Local:Limits:DefaultProcesses: 9999 is above Opus:Local:Limits:MaxProcesses (4096)")]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key_and_creates_nothing(string key, string value, string expected)
     {
         var folder = Directory.CreateTempSubdirectory("opus-config-");

@@ -199,6 +199,9 @@ function buildForm(model) {
     partition: h('input', { name: 'partition', value: resources.partition || '' }),
     cpus: h('input', { name: 'cpus', type: 'number', min: 1, step: 1, value: resources.cpus ?? '' }),
     memory: h('input', { name: 'memory', value: resources.memory || '', placeholder: '2G' }),
+    cpuTime: h('input', { name: 'cpuTime', type: 'number', min: 1, step: 1, value: resources.cpuTime ?? '' }),
+    processes: h('input', { name: 'processes', type: 'number', min: 1, step: 1, value: resources.processes ?? '' }),
+    outputSize: h('input', { name: 'outputSize', value: resources.outputSize || '', placeholder: '10G' }),
   };
   const script = codeEditor({ value: model.script || '', label: 'Script (bash)', id: uid('script') });
   top.script = script.textarea;
@@ -222,7 +225,9 @@ function buildForm(model) {
       meta('executionDuration', 'Execution duration (s)', input('executionDuration', { type: 'number', min: 0, step: 1 }), '0 for the server default.'),
       meta('quote', 'Quote (s)', input('quote', { type: 'number', min: 0, step: 1 }), 'Expected run time.'),
       h('details', {}, h('summary', {}, 'Scheduler resources'),
-        field('Partition', res.partition), field('CPUs', res.cpus), field('Memory', res.memory, { hint: 'As SLURM writes it: 500M, 2G' }))),
+        field('Partition', res.partition), field('CPUs', res.cpus), field('Memory', res.memory, { hint: 'As SLURM writes it: 500M, 2G' }),
+        field('CPU time (s)', res.cpuTime, { hint: 'Per process, local jobs only.' }), field('Processes', res.processes, { hint: 'At once, local jobs only.' }),
+        field('Output size', res.outputSize, { hint: 'What a local job may write: 500M, 10G.' }))),
     h('div', { class: 'panel' }, h('h2', {}, 'Parameters'), lists.parameters.element),
     h('div', { class: 'panel' }, h('h2', {}, 'Input data (used)'), lists.used.element),
     h('div', { class: 'panel' }, h('h2', {}, 'Results (generated)'), lists.generated.element),
@@ -241,10 +246,11 @@ function buildForm(model) {
         if (v) out[key] = v;
       }
       for (const key of ['executionDuration', 'quote']) { const v = number(top[key]); if (v !== undefined) out[key] = v; }
-      const r = {};
-      if (text(res.partition)) r.partition = text(res.partition);
-      if (number(res.cpus) !== undefined) r.cpus = number(res.cpus);
-      if (text(res.memory)) r.memory = text(res.memory);
+      // What the form does not show (manager, network) is kept as it was.
+      const r = { ...resources };
+      for (const key of Object.keys(res)) delete r[key];
+      for (const key of ['partition', 'memory', 'outputSize']) if (text(res[key])) r[key] = text(res[key]);
+      for (const key of ['cpus', 'cpuTime', 'processes']) if (number(res[key]) !== undefined) r[key] = number(res[key]);
       if (Object.keys(r).length) out.resources = r;
       for (const key of ['parameters', 'used', 'generated']) { const items = lists[key].read(); if (items.length) out[key] = items; }
       out.script = top.script.value;
