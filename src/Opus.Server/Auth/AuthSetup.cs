@@ -72,11 +72,11 @@ public static class AuthSetup
                     return;
                 }
 
-                var users = context.HttpContext.RequestServices.GetRequiredService<UserService>();
+                var users = context.HttpContext.RequestServices.GetRequiredService<ExternalIdentities>();
                 Caller? caller;
                 try
                 {
-                    caller = await users.ExternalAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                    caller = await users.SignInAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, context.HttpContext.RequestAborted);
                 }
                 catch (Opus.Core.Jobs.OpusValidationException e)
                 {

@@ -26,17 +26,19 @@ public sealed class OidcSignIn
     public const string CallbackPath = "/auth/oidc/callback";
 
     private readonly OidcOptions _options;
-    private readonly UserService _users;
+    private readonly ExternalIdentities _users;
+    private readonly ApiTokens _tokens;
     private readonly TimeProvider _time;
     private readonly ILogger<OidcSignIn> _logger;
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
     private readonly IHttpClientFactory _http;
     private readonly IReadOnlyCollection<SecurityKey>? _offlineKeys;
 
-    public OidcSignIn(AuthOptions auth, UserService users, IHttpClientFactory http, TimeProvider time, ILogger<OidcSignIn> logger)
+    public OidcSignIn(AuthOptions auth, ExternalIdentities users, ApiTokens tokens, IHttpClientFactory http, TimeProvider time, ILogger<OidcSignIn> logger)
     {
         _options = auth.Oidc;
         _users = users;
+        _tokens = tokens;
         _http = http;
         _time = time;
         _logger = logger;
@@ -128,7 +130,7 @@ public sealed class OidcSignIn
         Caller? caller;
         try
         {
-            caller = await _users.ExternalAsync(_options.Issuer!, subject, name, email, _options.DefaultRoles, cancellationToken);
+            caller = await _users.SignInAsync(_options.Issuer!, subject, name, email, _options.DefaultRoles, cancellationToken);
         }
         catch (OpusValidationException e)
         {
@@ -147,8 +149,8 @@ public sealed class OidcSignIn
             throw new SignInException("inactive", $"user '{name}' is not active");
 
         var now = _time.GetUtcNow().UtcDateTime;
-        var (_, secret) = await _users.IssueTokenAsync(caller.UserName, TokenName, now + _options.SessionLifetime, cancellationToken);
-        await _users.PruneTokensAsync(caller.UserName, TokenName, cancellationToken);
+        var (_, _, secret) = await _tokens.IssueAsync(caller, caller.UserName, TokenName, now + _options.SessionLifetime, cancellationToken);
+        await _tokens.PruneAsync(caller, caller.UserName, TokenName, cancellationToken);
         _logger.LogInformation("User {UserName} signed in through {Issuer}", caller.UserName, _options.Issuer);
         return (caller.UserName, secret);
     }

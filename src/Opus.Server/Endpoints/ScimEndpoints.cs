@@ -42,6 +42,10 @@ public static partial class ScimEndpoints
             {
                 return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
             }
+            catch (OpusStateException e)
+            {
+                return Error(StatusCodes.Status403Forbidden, null, e.Message);
+            }
             catch (OpusConflictException e)
             {
                 return Error(StatusCodes.Status409Conflict, "uniqueness", e.Message);
@@ -68,7 +72,7 @@ public static partial class ScimEndpoints
         scim.MapGet("/Schemas/{id}", (string id) =>
             id == UserSchema ? Scim(UserSchemaDocument()) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
 
-        scim.MapGet("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapGet("/Users", async (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var query = context.Request.Query;
             string? userName = null, externalId = null;
@@ -86,35 +90,35 @@ public static partial class ScimEndpoints
 
             var startIndex = UwsRequest.Single(query, "startIndex") is { } s ? Math.Max(1, UwsRequest.ParseInt(s, "startIndex")) : 1;
             var count = UwsRequest.Single(query, "count") is { } c ? Math.Clamp(UwsRequest.ParseInt(c, "count"), 0, 1000) : 100;
-            var (total, page) = await users.ListAsync(userName, startIndex, count, externalId, ct);
+            var (total, page) = await users.ListAsync(context.Caller(), userName, startIndex, count, externalId, ct);
             return Scim(List(page.Select(u => UserDocument(context, u)), total, startIndex));
         });
-        scim.MapPost("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapPost("/Users", async (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var body = await ReadAsync(context, ct);
-            var user = await users.CreateAsync(
+            var user = await users.CreateAsync(context.Caller(),
                 RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
-                Roles(body), body["active"]?.GetValue<bool>() ?? true, externalId: ExternalId(body), cancellationToken: ct);
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct);
             context.Response.Headers.Location = UserUrl(context, user);
             return Scim(UserDocument(context, user), StatusCodes.Status201Created);
         });
-        scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
-            Scim(UserDocument(context, await users.GetAsync(id, ct))));
-        scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
+            Scim(UserDocument(context, await users.GetAsync(context.Caller(), id, ct))));
+        scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1), except externalId, which links
             // the account to a person (cleared only by an explicit null or ""; 3.5.1 allows either reading).
             var body = await ReadAsync(context, ct);
-            var user = await users.UpdateAsync(id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
+            var user = await users.UpdateAsync(context.Caller(), id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
                 PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct);
             return Scim(UserDocument(context, user));
         });
-        scim.MapMethods("/Users/{id}", ["PATCH"], async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapMethods("/Users/{id}", ["PATCH"], async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var body = await ReadAsync(context, ct);
             if (body["schemas"] is not JsonArray schemas || !schemas.Any(s => s?.GetValue<string>() == PatchSchema))
                 return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"a PATCH body has schemas [\"{PatchSchema}\"]");
-            var user = await users.GetAsync(id, ct);
+            var user = await users.GetAsync(context.Caller(), id, ct);
             var roles = user.Roles.ToList();
             var email = user.Email;
             var displayName = user.DisplayName;
@@ -122,12 +126,12 @@ public static partial class ScimEndpoints
             var externalId = user.ExternalSubject;
             foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
                 Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active, ref externalId);
-            var updated = await users.UpdateAsync(user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
+            var updated = await users.UpdateAsync(context.Caller(), user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
             return Scim(UserDocument(context, updated));
         });
-        scim.MapDelete("/Users/{id}", async (string id, UserService users, CancellationToken ct) =>
+        scim.MapDelete("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
-            await users.DeleteAsync(id, ct);
+            await users.DeleteAsync(context.Caller(), id, ct);
             return Results.NoContent();
         });
     }

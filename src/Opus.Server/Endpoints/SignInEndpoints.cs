@@ -124,7 +124,7 @@ public static partial class SignInEndpoints
         return Results.Redirect($"{context.Request.PathBase}/client/#/signin?oidc=done");
     }
 
-    private static async Task<IResult> SignOut(HttpContext context, Opus.Core.Users.UserService users, CancellationToken ct)
+    private static async Task<IResult> SignOut(HttpContext context, Opus.Core.Users.TokenAuthentication users, CancellationToken ct)
     {
         var header = context.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } secret)
