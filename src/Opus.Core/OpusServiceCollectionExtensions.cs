@@ -47,6 +47,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<JobFinishQueue>();
         services.AddSingleton<JobEvents>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<JobFiles>();
         services.AddSingleton<DefinitionService>();
         services.AddSingleton<Users.TokenAuthentication>();
         services.AddSingleton<Users.UserDirectory>();

@@ -7,7 +7,6 @@ using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Storage;
-using Opus.Core.Store;
 using Opus.Core.Users;
 using Opus.Core.Uws;
 
@@ -42,7 +41,7 @@ public sealed class LocalOpusSession : IOpusSession
     private readonly JobRepository _repository;
     private readonly JobEvents _events;
     private readonly JobWorkspace _workspace;
-    private readonly EntityStore _store;
+    private readonly JobFiles _files;
     private readonly DefinitionService _definitions;
     private readonly UserDirectory _users;
     private readonly ApiTokens _tokens;
@@ -58,7 +57,7 @@ public sealed class LocalOpusSession : IOpusSession
         _repository = services.GetRequiredService<JobRepository>();
         _events = services.GetRequiredService<JobEvents>();
         _workspace = services.GetRequiredService<JobWorkspace>();
-        _store = services.GetRequiredService<EntityStore>();
+        _files = services.GetRequiredService<JobFiles>();
         _definitions = services.GetRequiredService<DefinitionService>();
         _users = services.GetRequiredService<UserDirectory>();
         _tokens = services.GetRequiredService<ApiTokens>();
@@ -216,23 +215,15 @@ public sealed class LocalOpusSession : IOpusSession
 
     public async Task DownloadResultAsync(UwsResult result, Stream destination, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var job = await _jobs.GetAsync(_caller, result.Definition, result.JobId, cancellationToken);
-        var found = job.Results.FirstOrDefault(r => r.Id == result.Name)
-            ?? throw new OpusNotFoundException($"job '{job.Id}' has no result '{result.Name}'");
-        if (!_store.Contains(found.Sha256))
-            throw new OpusNotFoundException($"the content of result '{found.Id}' is no longer stored");
-        await using var source = _store.OpenRead(found.Sha256);
+        var (_, content) = await _files.OpenResultAsync(_caller, result.Definition, result.JobId, result.Name, cancellationToken);
+        await using var source = content;
         await Streams.CopyAsync(source, destination, progress, cancellationToken);
     }
 
     public async Task<string> ReadLogAsync(string definition, string id, JobLog log, CancellationToken cancellationToken = default)
     {
-        await _jobs.GetAsync(_caller, definition, id, cancellationToken);
-        var path = log == JobLog.Stdout ? _workspace.StdoutPath(id) : _workspace.StderrPath(id);
-        if (!File.Exists(path))
-            return "";
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return await new StreamReader(stream).ReadToEndAsync(cancellationToken);
+        await using var stream = await _files.OpenLogAsync(_caller, definition, id, log, cancellationToken);
+        return stream is null ? "" : await new StreamReader(stream).ReadToEndAsync(cancellationToken);
     }
 
     // Definitions

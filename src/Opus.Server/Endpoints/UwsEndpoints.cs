@@ -4,6 +4,7 @@ using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Provenance;
 using Opus.Core.Storage;
+using Opus.Core.Client;
 using Opus.Core.Store;
 using Opus.Core.Uws;
 using Opus.Server.Auth;
@@ -85,10 +86,10 @@ public static class UwsEndpoints
         job.MapPost("/parameters/{name}", SetParameter).DisableAntiforgery();
         job.MapPut("/parameters/{name}", SetParameter);
 
-        job.MapGet("/stdout", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(context, definition, id, jobs, workspace.StdoutPath(id), ct));
-        job.MapGet("/stderr", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(context, definition, id, jobs, workspace.StderrPath(id), ct));
+        job.MapGet("/stdout", (string definition, string id, HttpContext context, JobFiles files, CancellationToken ct) =>
+            LogFile(context, definition, id, JobLog.Stdout, files, ct));
+        job.MapGet("/stderr", (string definition, string id, HttpContext context, JobFiles files, CancellationToken ct) =>
+            LogFile(context, definition, id, JobLog.Stderr, files, ct));
     }
 
     private static async Task<IResult> ListJobs(string definition, HttpContext context, JobService jobs, CancellationToken ct)
@@ -226,17 +227,14 @@ public static class UwsEndpoints
         return Results.Text(text.ToString(), TextPlain);
     }
 
-    private static async Task<IResult> GetResult(string definition, string id, string result, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
+    private static async Task<IResult> GetResult(string definition, string id, string result, HttpContext context, JobService jobs, JobFiles files, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         // The provenance results a COMPLETED job lists (provjson...) are served here too.
-        if (job.Phase == JobPhase.COMPLETED && job.Results.All(r => r.Id != result) && ProvenanceEndpoints.JobResultFormat(result) is { } format)
+        if (ProvenanceEndpoints.JobResultFormat(result) is { } format
+            && await jobs.GetAsync(context.Caller(), definition, id, ct) is { Phase: JobPhase.COMPLETED } job && job.Results.All(r => r.Id != result))
             return await ProvenanceEndpoints.JobResultAsync(definition, id, format, context, ct);
-        var found = job.Results.FirstOrDefault(r => r.Id == result)
-            ?? throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
-        if (!store.Contains(found.Sha256))
-            throw new OpusNotFoundException($"the content of result '{result}' is no longer stored");
-        return Results.File(store.OpenRead(found.Sha256), found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
+        var (found, content) = await files.OpenResultAsync(context.Caller(), definition, id, result, ct);
+        return Results.File(content, found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
     }
 
     private static async Task<IResult> GetParameter(string definition, string id, string name, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
@@ -273,13 +271,10 @@ public static class UwsEndpoints
         return SeeJob(context, definition, id);
     }
 
-    private static async Task<IResult> LogFile(HttpContext context, string definition, string id, JobService jobs, string path, CancellationToken ct)
-    {
-        await jobs.GetAsync(context.Caller(), definition, id, ct);
-        return File.Exists(path)
-            ? Results.File(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), TextPlain)
+    private static async Task<IResult> LogFile(HttpContext context, string definition, string id, JobLog log, JobFiles files, CancellationToken ct) =>
+        await files.OpenLogAsync(context.Caller(), definition, id, log, ct) is { } content
+            ? Results.File(content, TextPlain)
             : Results.Text("", TextPlain);
-    }
 
     private static List<KeyValuePair<string, string>> Pairs(IFormCollection form, string[] exclude) =>
         form.Where(kv => !exclude.Contains(kv.Key, StringComparer.OrdinalIgnoreCase) && !kv.Key.Equals("ACTION", StringComparison.OrdinalIgnoreCase))
