@@ -100,4 +100,25 @@ public sealed class UserRulesTests : IAsyncLifetime
         Assert.Null(await _services.GetRequiredService<TokenAuthentication>().AuthenticateAsync(secret));
         Assert.NotNull(Assert.Single((await Tokens.ListAsync(Alice, "alice")).Tokens).RevokedAt);
     }
+
+    [Fact]
+    public async Task Stored_content_is_opened_by_admins_and_whoever_registered_it_and_is_not_found_by_others()
+    {
+        var store = _services.GetRequiredService<Opus.Core.Store.EntityStore>();
+        var files = _services.GetRequiredService<JobFiles>();
+        var (alices, size) = await store.AddStreamAsync(new MemoryStream("alice's table"u8.ToArray()));
+        await store.RegisterAsync(alices, size, "table.txt", "text/plain", "alice", null);
+        var (unowned, unownedSize) = await store.AddStreamAsync(new MemoryStream("anyone's table"u8.ToArray()));
+        await store.RegisterAsync(unowned, unownedSize, "open.txt", "text/plain", null, null);
+
+        foreach (var (caller, digest) in new[] { (Alice, alices), (Admin, alices), (Anonymous, unowned), (Admin, unowned) })
+        {
+            var (entity, content) = await files.OpenStoredAsync(caller, digest);
+            await using (content)
+                Assert.Equal(entity.Size, content.Length);
+        }
+
+        foreach (var (caller, digest) in new[] { (Bob, alices), (Anonymous, alices), (Alice, unowned), (Alice, new string('0', 64)) })
+            Assert.Equal($"no stored entity {digest}", (await Assert.ThrowsAsync<OpusNotFoundException>(() => files.OpenStoredAsync(caller, digest))).Message);
+    }
 }
