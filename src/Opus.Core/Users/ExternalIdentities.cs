@@ -71,23 +71,11 @@ public sealed class ExternalIdentities(IDbContextFactory<OpusDbContext> contexts
         var named = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == userName, cancellationToken);
         if (named is null)
         {
-            UserFields.CheckUserName(userName);
-            var now = Now;
-            var user = new User
-            {
-                Id = Guid.NewGuid().ToString("N"),
-                UserName = userName,
-                Email = email,
-                Roles = UserFields.CheckRoles(defaultRoles),
-                CreatedAt = now,
-                ModifiedAt = now,
-                Source = issuer,
-                ExternalIssuer = issuer,
-                ExternalSubject = subject,
-            };
+            User user;
             try
             {
-                await directory.InsertAsync(user, cancellationToken);
+                user = await directory.InsertAsync(userName, defaultRoles,
+                    u => (u.Email, u.Source, u.ExternalIssuer, u.ExternalSubject) = (email, issuer, issuer, subject), cancellationToken);
             }
             catch (OpusConflictException)
             {

@@ -17,30 +17,23 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
         bool active = true, string? externalId = null, CancellationToken cancellationToken = default)
     {
         caller.RequireAdmin("create users");
-        UserFields.CheckUserName(userName);
-        var now = Now;
-        var user = new User
-        {
-            Id = Guid.NewGuid().ToString("N"),
-            UserName = userName,
-            DisplayName = displayName,
-            Email = email,
-            Active = active,
-            Roles = UserFields.CheckRoles(roles ?? []),
-            CreatedAt = now,
-            ModifiedAt = now,
-            Source = "local",
-            // Linked to an issuer at the first sign-in of this subject.
-            ExternalSubject = UserFields.CheckExternalId(externalId),
-        };
-        await InsertAsync(user, cancellationToken);
+        // An externalId is linked to an issuer at the first sign-in of this subject.
+        var user = await InsertAsync(userName, roles ?? [],
+            u => (u.DisplayName, u.Email, u.Active, u.ExternalSubject) = (displayName, email, active, UserFields.CheckExternalId(externalId)), cancellationToken);
         logger.LogInformation("User {UserName} created with roles {Roles}", userName, string.Join(",", user.Roles));
         return user;
     }
 
-    /// <summary>Adds a new user; a user of that name, or (for one not yet linked) of that externalId, is a conflict.</summary>
-    internal async Task InsertAsync(User user, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a new user of that name and roles, described further by <paramref name="describe"/>; a user of
+    /// that name, or (for one not yet linked) of that externalId, is a conflict.
+    /// </summary>
+    internal async Task<User> InsertAsync(string userName, IEnumerable<string> roles, Action<User> describe, CancellationToken cancellationToken)
     {
+        UserFields.CheckUserName(userName);
+        var now = Now;
+        var user = new User { Id = Guid.NewGuid().ToString("N"), UserName = userName, Roles = UserFields.CheckRoles(roles), CreatedAt = now, ModifiedAt = now };
+        describe(user);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await db.Users.AnyAsync(u => u.UserName == user.UserName, cancellationToken))
             throw new OpusConflictException($"a user named '{user.UserName}' exists");
@@ -58,6 +51,8 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
                 ? $"a user named '{user.UserName}' exists"
                 : $"a user named '{user.UserName}' or with the externalId '{user.ExternalSubject}' exists");
         }
+
+        return user;
     }
 
     /// <summary>By id or by user name, whoever asks: for the server's own use (start-up, opening a session as a user).</summary>
