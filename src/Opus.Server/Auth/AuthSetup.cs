@@ -24,7 +24,10 @@ public static class AuthSetup
             services.AddSingleton<OidcSignIn>();
         }
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminOnly.Policy, new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireRole(Caller.AdminRole).Build());
+        // Refusals by the admin policy answer as their route group says (AdminOnly); the rest as ASP.NET Core does.
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminRefusals>();
         return services;
     }
 

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -14,13 +14,10 @@ public static class DefinitionEndpoints
 {
     public static void MapDefinitions(this IEndpointRouteBuilder app)
     {
-        var jdl = app.MapGroup("/jdl").DisableAntiforgery();
+        var jdl = app.MapGroup("/jdl").DisableAntiforgery().WithMetadata(new ProblemErrors());
 
         jdl.MapGet("", (HttpContext context, DefinitionService definitions) =>
-        {
-            var list = new JsonArray(definitions.List(context.Caller()).Select(d => (JsonNode)Summary(d)).ToArray());
-            return Results.Text(new JsonObject { ["definitions"] = list }.ToJsonString(), "application/json");
-        });
+            TypedResults.Ok(new DefinitionList(definitions.List(context.Caller()).Select(DefinitionSummary.Of).ToList())));
 
         jdl.MapGet("/{name}", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
         {
@@ -38,17 +35,8 @@ public static class DefinitionEndpoints
         {
             var versions = await definitions.VersionsAsync(context.Caller(), name, ct);
             var current = definitions.CurrentVersion(name);
-            var list = new JsonArray(versions.Select(v => (JsonNode)new JsonObject
-            {
-                ["version"] = v.Version,
-                ["status"] = v.Status.ToString().ToLowerInvariant(),
-                ["current"] = v.Version == current,
-                ["createdAt"] = UwsTime.Format(v.CreatedAt),
-                ["createdBy"] = v.CreatedBy,
-                ["publishedAt"] = v.PublishedAt is { } p ? UwsTime.Format(p) : null,
-                ["publishedBy"] = v.PublishedBy,
-            }).ToArray());
-            return Results.Text(new JsonObject { ["name"] = name, ["versions"] = list }.ToJsonString(), "application/json");
+            return TypedResults.Ok(new DefinitionVersions(name, versions.Select(v => new DefinitionVersionView(v.Version, v.Status.ToString().ToLowerInvariant(),
+                v.Version == current, UwsTime.Format(v.CreatedAt), v.CreatedBy, v.PublishedAt is { } p ? UwsTime.Format(p) : null, v.PublishedBy)).ToList()));
         });
 
         jdl.MapPost("", (HttpContext context, DefinitionService definitions, CancellationToken ct) => ProposeAsync(null, context, definitions, ct));
@@ -71,21 +59,13 @@ public static class DefinitionEndpoints
         });
     }
 
-    private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
+    private static async Task<Created<ProposedDefinition>> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
     {
         var (content, source) = await DefinitionUpload.ReadAsync(context.Request, definitions.Limits, "the request body", ct);
         var publish = UwsRequest.Single(context.Request.Query, "publish") is "true" or "1";
         var record = await definitions.ProposeAsync(context.Caller(), content, source, publish, name, ct);
         var location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(record.Name)}?version={Uri.EscapeDataString(record.Version)}";
-        context.Response.Headers.Location = location;
-        var body = new JsonObject
-        {
-            ["name"] = record.Name,
-            ["version"] = record.Version,
-            ["status"] = record.Status.ToString().ToLowerInvariant(),
-            ["location"] = location,
-        };
-        return Results.Text(body.ToJsonString(), "application/json", statusCode: StatusCodes.Status201Created);
+        return TypedResults.Created(location, new ProposedDefinition(record.Name, record.Version, record.Status.ToString().ToLowerInvariant(), location));
     }
 
     /// <summary>?format= first, then the Accept header; VOTable (the IVOA serialization) by default.</summary>
@@ -106,16 +86,18 @@ public static class DefinitionEndpoints
         return DefinitionFormat.VoTable;
     }
 
-    private static JsonObject Summary(JobDefinition d) => new()
-    {
-        ["name"] = d.Name,
-        ["version"] = d.Version,
-        ["description"] = d.Description,
-        ["type"] = d.Type,
-        ["subtype"] = d.Subtype,
-        ["contactName"] = d.ContactName,
-        ["executionDuration"] = d.ExecutionDuration,
-    };
-
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
 }
+
+public sealed record DefinitionList(IReadOnlyList<DefinitionSummary> Definitions);
+
+public sealed record DefinitionSummary(string Name, string Version, string? Description, string? Type, string? Subtype, string? ContactName, int ExecutionDuration)
+{
+    public static DefinitionSummary Of(JobDefinition d) => new(d.Name, d.Version, d.Description, d.Type, d.Subtype, d.ContactName, d.ExecutionDuration);
+}
+
+public sealed record DefinitionVersions(string Name, IReadOnlyList<DefinitionVersionView> Versions);
+
+public sealed record DefinitionVersionView(string Version, string Status, bool Current, string CreatedAt, string? CreatedBy, string? PublishedAt, string? PublishedBy);
+
+public sealed record ProposedDefinition(string Name, string Version, string Status, string Location);

@@ -7,4 +7,10 @@ namespace Opus.Server.Endpoints;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(TokenList))]
 [JsonSerializable(typeof(TokenView))]
+[JsonSerializable(typeof(DefinitionList))]
+[JsonSerializable(typeof(Me))]
+[JsonSerializable(typeof(JobPageView))]
+[JsonSerializable(typeof(ServerStatus))]
+[JsonSerializable(typeof(DefinitionVersions))]
+[JsonSerializable(typeof(ProposedDefinition))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -18,7 +18,7 @@ public static class TokenEndpoints
     public static void MapTokens(this IEndpointRouteBuilder app)
     {
         // Anonymous callers have no tokens: ask for credentials rather than refuse.
-        var tokens = app.MapGroup("/users/{name}/tokens").DisableAntiforgery().AddEndpointFilter(async (context, next) =>
+        var tokens = app.MapGroup("/users/{name}/tokens").DisableAntiforgery().WithMetadata(new ProblemErrors()).AddEndpointFilter(async (context, next) =>
             context.HttpContext.Caller().Anonymous ? Results.Challenge() : await next(context));
 
         tokens.MapGet("", async (string name, HttpContext context, ApiTokens service, CancellationToken ct) =>
