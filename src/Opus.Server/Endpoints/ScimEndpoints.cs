@@ -28,42 +28,18 @@ public static partial class ScimEndpoints
 
     public static void MapScim(this IEndpointRouteBuilder app)
     {
-        var scim = app.MapGroup("/scim/v2").RequireAdmin("SCIM is for admins only", message => Error(StatusCodes.Status403Forbidden, null, message)).AddEndpointFilter(async (context, next) =>
-        {
-            try
+        var scim = app.MapGroup("/scim/v2").RequireAdmin("SCIM is for admins only", message => Error(StatusCodes.Status403Forbidden, null, message))
+            .AddEndpointFilter(async (context, next) =>
             {
-                return await next(context);
-            }
-            catch (ScimException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, e.ScimType, e.Message);
-            }
-            catch (OpusValidationException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
-            }
-            catch (OpusStateException e)
-            {
-                return Error(StatusCodes.Status403Forbidden, null, e.Message);
-            }
-            catch (OpusConflictException e)
-            {
-                return Error(StatusCodes.Status409Conflict, "uniqueness", e.Message);
-            }
-            catch (OpusNotFoundException e)
-            {
-                return Error(StatusCodes.Status404NotFound, null, e.Message);
-            }
-            catch (JsonException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}");
-            }
-            catch (InvalidOperationException e) when (e.Source == typeof(JsonNode).Assembly.GetName().Name)
-            {
-                // A value of the wrong JSON type, such as "active": "yes": the client's mistake, not ours.
-                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
-            }
-        }).DisableAntiforgery();
+                try
+                {
+                    return await next(context);
+                }
+                catch (Exception e) when (ErrorOf(e) is { } error)
+                {
+                    return error;
+                }
+            }).DisableAntiforgery();
 
         scim.MapGet("/ServiceProviderConfig", (HttpContext context) => Scim(ServiceProviderConfig(context)));
         scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(ListOf<ScimResourceType>([UserResourceType(context)], 1, 1)));
@@ -286,6 +262,20 @@ public static partial class ScimEndpoints
 
     private static JsonHttpResult<ScimError> Error(int status, string? scimType, string detail) =>
         Scim(new ScimError([ErrorSchema], status.ToString(System.Globalization.CultureInfo.InvariantCulture), detail, scimType), status);
+
+    /// <summary>A refusal as a SCIM error (RFC 7644 3.12); null for our own faults.</summary>
+    private static JsonHttpResult<ScimError>? ErrorOf(Exception e) => e switch
+    {
+        ScimException scim => Error(StatusCodes.Status400BadRequest, scim.ScimType, e.Message),
+        OpusValidationException => Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message),
+        OpusStateException => Error(StatusCodes.Status403Forbidden, null, e.Message),
+        OpusConflictException => Error(StatusCodes.Status409Conflict, "uniqueness", e.Message),
+        OpusNotFoundException => Error(StatusCodes.Status404NotFound, null, e.Message),
+        JsonException => Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}"),
+        // A value of the wrong JSON type, such as "active": "yes": the client's mistake, not ours.
+        InvalidOperationException when e.Source == typeof(JsonNode).Assembly.GetName().Name => Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message),
+        _ => null,
+    };
 
     /// <summary>A 400 with a scimType other than invalidValue (RFC 7644 3.12).</summary>
     private sealed class ScimException(string scimType, string message) : OpusValidationException(message)
