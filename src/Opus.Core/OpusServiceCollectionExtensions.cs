@@ -51,7 +51,12 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<JobFinishQueue>();
         services.AddSingleton<JobEvents>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<JobFiles>();
         services.AddSingleton<DefinitionService>();
+        services.AddSingleton<Users.TokenAuthentication>();
+        services.AddSingleton<Users.UserDirectory>();
+        services.AddSingleton<Users.ApiTokens>();
+        services.AddSingleton<Users.ExternalIdentities>();
 
         // Hosted services start in this order: the database and definitions first, then what runs jobs.
         services.AddSingleton<JobMaintenance>();

@@ -1,13 +1,14 @@
 using Opus.Core.Jobs;
 using Opus.Core.Storage;
 using Opus.Server.Client;
+using Opus.Server.Endpoints;
 
 namespace Opus.Server;
 
 /// <summary>
 /// The first middleware. Every answer gets the security headers the README promises (whatever
 /// produced it: an endpoint, an error, a status-code page, authentication). Core's errors become
-/// plain one-line answers: 400 for malformed or invalid input, 403 for a request illegal in the
+/// one-line answers (plain text, or problem details' "detail" on the JSON APIs marked <see cref="ProblemErrors"/>): 400 for malformed or invalid input, 403 for a request illegal in the
 /// job's state, 404 for something unknown, 413 for input over a size limit, 507 when the server's disk is full; 500 only for our own
 /// faults, without a stack trace.
 /// </summary>
@@ -34,6 +35,10 @@ public sealed class ErrorMessages(RequestDelegate next, ILogger<ErrorMessages> l
                 logger.LogError("Refused {Method} {Path}: {Reason}", context.Request.Method, context.Request.Path, e.Message);
             context.Response.Clear();
             context.Response.StatusCode = status;
+            if (context.GetEndpoint()?.Metadata.GetMetadata<ProblemErrors>() is not null
+                && await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(
+                    new ProblemDetailsContext { HttpContext = context, ProblemDetails = { Status = status, Detail = message } }))
+                return;
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync(message + "\n");
         }

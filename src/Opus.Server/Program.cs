@@ -38,10 +38,10 @@ catch (OpusConfigurationException e)
 }
 
 builder.AddOpusEdge();
-builder.Services.AddSingleton<UserService>();
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddOpusAuth(auth);
 builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
 builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<OpusOptions>((kestrel, options) =>
 {
     kestrel.AddServerHeader = false;

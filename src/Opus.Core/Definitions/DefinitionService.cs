@@ -54,7 +54,7 @@ public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions opt
         if (catalog.Exists(definition.Name) && !caller.MayUse(definition.Name))
             throw new OpusStateException($"you have no role for job definition '{definition.Name}'");
         if (publish)
-            RequireAdmin(caller, "publish a definition");
+            caller.RequireAdmin("publish a definition");
         // Admins publish what they propose when they like; a user's proposals wait for them, so they are counted.
         var maxPending = caller.IsAdmin ? 0 : Limits.MaxPendingProposalsPerUser;
         return await catalog.ProposeAsync(definition, caller.UserName, publish, maxPending, cancellationToken);
@@ -66,14 +66,14 @@ public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions opt
 
     public async Task PublishAsync(Caller caller, string name, string version, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(caller, "publish a definition");
+        caller.RequireAdmin("publish a definition");
         await catalog.PublishAsync(name, version, caller.UserName, cancellationToken);
     }
 
     /// <summary>Withdraws every version: no new jobs; existing jobs keep their history.</summary>
     public async Task RemoveAsync(Caller caller, string name, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(caller, "delete a definition");
+        caller.RequireAdmin("delete a definition");
         await catalog.WithdrawAsync(name, caller.UserName, cancellationToken);
     }
 
@@ -85,11 +85,5 @@ public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions opt
     {
         if (!caller.MayUse(name))
             throw new OpusStateException($"you have no role for job definition '{name}'");
-    }
-
-    private static void RequireAdmin(Caller caller, string what)
-    {
-        if (!caller.IsAdmin)
-            throw new OpusStateException($"only admins may {what}");
     }
 }

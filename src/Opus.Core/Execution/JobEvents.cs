@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -65,6 +67,14 @@ public sealed class JobEvents(
                 break;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="token"/> is the job's callback token, written into its directory when it was
+    /// queued: the one credential a runner reporting over HTTP has (compared in constant time).
+    /// </summary>
+    public async Task<bool> IsCallbackTokenAsync(string jobId, string token, CancellationToken cancellationToken = default) =>
+        await jobs.FindAsync(jobId, cancellationToken) is { CallbackTokenHash: { } expected }
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(JobWorkspace.HashToken(token)), Encoding.ASCII.GetBytes(expected));
 
     /// <summary>Applies every report of the job's events file, in order; true when the job is final afterwards.</summary>
     public async Task<bool> ApplyEventsFileAsync(string jobId, CancellationToken cancellationToken = default)

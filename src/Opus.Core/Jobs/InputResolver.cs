@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Opus.Core.Definitions;
 using Opus.Core.Store;
+using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
 
@@ -34,10 +35,10 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
         IReadOnlyList<Slot> slots,
         IReadOnlyList<KeyValuePair<string, string>> values,
         IReadOnlyList<JobUpload> uploads,
-        string? owner,
-        CancellationToken cancellationToken,
-        bool ownerIsAdmin = false)
+        Caller caller,
+        CancellationToken cancellationToken)
     {
+        var owner = caller.Anonymous ? null : caller.UserName;
         var inputs = new List<JobInput>();
         foreach (var slot in slots)
         {
@@ -74,13 +75,13 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
             }
 
             foreach (var value in given)
-                inputs.Add(await ResolveValueAsync(slot, ++index, value, owner, ownerIsAdmin, cancellationToken));
+                inputs.Add(await ResolveValueAsync(slot, ++index, value, owner, caller, cancellationToken));
         }
 
         return inputs;
     }
 
-    private async Task<JobInput> ResolveValueAsync(Slot slot, int index, string value, string? owner, bool isAdmin, CancellationToken cancellationToken)
+    private async Task<JobInput> ResolveValueAsync(Slot slot, int index, string value, string? owner, Caller caller, CancellationToken cancellationToken)
     {
         if (value.Contains('\0'))
             throw new OpusValidationException($"input '{slot.Name}': the value contains a NUL character");
@@ -88,7 +89,7 @@ public sealed partial class InputResolver(EntityStore store, OpusOptions options
         {
             var entity = await store.FindAsync(digest, cancellationToken);
             // Only content the caller could download may be named: a digest is no key to someone else's data.
-            if (entity is null || !store.Contains(digest) || !(isAdmin || await store.IsVisibleToAsync(digest, owner, cancellationToken)))
+            if (entity is null || !store.Contains(digest) || !await store.IsVisibleToAsync(digest, caller, cancellationToken))
                 throw new OpusValidationException($"input '{slot.Name}': no stored entity {digest}");
             return new JobInput(slot.Name, index, JobInputKind.File, value, digest, entity.Size, entity.FileName, slot.ContentType ?? entity.ContentType);
         }

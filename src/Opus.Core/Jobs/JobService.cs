@@ -48,7 +48,7 @@ public sealed class JobService(
         if (request.Uploads.FirstOrDefault(u => !IsInput(u.Name)) is { } stray)
             throw new OpusValidationException($"upload '{stray.Name}': '{definition.Name}' has no input or file parameter of that name");
         // Inputs are resolved (uploaded, fetched, looked up) before the job exists: no job is ever half-written.
-        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, owner, cancellationToken, caller.IsAdmin);
+        var inputs = await inputResolver.ResolveAsync(slots, request.Parameters.Where(p => IsInput(p.Key)).ToList(), request.Uploads, caller, cancellationToken);
         // The job shows the values it runs with: defaults of parameters not given are listed too.
         parameters.AddRange(definition.Parameters
             .Where(p => p.Default is not null && p.Type != ParameterTypes.File && parameters.All(given => given.Name != p.Name))

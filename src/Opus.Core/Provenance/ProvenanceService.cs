@@ -126,7 +126,7 @@ public sealed class ProvenanceService(
             }
         }
 
-        return await store.IsVisibleToAsync(sha, caller.Anonymous ? null : caller.UserName, cancellationToken);
+        return await store.IsVisibleToAsync(sha, caller, cancellationToken);
     }
 
     private static OpusNotFoundException NotFound(string id) =>

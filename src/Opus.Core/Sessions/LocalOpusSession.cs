@@ -7,7 +7,6 @@ using Opus.Core.Definitions;
 using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Storage;
-using Opus.Core.Store;
 using Opus.Core.Users;
 using Opus.Core.Uws;
 
@@ -42,9 +41,10 @@ public sealed class LocalOpusSession : IOpusSession
     private readonly JobRepository _repository;
     private readonly JobEvents _events;
     private readonly JobWorkspace _workspace;
-    private readonly EntityStore _store;
+    private readonly JobFiles _files;
     private readonly DefinitionService _definitions;
-    private readonly UserService _users;
+    private readonly UserDirectory _users;
+    private readonly ApiTokens _tokens;
 
     private LocalOpusSession(IHost host, Caller caller, OpusOptions options, bool settled)
     {
@@ -57,9 +57,10 @@ public sealed class LocalOpusSession : IOpusSession
         _repository = services.GetRequiredService<JobRepository>();
         _events = services.GetRequiredService<JobEvents>();
         _workspace = services.GetRequiredService<JobWorkspace>();
-        _store = services.GetRequiredService<EntityStore>();
+        _files = services.GetRequiredService<JobFiles>();
         _definitions = services.GetRequiredService<DefinitionService>();
-        _users = services.GetRequiredService<UserService>();
+        _users = services.GetRequiredService<UserDirectory>();
+        _tokens = services.GetRequiredService<ApiTokens>();
         Provenance = new LocalProvenance(services.GetRequiredService<Opus.Core.Provenance.ProvenanceService>(), caller);
     }
 
@@ -92,7 +93,6 @@ public sealed class LocalOpusSession : IOpusSession
             if (settings.MaxConcurrentJobs is { } max)
                 options.MaxConcurrentJobs = max;
         });
-        builder.Services.AddSingleton<UserService>();
         var host = builder.Build();
         try
         {
@@ -106,7 +106,7 @@ public sealed class LocalOpusSession : IOpusSession
             var caller = Caller.System;
             if (settings.UserName is { } name)
             {
-                var user = await host.Services.GetRequiredService<UserService>().FindAsync(name, cancellationToken)
+                var user = await host.Services.GetRequiredService<UserDirectory>().FindAsync(name, cancellationToken)
                     ?? throw new OpusNotFoundException($"no user '{name}' in {options.FullDataPath}");
                 if (!user.Active)
                     throw new OpusStateException($"user '{name}' is not active");
@@ -215,23 +215,15 @@ public sealed class LocalOpusSession : IOpusSession
 
     public async Task DownloadResultAsync(UwsResult result, Stream destination, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var job = await _jobs.GetAsync(_caller, result.Definition, result.JobId, cancellationToken);
-        var found = job.Results.FirstOrDefault(r => r.Id == result.Name)
-            ?? throw new OpusNotFoundException($"job '{job.Id}' has no result '{result.Name}'");
-        if (!_store.Contains(found.Sha256))
-            throw new OpusNotFoundException($"the content of result '{found.Id}' is no longer stored");
-        await using var source = _store.OpenRead(found.Sha256);
+        var (_, content) = await _files.OpenResultAsync(_caller, result.Definition, result.JobId, result.Name, cancellationToken);
+        await using var source = content;
         await Streams.CopyAsync(source, destination, progress, cancellationToken);
     }
 
     public async Task<string> ReadLogAsync(string definition, string id, JobLog log, CancellationToken cancellationToken = default)
     {
-        await _jobs.GetAsync(_caller, definition, id, cancellationToken);
-        var path = log == JobLog.Stdout ? _workspace.StdoutPath(id) : _workspace.StderrPath(id);
-        if (!File.Exists(path))
-            return "";
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return await new StreamReader(stream).ReadToEndAsync(cancellationToken);
+        await using var stream = await _files.OpenLogAsync(_caller, definition, id, log, cancellationToken);
+        return stream is null ? "" : await new StreamReader(stream).ReadToEndAsync(cancellationToken);
     }
 
     // Definitions
@@ -254,30 +246,20 @@ public sealed class LocalOpusSession : IOpusSession
     public async Task<string> ExportDefinitionAsync(string name, DefinitionFormat format, string? version = null, CancellationToken cancellationToken = default) =>
         DefinitionService.Export(await _definitions.GetAsync(_caller, name, version, cancellationToken), format);
 
-    // Users: the user store itself; only admins manage users, anyone their own tokens.
+    // Users: who may do what is Core's rule (UserDirectory, ApiTokens), as for the server's endpoints.
 
-    public Task<User> CreateUserAsync(UserRequest request, CancellationToken cancellationToken = default)
-    {
-        RequireAdmin("create users");
-        return _users.CreateAsync(request.UserName, request.DisplayName, request.Email, request.Roles, request.Active,
-            externalId: request.ExternalId, cancellationToken: cancellationToken);
-    }
+    public Task<User> CreateUserAsync(UserRequest request, CancellationToken cancellationToken = default) =>
+        _users.CreateAsync(_caller, request.UserName, request.DisplayName, request.Email, request.Roles, request.Active, request.ExternalId, cancellationToken);
 
-    public async Task<User> GetUserAsync(string idOrName, CancellationToken cancellationToken = default)
-    {
-        var user = await _users.GetAsync(idOrName, cancellationToken);
-        if (!_caller.IsAdmin && user.UserName != _caller.UserName)
-            throw new OpusNotFoundException($"no user '{idOrName}'");
-        return user;
-    }
+    public Task<User> GetUserAsync(string idOrName, CancellationToken cancellationToken = default) =>
+        _users.GetAsync(_caller, idOrName, cancellationToken);
 
     public async IAsyncEnumerable<User> ListUsersAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        RequireAdmin("list users");
         const int page = 200;
         for (var start = 1; ; start += page)
         {
-            var (total, users) = await _users.ListAsync(null, start, page, cancellationToken: cancellationToken);
+            var (total, users) = await _users.ListAsync(_caller, null, start, page, cancellationToken: cancellationToken);
             foreach (var user in users)
                 yield return user;
             if (users.Count == 0 || start + users.Count > total)
@@ -285,43 +267,29 @@ public sealed class LocalOpusSession : IOpusSession
         }
     }
 
-    public async Task<IReadOnlyList<User>> FindUsersByExternalIdAsync(string externalId, CancellationToken cancellationToken = default)
-    {
-        RequireAdmin("list users");
-        var (_, users) = await _users.ListAsync(externalId: externalId, count: int.MaxValue, cancellationToken: cancellationToken);
-        return users;
-    }
+    public async Task<IReadOnlyList<User>> FindUsersByExternalIdAsync(string externalId, CancellationToken cancellationToken = default) =>
+        (await _users.ListAsync(_caller, externalId: externalId, count: int.MaxValue, cancellationToken: cancellationToken)).Users;
 
-    public Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default)
-    {
-        RequireAdmin("change users");
-        return _users.UpdateAsync(idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken);
-    }
+    public Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default) =>
+        _users.UpdateAsync(_caller, idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken);
 
-    public Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default)
-    {
-        RequireAdmin("remove users");
-        return _users.DeleteAsync(idOrName, cancellationToken);
-    }
+    public Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default) =>
+        _users.DeleteAsync(_caller, idOrName, cancellationToken);
 
     public async Task<UserToken> IssueTokenAsync(string idOrName, string tokenName, DateTime? expiresAt = null, CancellationToken cancellationToken = default)
     {
-        var user = await GetUserAsync(idOrName, cancellationToken);
-        var (token, secret) = await _users.IssueTokenAsync(user.Id, tokenName, expiresAt, cancellationToken);
+        var (user, token, secret) = await _tokens.IssueAsync(_caller, idOrName, tokenName, expiresAt, cancellationToken);
         return Describe(user, token) with { Secret = secret };
     }
 
     public async Task<IReadOnlyList<UserToken>> ListTokensAsync(string idOrName, CancellationToken cancellationToken = default)
     {
-        var user = await GetUserAsync(idOrName, cancellationToken);
-        return (await _users.TokensAsync(user.Id, cancellationToken)).Select(t => Describe(user, t)).ToList();
+        var (user, tokens) = await _tokens.ListAsync(_caller, idOrName, cancellationToken);
+        return tokens.Select(t => Describe(user, t)).ToList();
     }
 
-    public async Task RevokeTokenAsync(string idOrName, string tokenIdOrName, CancellationToken cancellationToken = default)
-    {
-        var user = await GetUserAsync(idOrName, cancellationToken);
-        await _users.RevokeTokenAsync(user.Id, tokenIdOrName, cancellationToken);
-    }
+    public Task RevokeTokenAsync(string idOrName, string tokenIdOrName, CancellationToken cancellationToken = default) =>
+        _tokens.RevokeAsync(_caller, idOrName, tokenIdOrName, cancellationToken);
 
     // Runners are in their own sessions: jobs still running go on, and are settled when the folder is next opened alone.
     public ValueTask DisposeAsync() => new(StopAsync(_host));
@@ -343,12 +311,6 @@ public sealed class LocalOpusSession : IOpusSession
     {
         foreach (var report in RunnerEvent.ReadFile(_workspace.EventsPath(id)).Where(e => e.Phase == JobPhase.EXECUTING))
             await _events.ApplyAsync(id, report, cancellationToken: cancellationToken);
-    }
-
-    private void RequireAdmin(string what)
-    {
-        if (!_caller.IsAdmin)
-            throw new OpusStateException($"only admins may {what}");
     }
 
     private static UserToken Describe(User user, ApiToken token) =>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Opus.Core.Storage;
+using Opus.Core.Users;
 
 namespace Opus.Core.Store;
 
@@ -116,11 +117,14 @@ public sealed class EntityStore(OpusOptions options, IDbContextFactory<OpusDbCon
     }
 
     /// <summary>
-    /// Whether a user may see stored content (provenance.md section 4, rule 6): they registered it
-    /// first, or own a job that used or generated it. A null owner stands for anonymous callers.
+    /// Whether a caller may see stored content (provenance.md section 4, rule 6): an admin, or who
+    /// registered it first, or owns a job that used or generated it (anonymous callers: unowned ones).
     /// </summary>
-    public async Task<bool> IsVisibleToAsync(string sha256, string? owner, CancellationToken cancellationToken = default)
+    public async Task<bool> IsVisibleToAsync(string sha256, Caller caller, CancellationToken cancellationToken = default)
     {
+        if (caller.IsAdmin)
+            return true;
+        var owner = caller.Anonymous ? null : caller.UserName;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await db.Entities.AnyAsync(e => e.Sha256 == sha256 && e.Owner == owner, cancellationToken))
             return true;

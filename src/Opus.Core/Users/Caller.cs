@@ -1,3 +1,5 @@
+using Opus.Core.Jobs;
+
 namespace Opus.Core.Users;
 
 /// <summary>Who makes a request, and what they may do: the one input to every permission check.</summary>
@@ -15,4 +17,14 @@ public sealed record Caller(string UserName, IReadOnlyCollection<string> Roles, 
 
     /// <summary>Jobs are visible to their owner and to admins only; jobs without an owner to anonymous callers.</summary>
     public bool MayRead(string? owner) => IsAdmin || (owner is null ? Anonymous : owner == UserName && !Anonymous);
+
+    /// <summary>An account's own data (its tokens, its directory entry): the user themselves or an admin.</summary>
+    public bool MayActFor(string userName) => IsAdmin || (!Anonymous && userName == UserName);
+
+    /// <summary>Refuses (403) what only admins may do.</summary>
+    public void RequireAdmin(string what)
+    {
+        if (!IsAdmin)
+            throw new OpusStateException($"only admins may {what}");
+    }
 }

@@ -11,7 +11,7 @@ namespace Opus.Server.Auth;
 /// console is not a terminal (a service's journal keeps everything forever) the token goes to a 0600 file
 /// in the data folder instead and the console says where.
 /// </summary>
-public sealed class AdminBootstrap(UserService users, AuthOptions options, OpusOptions opus, IDbContextFactory<OpusDbContext> contexts) : IHostedService
+public sealed class AdminBootstrap(UserDirectory users, AuthOptions options, OpusOptions opus, IDbContextFactory<OpusDbContext> contexts) : IHostedService
 {
     public const string TokenFileName = "admin-token";
 

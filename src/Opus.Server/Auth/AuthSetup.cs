@@ -31,7 +31,10 @@ public static class AuthSetup
                 keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(opus.FullDataPath, "keys")), loggers));
         }
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminOnly.Policy, new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireRole(Caller.AdminRole).Build());
+        // Refusals by the admin policy answer as their route group says (AdminOnly); the rest as ASP.NET Core does.
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminRefusals>();
         return services;
     }
 
@@ -79,11 +82,11 @@ public static class AuthSetup
                     return;
                 }
 
-                var users = context.HttpContext.RequestServices.GetRequiredService<UserService>();
+                var users = context.HttpContext.RequestServices.GetRequiredService<ExternalIdentities>();
                 Caller? caller;
                 try
                 {
-                    caller = await users.ExternalAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, context.HttpContext.RequestAborted);
+                    caller = await users.SignInAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, context.HttpContext.RequestAborted);
                 }
                 catch (Opus.Core.Jobs.OpusValidationException e)
                 {

@@ -131,11 +131,12 @@ public static partial class OidcSignIn
             return;
         }
 
-        var users = http.RequestServices.GetRequiredService<UserService>();
+        var users = http.RequestServices.GetRequiredService<ExternalIdentities>();
+        var tokens = http.RequestServices.GetRequiredService<ApiTokens>();
         Caller? caller;
         try
         {
-            caller = await users.ExternalAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, http.RequestAborted);
+            caller = await users.SignInAsync(oidc.Issuer!, subject, name, principal.FindFirst("email")?.Value, oidc.DefaultRoles, http.RequestAborted);
         }
         catch (OpusValidationException e)
         {
@@ -160,8 +161,8 @@ public static partial class OidcSignIn
         }
 
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        var (_, secret) = await users.IssueTokenAsync(caller.UserName, TokenName, now + oidc.SessionLifetime, http.RequestAborted);
-        await users.PruneTokensAsync(caller.UserName, TokenName, http.RequestAborted);
+        var (_, _, secret) = await tokens.IssueAsync(caller, caller.UserName, TokenName, now + oidc.SessionLifetime, http.RequestAborted);
+        await tokens.PruneAsync(caller, caller.UserName, TokenName, http.RequestAborted);
         Logger(http).LogInformation("User {UserName} signed in through {Issuer}", caller.UserName, oidc.Issuer);
 
         // The token never appears in a URL (so never in a history, a log or a Referer): a cookie the client's

@@ -16,7 +16,7 @@ public sealed class OpusAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    UserService users,
+    TokenAuthentication users,
     AuthOptions options,
     FailedAttempts failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)

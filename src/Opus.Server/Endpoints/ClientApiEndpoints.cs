@@ -23,7 +23,6 @@ namespace Opus.Server.Endpoints;
 /// </summary>
 public static class ClientApiEndpoints
 {
-    private const string Json = "application/json";
     // The process's start (not the first call of /status): what "running since" means.
     private static readonly DateTime Started = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
@@ -32,22 +31,15 @@ public static class ClientApiEndpoints
         app.MapGet("/me", (HttpContext context, AuthOptions auth) =>
         {
             var caller = context.Caller();
-            return Results.Text(new JsonObject
-            {
-                ["userName"] = caller.UserName,
-                ["anonymous"] = caller.Anonymous,
-                ["admin"] = caller.IsAdmin,
-                ["roles"] = new JsonArray(caller.Roles.Select(r => (JsonNode)r).ToArray()),
-                ["oidc"] = auth.Oidc.Enabled,
-            }.ToJsonString(), Json);
-        });
+            return TypedResults.Ok(new Me(caller.UserName, caller.Anonymous, caller.IsAdmin, caller.Roles.ToList(), auth.Oidc.Enabled));
+        }).WithMetadata(new ProblemErrors());
 
-        app.MapGet("/jobs", ListJobs);
+        app.MapGet("/jobs", ListJobs).WithMetadata(new ProblemErrors());
         app.MapGet("/events", StreamEvents);
-        app.MapGet("/status", Status);
+        app.MapGet("/status", Status).WithMetadata(new ProblemErrors()).RequireAdmin("only admins may see the server status");
         // Reads a definition in any format (body or a multipart file), validates it and answers it in
         // ?format= (json by default); stores nothing. The editor's import, validate and export.
-        app.MapPost("/jdl/check", CheckDefinition).DisableAntiforgery();
+        app.MapPost("/jdl/check", CheckDefinition).DisableAntiforgery().WithMetadata(new ProblemErrors());
     }
 
     private static async Task<IResult> CheckDefinition(HttpContext context, DefinitionService definitions, CancellationToken ct)
@@ -60,7 +52,7 @@ public static class ClientApiEndpoints
         return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
     }
 
-    private static async Task<IResult> ListJobs(HttpContext context, JobBrowser browser, CancellationToken ct)
+    private static async Task<Ok<JobPageView>> ListJobs(HttpContext context, JobBrowser browser, CancellationToken ct)
     {
         var query = context.Request.Query;
         var definitions = query["definition"].Where(d => !string.IsNullOrEmpty(d)).Select(d => d!).ToList();
@@ -72,30 +64,10 @@ public static class ClientApiEndpoints
             throw new OpusValidationException($"order: '{UwsRequest.Shorten(order)}' is not asc or desc");
 
         var page = await browser.PageAsync(context.Caller(), new JobPageQuery(definitions, phases, offset, limit, order == "desc"), ct);
-        var counts = new JsonObject();
-        foreach (var phase in Enum.GetValues<JobPhase>())
-            counts[phase.ToString()] = page.Counts.GetValueOrDefault(phase);
-        var jobs = new JsonArray(page.Jobs.Select(j => (JsonNode)new JsonObject
-        {
-            ["id"] = j.Id,
-            ["definition"] = j.Definition,
-            ["phase"] = j.Phase.ToString(),
-            ["runId"] = j.RunId,
-            ["owner"] = j.Owner,
-            ["creationTime"] = UwsTime.Format(j.CreationTime),
-            ["startTime"] = j.StartTime is { } s ? UwsTime.Format(s) : null,
-            ["endTime"] = j.EndTime is { } e ? UwsTime.Format(e) : null,
-        }).ToArray());
+        var jobs = page.Jobs.Select(j => new JobRowView(j.Id, j.Definition, j.Phase.ToString(), j.RunId, j.Owner, UwsTime.Format(j.CreationTime),
+            j.StartTime is { } s ? UwsTime.Format(s) : null, j.EndTime is { } e ? UwsTime.Format(e) : null)).ToList();
         context.Response.Headers.CacheControl = "no-store";
-        return Results.Text(new JsonObject
-        {
-            ["total"] = page.Total,
-            ["offset"] = offset,
-            ["limit"] = limit,
-            ["order"] = order,
-            ["counts"] = counts,
-            ["jobs"] = jobs,
-        }.ToJsonString(), Json);
+        return TypedResults.Ok(new JobPageView(page.Total, offset, limit, order, PerPhase(page.Counts), jobs));
     }
 
     /// <summary>
@@ -162,16 +134,11 @@ public static class ClientApiEndpoints
         }
     }
 
-    private static async Task<IResult> Status(
-        HttpContext context, JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed,
+    private static async Task<Ok<ServerStatus>> Status(
+        JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed,
         IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
     {
-        if (!context.Caller().IsAdmin)
-            throw new OpusStateException("only admins may see the server status");
         var counts = await browser.CountAllAsync(ct);
-        var phases = new JsonObject();
-        foreach (var phase in Enum.GetValues<JobPhase>())
-            phases[phase.ToString()] = counts.GetValueOrDefault(phase);
 
         var (files, bytes, complete) = StoreSize(options.StorePath);
         long? free = null;
@@ -183,28 +150,14 @@ public static class ClientApiEndpoints
         {
         }
 
-        return Results.Text(new JsonObject
-        {
-            ["version"] = typeof(ClientApiEndpoints).Assembly.GetName().Version?.ToString(),
-            ["startedAt"] = UwsTime.Format(Started),
-            ["jobs"] = phases,
-            ["definitions"] = catalog.All.Count,
-            ["managers"] = new JsonArray(managers.Select(m => (JsonNode)m.Name).ToArray()),
-            ["maxConcurrentJobs"] = options.MaxConcurrentJobs,
-            ["maxActiveJobsPerUser"] = options.MaxActiveJobsPerUser,
-            ["liveClients"] = feed.SubscriberCount,
-            ["storage"] = new JsonObject
-            {
-                ["provider"] = options.Storage.Provider,
-                ["dataPath"] = options.FullDataPath,
-                ["databaseBytes"] = await DatabaseBytesAsync(contexts, ct),
-                ["storeFiles"] = files,
-                ["storeBytes"] = bytes,
-                ["storeCounted"] = complete,
-                ["freeBytes"] = free,
-            },
-        }.ToJsonString(), Json);
+        return TypedResults.Ok(new ServerStatus(typeof(ClientApiEndpoints).Assembly.GetName().Version?.ToString(), UwsTime.Format(Started), PerPhase(counts),
+            catalog.All.Count, managers.Select(m => m.Name).ToList(), options.MaxConcurrentJobs, options.MaxActiveJobsPerUser, feed.SubscriberCount,
+            new StorageStatus(options.Storage.Provider, options.FullDataPath, await DatabaseBytesAsync(contexts, ct), files, bytes, complete, free)));
     }
+
+    /// <summary>A count for every phase, zero included, in the phases' order.</summary>
+    private static Dictionary<string, int> PerPhase(IReadOnlyDictionary<JobPhase, int> counts) =>
+        Enum.GetValues<JobPhase>().ToDictionary(p => p.ToString(), p => counts.GetValueOrDefault(p));
 
     /// <summary>
     /// The database's size: PostgreSQL's pg_database_size; for SQLite the file with its write-ahead
@@ -238,3 +191,14 @@ public static class ClientApiEndpoints
         return (files, bytes, true);
     }
 }
+
+public sealed record Me(string UserName, bool Anonymous, bool Admin, IReadOnlyList<string> Roles, bool Oidc);
+
+public sealed record JobRowView(string Id, string Definition, string Phase, string? RunId, string? Owner, string CreationTime, string? StartTime, string? EndTime);
+
+public sealed record JobPageView(int Total, int Offset, int Limit, string Order, IReadOnlyDictionary<string, int> Counts, IReadOnlyList<JobRowView> Jobs);
+
+public sealed record StorageStatus(string Provider, string DataPath, long? DatabaseBytes, int StoreFiles, long StoreBytes, bool StoreCounted, long? FreeBytes);
+
+public sealed record ServerStatus(string? Version, string StartedAt, IReadOnlyDictionary<string, int> Jobs, int Definitions, IReadOnlyList<string> Managers,
+    int MaxConcurrentJobs, int MaxActiveJobsPerUser, int LiveClients, StorageStatus Storage);

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -14,78 +14,56 @@ public static class DefinitionEndpoints
 {
     public static void MapDefinitions(this IEndpointRouteBuilder app)
     {
-        var jdl = app.MapGroup("/jdl").DisableAntiforgery();
+        var jdl = app.MapGroup("/jdl").DisableAntiforgery().WithMetadata(new ProblemErrors());
 
         jdl.MapGet("", (HttpContext context, DefinitionService definitions) =>
-        {
-            var list = new JsonArray(definitions.List(context.Caller()).Select(d => (JsonNode)Summary(d)).ToArray());
-            return Results.Text(new JsonObject { ["definitions"] = list }.ToJsonString(), "application/json");
-        });
+            TypedResults.Ok(new DefinitionList(definitions.List(context.Caller()).Select(DefinitionSummary.Of).ToList())));
 
-        jdl.MapGet("/{name}", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+        jdl.MapGet("/{name}", async ([AsParameters] DefinitionRoute route) =>
         {
-            var definition = await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct);
-            var format = ChooseFormat(context.Request);
+            var format = ChooseFormat(route.Context.Request);
             // The WADL's resources base: its job list resource adds the definition's name (/rest/NAME).
-            var document = DefinitionService.Export(definition, format, $"{BaseUrl(context)}/rest/");
-            return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
+            var document = DefinitionService.Export(await route.GetAsync(), format, $"{BaseUrl(route.Context)}/rest/");
+            return TypedResults.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
         });
 
-        jdl.MapGet("/{name}/script", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
-            Results.Text((await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct)).Script, "text/x-shellscript; charset=utf-8"));
+        jdl.MapGet("/{name}/script", async ([AsParameters] DefinitionRoute route) => TypedResults.Text((await route.GetAsync()).Script, "text/x-shellscript; charset=utf-8"));
 
-        jdl.MapGet("/{name}/versions", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+        jdl.MapGet("/{name}/versions", async ([AsParameters] DefinitionRoute route) =>
         {
-            var versions = await definitions.VersionsAsync(context.Caller(), name, ct);
-            var current = definitions.CurrentVersion(name);
-            var list = new JsonArray(versions.Select(v => (JsonNode)new JsonObject
-            {
-                ["version"] = v.Version,
-                ["status"] = v.Status.ToString().ToLowerInvariant(),
-                ["current"] = v.Version == current,
-                ["createdAt"] = UwsTime.Format(v.CreatedAt),
-                ["createdBy"] = v.CreatedBy,
-                ["publishedAt"] = v.PublishedAt is { } p ? UwsTime.Format(p) : null,
-                ["publishedBy"] = v.PublishedBy,
-            }).ToArray());
-            return Results.Text(new JsonObject { ["name"] = name, ["versions"] = list }.ToJsonString(), "application/json");
+            var versions = await route.Definitions.VersionsAsync(route.Context.Caller(), route.Name, route.Ct);
+            var current = route.Definitions.CurrentVersion(route.Name);
+            return TypedResults.Ok(new DefinitionVersions(route.Name, versions.Select(v => new DefinitionVersionView(v.Version, v.Status.ToString().ToLowerInvariant(),
+                v.Version == current, UwsTime.Format(v.CreatedAt), v.CreatedBy, v.PublishedAt is { } p ? UwsTime.Format(p) : null, v.PublishedBy)).ToList()));
         });
 
         jdl.MapPost("", (HttpContext context, DefinitionService definitions, CancellationToken ct) => ProposeAsync(null, context, definitions, ct));
-        jdl.MapPut("/{name}", (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) => ProposeAsync(name, context, definitions, ct));
+        jdl.MapPut("/{name}", ([AsParameters] DefinitionRoute route) => ProposeAsync(route.Name, route.Context, route.Definitions, route.Ct));
 
-        jdl.MapPost("/{name}/publish", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+        jdl.MapPost("/{name}/publish", async ([AsParameters] DefinitionRoute route) =>
         {
-            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            var version = UwsRequest.Single(form, "version") ?? UwsRequest.Single(context.Request.Query, "version")
+            var form = await UwsRequest.ReadFormAsync(route.Context.Request, route.Ct);
+            var version = UwsRequest.Single(form, "version") ?? UwsRequest.Single(route.Context.Request.Query, "version")
                 ?? throw new OpusValidationException("version is missing: POST version=<version>");
-            await definitions.PublishAsync(context.Caller(), name, version, ct);
-            context.Response.Headers.Location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(name)}";
-            return Results.StatusCode(StatusCodes.Status303SeeOther);
+            await route.Definitions.PublishAsync(route.Context.Caller(), route.Name, version, route.Ct);
+            route.Context.Response.Headers.Location = $"{BaseUrl(route.Context)}/jdl/{Uri.EscapeDataString(route.Name)}";
+            return TypedResults.StatusCode(StatusCodes.Status303SeeOther);
         });
 
-        jdl.MapDelete("/{name}", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+        jdl.MapDelete("/{name}", async ([AsParameters] DefinitionRoute route) =>
         {
-            await definitions.RemoveAsync(context.Caller(), name, ct);
-            return Results.NoContent();
+            await route.Definitions.RemoveAsync(route.Context.Caller(), route.Name, route.Ct);
+            return TypedResults.NoContent();
         });
     }
 
-    private static async Task<IResult> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
+    private static async Task<Created<ProposedDefinition>> ProposeAsync(string? name, HttpContext context, DefinitionService definitions, CancellationToken ct)
     {
         var (content, source) = await DefinitionUpload.ReadAsync(context.Request, definitions.Limits, "the request body", ct);
         var publish = UwsRequest.Single(context.Request.Query, "publish") is "true" or "1";
         var record = await definitions.ProposeAsync(context.Caller(), content, source, publish, name, ct);
         var location = $"{BaseUrl(context)}/jdl/{Uri.EscapeDataString(record.Name)}?version={Uri.EscapeDataString(record.Version)}";
-        context.Response.Headers.Location = location;
-        var body = new JsonObject
-        {
-            ["name"] = record.Name,
-            ["version"] = record.Version,
-            ["status"] = record.Status.ToString().ToLowerInvariant(),
-            ["location"] = location,
-        };
-        return Results.Text(body.ToJsonString(), "application/json", statusCode: StatusCodes.Status201Created);
+        return TypedResults.Created(location, new ProposedDefinition(record.Name, record.Version, record.Status.ToString().ToLowerInvariant(), location));
     }
 
     /// <summary>?format= first, then the Accept header; VOTable (the IVOA serialization) by default.</summary>
@@ -106,16 +84,25 @@ public static class DefinitionEndpoints
         return DefinitionFormat.VoTable;
     }
 
-    private static JsonObject Summary(JobDefinition d) => new()
-    {
-        ["name"] = d.Name,
-        ["version"] = d.Version,
-        ["description"] = d.Description,
-        ["type"] = d.Type,
-        ["subtype"] = d.Subtype,
-        ["contactName"] = d.ContactName,
-        ["executionDuration"] = d.ExecutionDuration,
-    };
-
     private static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+}
+
+public sealed record DefinitionList(IReadOnlyList<DefinitionSummary> Definitions);
+
+public sealed record DefinitionSummary(string Name, string Version, string? Description, string? Type, string? Subtype, string? ContactName, int ExecutionDuration)
+{
+    public static DefinitionSummary Of(JobDefinition d) => new(d.Name, d.Version, d.Description, d.Type, d.Subtype, d.ContactName, d.ExecutionDuration);
+}
+
+public sealed record DefinitionVersions(string Name, IReadOnlyList<DefinitionVersionView> Versions);
+
+public sealed record DefinitionVersionView(string Version, string Status, bool Current, string CreatedAt, string? CreatedBy, string? PublishedAt, string? PublishedBy);
+
+public sealed record ProposedDefinition(string Name, string Version, string Status, string Location);
+
+/// <summary>What every request to one definition carries: its name from the route, the caller's context, the service.</summary>
+public readonly record struct DefinitionRoute(string Name, HttpContext Context, DefinitionService Definitions, CancellationToken Ct)
+{
+    /// <summary>The definition (?version= or the current one), if the caller may use it.</summary>
+    public Task<JobDefinition> GetAsync() => Definitions.GetAsync(Context.Caller(), Name, UwsRequest.Single(Context.Request.Query, "version"), Ct);
 }

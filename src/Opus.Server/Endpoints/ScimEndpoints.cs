@@ -1,7 +1,9 @@
 // Hand-written on purpose: no kept .NET library parses the SCIM filter subset used here (userName/externalId eq; issue 20).
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Opus.Core.Jobs;
 using Opus.Core.Users;
 using Opus.Server.Auth;
@@ -26,49 +28,27 @@ public static partial class ScimEndpoints
 
     public static void MapScim(this IEndpointRouteBuilder app)
     {
-        var scim = app.MapGroup("/scim/v2").AddEndpointFilter(async (context, next) =>
-        {
-            if (!context.HttpContext.Caller().IsAdmin)
-                return Error(StatusCodes.Status403Forbidden, null, "SCIM is for admins only");
-            try
+        var scim = app.MapGroup("/scim/v2").RequireAdmin("SCIM is for admins only", message => Error(StatusCodes.Status403Forbidden, null, message))
+            .AddEndpointFilter(async (context, next) =>
             {
-                return await next(context);
-            }
-            catch (ScimException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, e.ScimType, e.Message);
-            }
-            catch (OpusValidationException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
-            }
-            catch (OpusConflictException e)
-            {
-                return Error(StatusCodes.Status409Conflict, "uniqueness", e.Message);
-            }
-            catch (OpusNotFoundException e)
-            {
-                return Error(StatusCodes.Status404NotFound, null, e.Message);
-            }
-            catch (JsonException e)
-            {
-                return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}");
-            }
-            catch (InvalidOperationException e) when (e.Source == typeof(JsonNode).Assembly.GetName().Name)
-            {
-                // A value of the wrong JSON type, such as "active": "yes": the client's mistake, not ours.
-                return Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message);
-            }
-        }).DisableAntiforgery();
+                try
+                {
+                    return await next(context);
+                }
+                catch (Exception e) when (ErrorOf(e) is { } error)
+                {
+                    return error;
+                }
+            }).DisableAntiforgery();
 
         scim.MapGet("/ServiceProviderConfig", (HttpContext context) => Scim(ServiceProviderConfig(context)));
-        scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(List([UserResourceType(context)], 1, 1)));
+        scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(ListOf<ScimResourceType>([UserResourceType(context)], 1, 1)));
         scim.MapGet("/ResourceTypes/User", (HttpContext context) => Scim(UserResourceType(context)));
-        scim.MapGet("/Schemas", () => Scim(List([UserSchemaDocument()], 1, 1)));
-        scim.MapGet("/Schemas/{id}", (string id) =>
-            id == UserSchema ? Scim(UserSchemaDocument()) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
+        scim.MapGet("/Schemas", () => Scim(ListOf<ScimSchema>([UserSchemaDocument], 1, 1)));
+        scim.MapGet("/Schemas/{id}", Results<JsonHttpResult<ScimSchema>, JsonHttpResult<ScimError>> (string id) =>
+            id == UserSchema ? Scim(UserSchemaDocument) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
 
-        scim.MapGet("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapGet("/Users", async Task<Results<JsonHttpResult<ScimList<ScimUser>>, JsonHttpResult<ScimError>>> (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var query = context.Request.Query;
             string? userName = null, externalId = null;
@@ -86,35 +66,35 @@ public static partial class ScimEndpoints
 
             var startIndex = UwsRequest.Single(query, "startIndex") is { } s ? Math.Max(1, UwsRequest.ParseInt(s, "startIndex")) : 1;
             var count = UwsRequest.Single(query, "count") is { } c ? Math.Clamp(UwsRequest.ParseInt(c, "count"), 0, 1000) : 100;
-            var (total, page) = await users.ListAsync(userName, startIndex, count, externalId, ct);
-            return Scim(List(page.Select(u => UserDocument(context, u)), total, startIndex));
+            var (total, page) = await users.ListAsync(context.Caller(), userName, startIndex, count, externalId, ct);
+            return Scim(ListOf(page.Select(u => UserDocument(context, u)).ToList(), total, startIndex));
         });
-        scim.MapPost("/Users", async (HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapPost("/Users", async (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var body = await ReadAsync(context, ct);
-            var user = await users.CreateAsync(
+            var user = await users.CreateAsync(context.Caller(),
                 RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
-                Roles(body), body["active"]?.GetValue<bool>() ?? true, externalId: ExternalId(body), cancellationToken: ct);
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct);
             context.Response.Headers.Location = UserUrl(context, user);
             return Scim(UserDocument(context, user), StatusCodes.Status201Created);
         });
-        scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
-            Scim(UserDocument(context, await users.GetAsync(id, ct))));
-        scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
+            Scim(UserDocument(context, await users.GetAsync(context.Caller(), id, ct))));
+        scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1), except externalId, which links
             // the account to a person (cleared only by an explicit null or ""; 3.5.1 allows either reading).
             var body = await ReadAsync(context, ct);
-            var user = await users.UpdateAsync(id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
+            var user = await users.UpdateAsync(context.Caller(), id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
                 PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct);
             return Scim(UserDocument(context, user));
         });
-        scim.MapMethods("/Users/{id}", ["PATCH"], async (string id, HttpContext context, UserService users, CancellationToken ct) =>
+        scim.MapMethods("/Users/{id}", ["PATCH"], async Task<Results<JsonHttpResult<ScimUser>, JsonHttpResult<ScimError>>> (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var body = await ReadAsync(context, ct);
             if (body["schemas"] is not JsonArray schemas || !schemas.Any(s => s?.GetValue<string>() == PatchSchema))
                 return Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"a PATCH body has schemas [\"{PatchSchema}\"]");
-            var user = await users.GetAsync(id, ct);
+            var user = await users.GetAsync(context.Caller(), id, ct);
             var roles = user.Roles.ToList();
             var email = user.Email;
             var displayName = user.DisplayName;
@@ -122,13 +102,13 @@ public static partial class ScimEndpoints
             var externalId = user.ExternalSubject;
             foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
                 Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active, ref externalId);
-            var updated = await users.UpdateAsync(user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
+            var updated = await users.UpdateAsync(context.Caller(), user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
             return Scim(UserDocument(context, updated));
         });
-        scim.MapDelete("/Users/{id}", async (string id, UserService users, CancellationToken ct) =>
+        scim.MapDelete("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
-            await users.DeleteAsync(id, ct);
-            return Results.NoContent();
+            await users.DeleteAsync(context.Caller(), id, ct);
+            return TypedResults.NoContent();
         });
     }
 
@@ -232,131 +212,70 @@ public static partial class ScimEndpoints
     private static string UserUrl(HttpContext context, User user) =>
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/Users/{user.Id}";
 
-    internal static JsonObject UserDocument(HttpContext context, User user)
-    {
-        var document = new JsonObject
+    private static ScimUser UserDocument(HttpContext context, User user) =>
+        new(user.LastSeenAt is null ? [UserSchema] : [UserSchema, OpusUserSchema], user.Id, user.UserName, user.Active,
+            user.Roles.Select(r => new ScimValue(r)).ToList(),
+            new ScimMeta("User", UwsTime.Format(user.CreatedAt), UwsTime.Format(user.ModifiedAt), UserUrl(context, user)))
         {
-            ["schemas"] = new JsonArray(UserSchema),
-            ["id"] = user.Id,
-            ["userName"] = user.UserName,
-            ["active"] = user.Active,
-            ["roles"] = new JsonArray(user.Roles.Select(r => (JsonNode)new JsonObject { ["value"] = r }).ToArray()),
-            ["meta"] = new JsonObject
-            {
-                ["resourceType"] = "User",
-                ["created"] = UwsTime.Format(user.CreatedAt),
-                ["lastModified"] = UwsTime.Format(user.ModifiedAt),
-                ["location"] = UserUrl(context, user),
-            },
+            Opus = user.LastSeenAt is { } seen ? new ScimOpusUser(UwsTime.Format(seen)) : null,
+            ExternalId = user.ExternalSubject,
+            DisplayName = user.DisplayName,
+            Emails = user.Email is null ? null : [new ScimEmail(user.Email, true)],
         };
-        if (user.LastSeenAt is { } seen)
-        {
-            ((JsonArray)document["schemas"]!).Add(OpusUserSchema);
-            document[OpusUserSchema] = new JsonObject { ["lastSeen"] = UwsTime.Format(seen) };
-        }
 
-        if (user.ExternalSubject is not null)
-            document["externalId"] = user.ExternalSubject;
-        if (user.DisplayName is not null)
-            document["displayName"] = user.DisplayName;
-        if (user.Email is not null)
-            document["emails"] = new JsonArray(new JsonObject { ["value"] = user.Email, ["primary"] = true });
-        return document;
-    }
+    private static ScimList<T> ListOf<T>(IReadOnlyList<T> resources, int total, int startIndex) => new([ListSchema], total, startIndex, resources.Count, resources);
 
-    private static JsonObject List(IEnumerable<JsonNode> resources, int total, int startIndex)
+    private static string Url(HttpContext context, string path) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2{path}";
+
+    private static ScimServiceProviderConfig ServiceProviderConfig(HttpContext context) => new(
+        ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"], new(true), new(false, 0, 0), new(true, 1000), new(false), new(false), new(false),
+        [new("httpbasic", "HTTP Basic", "User name and Opus API token"), new("oauthbearertoken", "Bearer", "An Opus API token, or an OIDC access token (JWT)")],
+        new ScimMeta("ServiceProviderConfig", null, null, Url(context, "/ServiceProviderConfig")));
+
+    private static ScimResourceType UserResourceType(HttpContext context) => new(
+        ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "User", "User", "/Users", "Opus users", UserSchema,
+        new ScimMeta("ResourceType", null, null, Url(context, "/ResourceTypes/User")));
+
+    private static readonly ScimSchema UserSchemaDocument = new(
+        ["urn:ietf:params:scim:schemas:core:2.0:Schema"], UserSchema, "User", "Opus user account",
+        [
+            Attribute("userName", "string", false, true, "Unique login name; jobs record it as their owner", "server"),
+            // A common attribute (RFC 7643 3.1: caseExact, readWrite, optional), listed as 3.1 allows. Opus
+            // refuses one another user has, so its uniqueness is "server" where RFC servers leave it to the client.
+            Attribute("externalId", "string", false, false,
+                "The user's OIDC subject (sub) at the identity provider: links the account at its first sign-in", "server", caseExact: true),
+            Attribute("displayName", "string", false, false, "Name for display"),
+            Attribute("active", "boolean", false, false, "An inactive user cannot sign in"),
+            Attribute("emails", "complex", true, false, "E-mail addresses (the primary one is kept)", sub:
+                [Attribute("value", "string", false, false, "The address"), Attribute("primary", "boolean", false, false, "The preferred address")]),
+            Attribute("roles", "complex", true, false, "admin, * (every job definition) or a job definition name", sub:
+                [Attribute("value", "string", false, false, "The role")]),
+        ],
+        new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{UserSchema}"));
+
+    private static ScimAttribute Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none",
+        ScimAttribute[]? sub = null, bool caseExact = false) =>
+        new(name, type, multiValued, description, required, caseExact, "readWrite", "default", uniqueness, sub);
+
+    private static JsonHttpResult<T> Scim<T>(T document, int status = StatusCodes.Status200OK) =>
+        TypedResults.Json(document, (JsonTypeInfo<T>)ScimJson.Default.GetTypeInfo(typeof(T))!, MediaType, status);
+
+    private static JsonHttpResult<ScimError> Error(int status, string? scimType, string detail) =>
+        Scim(new ScimError([ErrorSchema], status.ToString(System.Globalization.CultureInfo.InvariantCulture), detail, scimType), status);
+
+    /// <summary>A refusal as a SCIM error (RFC 7644 3.12); null for our own faults.</summary>
+    private static JsonHttpResult<ScimError>? ErrorOf(Exception e) => e switch
     {
-        var items = new JsonArray(resources.ToArray());
-        return new JsonObject
-        {
-            ["schemas"] = new JsonArray(ListSchema),
-            ["totalResults"] = total,
-            ["startIndex"] = startIndex,
-            ["itemsPerPage"] = items.Count,
-            ["Resources"] = items,
-        };
-    }
-
-    private static JsonObject ServiceProviderConfig(HttpContext context) => new()
-    {
-        ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"),
-        ["patch"] = new JsonObject { ["supported"] = true },
-        ["bulk"] = new JsonObject { ["supported"] = false, ["maxOperations"] = 0, ["maxPayloadSize"] = 0 },
-        ["filter"] = new JsonObject { ["supported"] = true, ["maxResults"] = 1000 },
-        ["changePassword"] = new JsonObject { ["supported"] = false },
-        ["sort"] = new JsonObject { ["supported"] = false },
-        ["etag"] = new JsonObject { ["supported"] = false },
-        ["authenticationSchemes"] = new JsonArray(
-            new JsonObject { ["type"] = "httpbasic", ["name"] = "HTTP Basic", ["description"] = "User name and Opus API token" },
-            new JsonObject { ["type"] = "oauthbearertoken", ["name"] = "Bearer", ["description"] = "An Opus API token, or an OIDC access token (JWT)" }),
-        ["meta"] = new JsonObject
-        {
-            ["resourceType"] = "ServiceProviderConfig",
-            ["location"] = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/ServiceProviderConfig",
-        },
+        ScimException scim => Error(StatusCodes.Status400BadRequest, scim.ScimType, e.Message),
+        OpusValidationException => Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message),
+        OpusStateException => Error(StatusCodes.Status403Forbidden, null, e.Message),
+        OpusConflictException => Error(StatusCodes.Status409Conflict, "uniqueness", e.Message),
+        OpusNotFoundException => Error(StatusCodes.Status404NotFound, null, e.Message),
+        JsonException => Error(StatusCodes.Status400BadRequest, "invalidSyntax", $"the body is not valid JSON: {e.Message}"),
+        // A value of the wrong JSON type, such as "active": "yes": the client's mistake, not ours.
+        InvalidOperationException when e.Source == typeof(JsonNode).Assembly.GetName().Name => Error(StatusCodes.Status400BadRequest, "invalidValue", e.Message),
+        _ => null,
     };
-
-    private static JsonObject UserResourceType(HttpContext context) => new()
-    {
-        ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ResourceType"),
-        ["id"] = "User",
-        ["name"] = "User",
-        ["endpoint"] = "/Users",
-        ["description"] = "Opus users",
-        ["schema"] = UserSchema,
-        ["meta"] = new JsonObject
-        {
-            ["resourceType"] = "ResourceType",
-            ["location"] = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/ResourceTypes/User",
-        },
-    };
-
-    private static JsonObject UserSchemaDocument()
-    {
-        static JsonObject Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none", JsonArray? sub = null, bool caseExact = false)
-        {
-            var attribute = new JsonObject
-            {
-                ["name"] = name, ["type"] = type, ["multiValued"] = multiValued, ["description"] = description, ["required"] = required,
-                ["caseExact"] = caseExact, ["mutability"] = "readWrite", ["returned"] = "default", ["uniqueness"] = uniqueness,
-            };
-            if (sub is not null)
-                attribute["subAttributes"] = sub;
-            return attribute;
-        }
-
-        return new JsonObject
-        {
-            ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:Schema"),
-            ["id"] = UserSchema,
-            ["name"] = "User",
-            ["description"] = "Opus user account",
-            ["attributes"] = new JsonArray(
-                Attribute("userName", "string", false, true, "Unique login name; jobs record it as their owner", "server"),
-                // A common attribute (RFC 7643 3.1: caseExact, readWrite, optional), listed as 3.1 allows. Opus
-                // refuses one another user has, so its uniqueness is "server" where RFC servers leave it to the client.
-                Attribute("externalId", "string", false, false,
-                    "The user's OIDC subject (sub) at the identity provider: links the account at its first sign-in", "server", caseExact: true),
-                Attribute("displayName", "string", false, false, "Name for display"),
-                Attribute("active", "boolean", false, false, "An inactive user cannot sign in"),
-                Attribute("emails", "complex", true, false, "E-mail addresses (the primary one is kept)", sub: new JsonArray(
-                    Attribute("value", "string", false, false, "The address"), Attribute("primary", "boolean", false, false, "The preferred address"))),
-                Attribute("roles", "complex", true, false, "admin, * (every job definition) or a job definition name", sub: new JsonArray(
-                    Attribute("value", "string", false, false, "The role")))),
-            ["meta"] = new JsonObject { ["resourceType"] = "Schema", ["location"] = $"/scim/v2/Schemas/{UserSchema}" },
-        };
-    }
-
-    private static IResult Scim(JsonObject document, int status = StatusCodes.Status200OK) =>
-        Results.Text(document.ToJsonString(), MediaType, statusCode: status);
-
-    private static IResult Error(int status, string? scimType, string detail)
-    {
-        var error = new JsonObject { ["schemas"] = new JsonArray(ErrorSchema), ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture), ["detail"] = detail };
-        if (scimType is not null)
-            error["scimType"] = scimType;
-        return Scim(error, status);
-    }
 
     /// <summary>A 400 with a scimType other than invalidValue (RFC 7644 3.12).</summary>
     private sealed class ScimException(string scimType, string message) : OpusValidationException(message)

@@ -42,7 +42,7 @@ public static class SignInEndpoints
         }
     }
 
-    private static async Task<IResult> SignOut(HttpContext context, Opus.Core.Users.UserService users, CancellationToken ct)
+    private static async Task<IResult> SignOut(HttpContext context, Opus.Core.Users.TokenAuthentication users, CancellationToken ct)
     {
         var header = context.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } secret)

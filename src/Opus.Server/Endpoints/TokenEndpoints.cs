@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Opus.Core.Jobs;
 using Opus.Core.Users;
 using Opus.Server.Auth;
@@ -7,68 +9,39 @@ using Opus.Server.Auth;
 namespace Opus.Server.Endpoints;
 
 /// <summary>
-/// /users/{name}/tokens: API tokens of a user, for admins and for the user themselves (not SCIM:
-/// SCIM never shows tokens). A new token's secret is in the 201 answer and nowhere else, ever.
+/// /users/{name}/tokens: API tokens of a user (not SCIM: SCIM never shows tokens). Who may manage
+/// whose tokens is Core's rule (<see cref="ApiTokens"/>). A new token's secret is in the 201 answer
+/// and nowhere else, ever.
 /// </summary>
 public static class TokenEndpoints
 {
-    private const string Json = "application/json";
-
     public static void MapTokens(this IEndpointRouteBuilder app)
     {
-        var tokens = app.MapGroup("/users/{name}/tokens").DisableAntiforgery().AddEndpointFilter(async (context, next) =>
-        {
-            var caller = context.HttpContext.Caller();
-            // Anonymous callers have no tokens: ask for credentials rather than refuse.
-            if (caller.Anonymous)
-                return Results.Challenge();
-            var name = (string)context.HttpContext.GetRouteValue("name")!;
-            if (!caller.IsAdmin && name != caller.UserName)
-                throw new OpusStateException("you may manage your own API tokens only");
-            return await next(context);
-        });
+        // Anonymous callers have no tokens: ask for credentials rather than refuse.
+        var tokens = app.MapGroup("/users/{name}/tokens").DisableAntiforgery().WithMetadata(new ProblemErrors()).AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Caller().Anonymous ? Results.Challenge() : await next(context));
 
-        tokens.MapGet("", async (string name, UserService users, CancellationToken ct) =>
-            Results.Text(new JsonObject { ["tokens"] = new JsonArray((await users.TokensAsync(name, ct)).Select(t => (JsonNode)Describe(t)).ToArray()) }.ToJsonString(), Json));
+        tokens.MapGet("", async (string name, HttpContext context, ApiTokens service, CancellationToken ct) =>
+            TypedResults.Ok(new TokenList((await service.ListAsync(context.Caller(), name, ct)).Tokens.Select(TokenView.Of).ToList())));
 
-        tokens.MapGet("/{token}", async (string name, string token, UserService users, CancellationToken ct) =>
-            Results.Text(Describe(await FindAsync(users, name, token, ct)).ToJsonString(), Json));
+        tokens.MapGet("/{token}", async (string name, string token, HttpContext context, ApiTokens service, CancellationToken ct) =>
+            TypedResults.Ok(TokenView.Of(await service.GetAsync(context.Caller(), name, token, ct))));
 
-        tokens.MapPost("", async (string name, HttpContext context, UserService users, CancellationToken ct) =>
+        tokens.MapPost("", async (string name, HttpContext context, ApiTokens service, CancellationToken ct) =>
         {
             var (tokenName, expires) = await ReadRequestAsync(context.Request, ct);
-            var (token, secret) = await users.IssueTokenAsync(name, tokenName, expires, ct);
-            var body = Describe(token);
-            body["token"] = secret;
-            context.Response.Headers.Location = $"{context.Request.PathBase}/users/{Uri.EscapeDataString(name)}/tokens/{token.Id}";
+            var (_, token, secret) = await service.IssueAsync(context.Caller(), name, tokenName, expires, ct);
             // Never cached anywhere on the way: the secret is shown this once.
             context.Response.Headers.CacheControl = "no-store";
-            return Results.Text(body.ToJsonString(), Json, statusCode: StatusCodes.Status201Created);
+            return TypedResults.Created($"{context.Request.PathBase}/users/{Uri.EscapeDataString(name)}/tokens/{token.Id}", TokenView.Of(token) with { Token = secret });
         });
 
-        tokens.MapDelete("/{token}", async (string name, string token, UserService users, CancellationToken ct) =>
+        tokens.MapDelete("/{token}", async (string name, string token, HttpContext context, ApiTokens service, CancellationToken ct) =>
         {
-            await users.RevokeTokenAsync(name, token, ct);
-            return Results.NoContent();
+            await service.RevokeAsync(context.Caller(), name, token, ct);
+            return TypedResults.NoContent();
         });
     }
-
-    private static async Task<ApiToken> FindAsync(UserService users, string name, string token, CancellationToken ct) =>
-        (await users.TokensAsync(name, ct)).LastOrDefault(t => t.Id == token || t.Name == token)
-        ?? throw new OpusNotFoundException($"user '{name}' has no token '{UwsRequest.Shorten(token)}'");
-
-    /// <summary>What may be shown of a token: never its secret or hash.</summary>
-    private static JsonObject Describe(ApiToken token) => new()
-    {
-        ["id"] = token.Id,
-        ["name"] = token.Name,
-        ["createdAt"] = UwsTime.Format(token.CreatedAt),
-        ["expiresAt"] = Instant(token.ExpiresAt),
-        ["revokedAt"] = Instant(token.RevokedAt),
-        ["lastUsedAt"] = Instant(token.LastUsedAt),
-    };
-
-    private static string? Instant(DateTime? value) => value is { } v ? UwsTime.Format(v) : null;
 
     /// <summary>name and optional expires (ISO 8601), as a form or a JSON object.</summary>
     private static async Task<(string Name, DateTime? Expires)> ReadRequestAsync(HttpRequest request, CancellationToken ct)
@@ -109,4 +82,18 @@ public static class TokenEndpoints
         JsonValue value when value.TryGetValue<string>(out var text) => text,
         _ => throw new OpusValidationException($"{name} must be a string"),
     };
+}
+
+public sealed record TokenList(IReadOnlyList<TokenView> Tokens);
+
+/// <summary>What may be shown of a token: never its hash, and its secret only in the answer that issues it.</summary>
+public sealed record TokenView(string Id, string Name, string CreatedAt, string? ExpiresAt, string? RevokedAt, string? LastUsedAt)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Token { get; init; }
+
+    public static TokenView Of(ApiToken token) =>
+        new(token.Id, token.Name, UwsTime.Format(token.CreatedAt), Instant(token.ExpiresAt), Instant(token.RevokedAt), Instant(token.LastUsedAt));
+
+    private static string? Instant(DateTime? value) => value is { } v ? UwsTime.Format(v) : null;
 }

@@ -4,7 +4,9 @@ using Opus.Core.Execution;
 using Opus.Core.Jobs;
 using Opus.Core.Provenance;
 using Opus.Core.Storage;
+using Opus.Core.Sessions;
 using Opus.Core.Store;
+using Opus.Core.Users;
 using Opus.Core.Uws;
 using Opus.Server.Auth;
 
@@ -33,62 +35,54 @@ public static class UwsEndpoints
         job.MapPost("", PostJob).DisableAntiforgery();
         job.MapDelete("", DeleteJob);
 
-        job.MapGet("/phase", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Phase.ToString(), TextPlain));
+        job.MapGet("/phase", async ([AsParameters] JobRoute route) => TypedResults.Text((await route.GetAsync()).Phase.ToString(), TextPlain));
         job.MapPost("/phase", PostPhase).DisableAntiforgery();
 
-        job.MapGet("/executionduration", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).ExecutionDuration.ToString(System.Globalization.CultureInfo.InvariantCulture), TextPlain));
-        job.MapPost("/executionduration", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+        job.MapGet("/executionduration", async ([AsParameters] JobRoute route) =>
+            TypedResults.Text((await route.GetAsync()).ExecutionDuration.ToString(System.Globalization.CultureInfo.InvariantCulture), TextPlain));
+        job.MapPost("/executionduration", async ([AsParameters] JobRoute route) =>
         {
-            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            var value = UwsRequest.Single(form, "EXECUTIONDURATION") ?? throw new OpusValidationException("EXECUTIONDURATION is missing");
-            await jobs.SetExecutionDurationAsync(context.Caller(), definition, id, UwsRequest.ParseInt(value, "EXECUTIONDURATION"), ct);
-            return SeeJob(context, definition, id);
+            var value = UwsRequest.Single(await route.ReadFormAsync(), "EXECUTIONDURATION") ?? throw new OpusValidationException("EXECUTIONDURATION is missing");
+            await route.Jobs.SetExecutionDurationAsync(route.Caller, route.Definition, route.Id, UwsRequest.ParseInt(value, "EXECUTIONDURATION"), route.Ct);
+            return route.SeeJob();
         }).DisableAntiforgery();
 
-        job.MapGet("/destruction", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Destruction is { } d ? UwsTime.Format(d) : "", TextPlain));
-        job.MapPost("/destruction", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+        job.MapGet("/destruction", async ([AsParameters] JobRoute route) =>
+            TypedResults.Text((await route.GetAsync()).Destruction is { } d ? UwsTime.Format(d) : "", TextPlain));
+        job.MapPost("/destruction", async ([AsParameters] JobRoute route) =>
         {
-            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            var value = UwsRequest.Single(form, "DESTRUCTION") ?? throw new OpusValidationException("DESTRUCTION is missing");
-            await jobs.SetDestructionAsync(context.Caller(), definition, id, UwsRequest.ParseInstant(value, "DESTRUCTION"), ct);
-            return SeeJob(context, definition, id);
+            var value = UwsRequest.Single(await route.ReadFormAsync(), "DESTRUCTION") ?? throw new OpusValidationException("DESTRUCTION is missing");
+            await route.Jobs.SetDestructionAsync(route.Caller, route.Definition, route.Id, UwsRequest.ParseInstant(value, "DESTRUCTION"), route.Ct);
+            return route.SeeJob();
         }).DisableAntiforgery();
 
-        job.MapGet("/quote", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Quote is { } q ? UwsTime.Format(q) : "", TextPlain));
-        job.MapGet("/owner", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
-            Results.Text((await jobs.GetAsync(context.Caller(), definition, id, ct)).Owner ?? "", TextPlain));
+        job.MapGet("/quote", async ([AsParameters] JobRoute route) => TypedResults.Text((await route.GetAsync()).Quote is { } q ? UwsTime.Format(q) : "", TextPlain));
+        job.MapGet("/owner", async ([AsParameters] JobRoute route) => TypedResults.Text((await route.GetAsync()).Owner ?? "", TextPlain));
         job.MapGet("/error", GetError);
 
-        job.MapGet("/results", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+        job.MapGet("/results", async ([AsParameters] JobRoute route) =>
         {
-            var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
-            return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, JobUrl(context, definition, id), CanDraw(context))));
+            var found = await route.GetAsync();
+            return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, route.Url, CanDraw(route.Context))));
         });
         job.MapGet("/results/{result}", GetResult);
 
-        job.MapGet("/parameters", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+        job.MapGet("/parameters", async ([AsParameters] JobRoute route) =>
         {
-            var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
-            return Xml(UwsXml.Render(xml => UwsXml.WriteParameters(xml, found, JobUrl(context, definition, id))));
+            var found = await route.GetAsync();
+            return Xml(UwsXml.Render(xml => UwsXml.WriteParameters(xml, found, route.Url)));
         });
-        job.MapPost("/parameters", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
+        job.MapPost("/parameters", async ([AsParameters] JobRoute route) =>
         {
-            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, []), ct);
-            return SeeJob(context, definition, id);
+            await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, Pairs(await route.ReadFormAsync(), []), route.Ct);
+            return route.SeeJob();
         }).DisableAntiforgery();
         job.MapGet("/parameters/{name}", GetParameter);
         job.MapPost("/parameters/{name}", SetParameter).DisableAntiforgery();
         job.MapPut("/parameters/{name}", SetParameter);
 
-        job.MapGet("/stdout", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(context, definition, id, jobs, workspace.StdoutPath(id), ct));
-        job.MapGet("/stderr", (string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct) =>
-            LogFile(context, definition, id, jobs, workspace.StderrPath(id), ct));
+        job.MapGet("/stdout", ([AsParameters] JobRoute route, JobFiles files) => LogFile(route, JobLog.Stdout, files));
+        job.MapGet("/stderr", ([AsParameters] JobRoute route, JobFiles files) => LogFile(route, JobLog.Stderr, files));
     }
 
     private static async Task<IResult> ListJobs(string definition, HttpContext context, JobService jobs, CancellationToken ct)
@@ -136,82 +130,75 @@ public static class UwsEndpoints
         return SeeJob(context, definition, created.Id);
     }
 
-    private static async Task<IResult> GetJob(string definition, string id, HttpContext context, JobService jobs, Opus.Core.Operations.OpusMetrics metrics, CancellationToken ct)
+    private static async Task<IResult> GetJob([AsParameters] JobRoute route, Opus.Core.Operations.OpusMetrics metrics)
     {
-        var query = context.Request.Query;
+        var query = route.Context.Request.Query;
         Job job;
         if (UwsRequest.Single(query, "WAIT") is { } wait)
         {
             var seconds = UwsRequest.ParseInt(wait, "WAIT");
             JobPhase? expected = UwsRequest.Single(query, "PHASE") is { } p ? UwsRequest.ParsePhase(p, "PHASE") : null;
             using var waiting = metrics.Waiting();
-            job = await jobs.WaitAsync(context.Caller(), definition, id, seconds, expected, ct);
+            job = await route.Jobs.WaitAsync(route.Caller, route.Definition, route.Id, seconds, expected, route.Ct);
         }
         else
         {
-            job = await jobs.GetAsync(context.Caller(), definition, id, ct);
+            job = await route.GetAsync();
         }
 
-        return Xml(UwsXml.Render(xml => UwsXml.WriteJob(xml, job, JobUrl(context, definition, id), CanDraw(context))));
+        return Xml(UwsXml.Render(xml => UwsXml.WriteJob(xml, job, route.Url, CanDraw(route.Context))));
     }
 
-    private static async Task<IResult> PostJob(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> PostJob([AsParameters] JobRoute route)
     {
-        var form = await UwsRequest.ReadFormAsync(context.Request, ct);
+        var form = await route.ReadFormAsync();
         if (UwsRequest.Single(form, "ACTION") is { } action)
         {
             if (!action.Equals("DELETE", StringComparison.OrdinalIgnoreCase))
                 throw new OpusValidationException($"ACTION: '{UwsRequest.Shorten(action)}' is not supported; only ACTION=DELETE");
-            await jobs.DeleteAsync(context.Caller(), definition, id, ct);
-            return SeeList(context, definition);
+            return await DeleteJob(route);
         }
 
         if (form.ContainsKey("PHASE"))
             throw new OpusValidationException("PHASE: post it to the job's phase resource (.../phase)");
         // UWS 9.2: parameters may be updated by posting them to the job while it is PENDING.
-        await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, ControlNames), ct);
-        await ApplyControlsAsync(context, definition, id, form, jobs, ct);
-        return SeeJob(context, definition, id);
-    }
-
-    private static async Task ApplyControlsAsync(HttpContext context, string definition, string id, IFormCollection form, JobService jobs, CancellationToken ct)
-    {
+        await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, Pairs(form, ControlNames), route.Ct);
         if (UwsRequest.Single(form, "EXECUTIONDURATION") is { } duration)
-            await jobs.SetExecutionDurationAsync(context.Caller(), definition, id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), ct);
+            await route.Jobs.SetExecutionDurationAsync(route.Caller, route.Definition, route.Id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), route.Ct);
         if (UwsRequest.Single(form, "DESTRUCTION") is { } destruction)
-            await jobs.SetDestructionAsync(context.Caller(), definition, id, UwsRequest.ParseInstant(destruction, "DESTRUCTION"), ct);
+            await route.Jobs.SetDestructionAsync(route.Caller, route.Definition, route.Id, UwsRequest.ParseInstant(destruction, "DESTRUCTION"), route.Ct);
+        return route.SeeJob();
     }
 
-    private static async Task<IResult> DeleteJob(string definition, string id, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> DeleteJob([AsParameters] JobRoute route)
     {
-        await jobs.DeleteAsync(context.Caller(), definition, id, ct);
-        return SeeList(context, definition);
+        await route.Jobs.DeleteAsync(route.Caller, route.Definition, route.Id, route.Ct);
+        return SeeList(route.Context, route.Definition);
     }
 
-    private static async Task<IResult> PostPhase(string definition, string id, HttpContext context, JobService jobs, OpusOptions options, CancellationToken ct)
+    private static async Task<IResult> PostPhase([AsParameters] JobRoute route, OpusOptions options)
     {
-        var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-        var phase = UwsRequest.Single(form, "PHASE") ?? throw new OpusValidationException("PHASE is missing; send PHASE=RUN or PHASE=ABORT");
+        var phase = UwsRequest.Single(await route.ReadFormAsync(), "PHASE") ?? throw new OpusValidationException("PHASE is missing; send PHASE=RUN or PHASE=ABORT");
         switch (phase.ToUpperInvariant())
         {
             case "RUN":
                 // As at creation: refused whole (the job stays PENDING, to be run later) rather than failed half-prepared.
                 StorageErrors.RequireFreeSpace(options.FullDataPath);
-                await jobs.RunAsync(context.Caller(), definition, id, ct);
+                await route.Jobs.RunAsync(route.Caller, route.Definition, route.Id, route.Ct);
                 break;
             case "ABORT":
-                await jobs.AbortAsync(context.Caller(), definition, id, ct);
+                await route.Jobs.AbortAsync(route.Caller, route.Definition, route.Id, route.Ct);
                 break;
             default:
                 throw new OpusValidationException($"PHASE: '{UwsRequest.Shorten(phase)}' is not an action; send PHASE=RUN or PHASE=ABORT");
         }
 
-        return SeeJob(context, definition, id);
+        return route.SeeJob();
     }
 
-    private static async Task<IResult> GetError(string definition, string id, HttpContext context, JobService jobs, JobWorkspace workspace, CancellationToken ct)
+    private static async Task<IResult> GetError([AsParameters] JobRoute route, JobWorkspace workspace)
     {
-        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
+        var (job, id, ct) = (await route.GetAsync(), route.Id, route.Ct);
         if (job.Phase != JobPhase.ERROR)
             return Results.Text("", TextPlain);
         var text = new StringBuilder().AppendLine(job.ErrorMessage);
@@ -227,24 +214,21 @@ public static class UwsEndpoints
         return Results.Text(text.ToString(), TextPlain);
     }
 
-    private static async Task<IResult> GetResult(string definition, string id, string result, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
+    private static async Task<IResult> GetResult([AsParameters] JobRoute route, string result, JobFiles files)
     {
-        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
         // The provenance results a COMPLETED job lists (provjson...) are served here too.
-        if (job.Phase == JobPhase.COMPLETED && job.Results.All(r => r.Id != result) && ProvenanceEndpoints.JobResultFormat(result) is { } format)
-            return await ProvenanceEndpoints.JobResultAsync(definition, id, format, context, ct);
-        var found = job.Results.FirstOrDefault(r => r.Id == result)
-            ?? throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
-        if (!store.Contains(found.Sha256))
-            throw new OpusNotFoundException($"the content of result '{result}' is no longer stored");
-        return Results.File(store.OpenRead(found.Sha256), found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
+        if (ProvenanceEndpoints.JobResultFormat(result) is { } format
+            && await route.GetAsync() is { Phase: JobPhase.COMPLETED } job && job.Results.All(r => r.Id != result))
+            return await ProvenanceEndpoints.JobResultAsync(route.Definition, route.Id, format, route.Context, route.Ct);
+        var (found, content) = await files.OpenResultAsync(route.Caller, route.Definition, route.Id, result, route.Ct);
+        return Results.File(content, found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> GetParameter(string definition, string id, string name, HttpContext context, JobService jobs, EntityStore store, CancellationToken ct)
+    private static async Task<IResult> GetParameter([AsParameters] JobRoute route, string name, EntityStore store)
     {
-        var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
+        var job = await route.GetAsync();
         var parameter = job.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new OpusNotFoundException($"job '{id}' has no parameter '{name}'");
+            ?? throw new OpusNotFoundException($"job '{route.Id}' has no parameter '{name}'");
         if (!parameter.ByReference)
             return Results.Text(parameter.Value, TextPlain);
         // A file input: its content (the first one, for an input that took several files).
@@ -254,33 +238,30 @@ public static class UwsEndpoints
         return Results.File(store.OpenRead(input.Sha256!), input.ContentType ?? "application/octet-stream", input.FileName);
     }
 
-    private static async Task<IResult> SetParameter(string definition, string id, string name, HttpContext context, JobService jobs, CancellationToken ct)
+    private static async Task<IResult> SetParameter([AsParameters] JobRoute route, string name)
     {
         string value;
-        if (context.Request.HasFormContentType)
+        if (route.Context.Request.HasFormContentType)
         {
-            var form = await UwsRequest.ReadFormAsync(context.Request, ct);
+            var form = await route.ReadFormAsync();
             value = UwsRequest.Single(form, "VALUE") ?? UwsRequest.Single(form, name)
                 ?? throw new OpusValidationException($"send the new value as VALUE=... (or {name}=...)");
         }
         else
         {
             // UWS 9.2: PUT the value itself as the body.
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            value = await reader.ReadToEndAsync(ct);
+            using var reader = new StreamReader(route.Context.Request.Body, Encoding.UTF8);
+            value = await reader.ReadToEndAsync(route.Ct);
         }
 
-        await jobs.SetParametersAsync(context.Caller(), definition, id, [new(name, value)], ct);
-        return SeeJob(context, definition, id);
+        await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, [new(name, value)], route.Ct);
+        return route.SeeJob();
     }
 
-    private static async Task<IResult> LogFile(HttpContext context, string definition, string id, JobService jobs, string path, CancellationToken ct)
-    {
-        await jobs.GetAsync(context.Caller(), definition, id, ct);
-        return File.Exists(path)
-            ? Results.File(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), TextPlain)
+    private static async Task<IResult> LogFile(JobRoute route, JobLog log, JobFiles files) =>
+        await files.OpenLogAsync(route.Caller, route.Definition, route.Id, log, route.Ct) is { } content
+            ? Results.File(content, TextPlain)
             : Results.Text("", TextPlain);
-    }
 
     private static List<KeyValuePair<string, string>> Pairs(IFormCollection form, string[] exclude) =>
         form.Where(kv => !exclude.Contains(kv.Key, StringComparer.OrdinalIgnoreCase) && !kv.Key.Equals("ACTION", StringComparison.OrdinalIgnoreCase))
@@ -297,7 +278,7 @@ public static class UwsEndpoints
     internal static string JobUrl(HttpContext context, string definition, string id) =>
         $"{ListUrl(context, definition)}/{Uri.EscapeDataString(id)}";
 
-    private static IResult SeeJob(HttpContext context, string definition, string id) => SeeOther(context, JobUrl(context, definition, id));
+    internal static IResult SeeJob(HttpContext context, string definition, string id) => SeeOther(context, JobUrl(context, definition, id));
 
     // After a delete, a short list: the newest jobs (UWS 2.7) rather than every job ever kept.
     private static IResult SeeList(HttpContext context, string definition) => SeeOther(context, ListUrl(context, definition) + "?LAST=100");
@@ -307,4 +288,19 @@ public static class UwsEndpoints
         context.Response.Headers.Location = location;
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
+}
+
+/// <summary>What every request to one job carries: its list and id from the route, the caller, the job service.</summary>
+public readonly record struct JobRoute(string Definition, string Id, HttpContext Context, JobService Jobs, CancellationToken Ct)
+{
+    public Caller Caller => Context.Caller();
+
+    public string Url => UwsEndpoints.JobUrl(Context, Definition, Id);
+
+    /// <summary>The job, if the caller may read it (others' jobs are "not found").</summary>
+    public Task<Job> GetAsync() => Jobs.GetAsync(Caller, Definition, Id, Ct);
+
+    public Task<IFormCollection> ReadFormAsync() => UwsRequest.ReadFormAsync(Context.Request, Ct);
+
+    public IResult SeeJob() => UwsEndpoints.SeeJob(Context, Definition, Id);
 }

@@ -149,7 +149,8 @@ public sealed class TokenTests(AuthServerFixture fixture) : IClassFixture<AuthSe
             using var response = await admin.PostAsync(path.Length > 0 ? path : $"/users/{user}/tokens", content);
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == expected, $"expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-            Assert.Contains(mention, text, StringComparison.OrdinalIgnoreCase);
+            // A one-line problem details' detail: the tokens API is JSON.
+            Assert.Contains(mention, Uws.UwsTestHelpers.MessageOf(response, text), StringComparison.OrdinalIgnoreCase);
         }
 
         var past = DateTime.UtcNow.AddMinutes(-5).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

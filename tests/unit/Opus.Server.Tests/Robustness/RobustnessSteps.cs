@@ -18,14 +18,13 @@ public static class RobustnessSteps
             Assert.True(policy.Single().StartsWith("sandbox", StringComparison.Ordinal), $"{what}: {policy.Single()}");
     }
 
-    /// <summary>Asserts a refusal with a one-line plain message (no .NET type, no stack trace) and the security headers; returns the message.</summary>
+    /// <summary>Asserts a refusal with a one-line message (plain, or problem details' detail on the JSON APIs) (no .NET type, no stack trace) and the security headers; returns the message.</summary>
     public static async Task<string> AssertOneLineAsync(HttpResponseMessage response, HttpStatusCode expected, params string[] mentions)
     {
         var body = await response.Content.ReadAsStringAsync();
         var what = $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.PathAndQuery}";
         Assert.True(response.StatusCode == expected, $"{what}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        var message = body.TrimEnd('\n');
+        var message = Uws.UwsTestHelpers.MessageOf(response, body);
         Assert.False(string.IsNullOrWhiteSpace(message), $"{what}: no message");
         Assert.DoesNotContain('\n', message);
         Assert.DoesNotContain("Exception", message);

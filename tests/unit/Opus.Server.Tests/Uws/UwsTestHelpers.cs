@@ -39,6 +39,28 @@ public static partial class UwsTestHelpers
         return UwsSchema.Validate(body);
     }
 
+    public const string ProblemMediaType = "application/problem+json";
+
+    /// <summary>Opus's own JSON APIs answer errors as problem details; UWS, ProvSAP, the store and the callback in plain text.</summary>
+    public static bool AnswersProblems(Uri? uri) =>
+        uri is not null && (uri.AbsolutePath.StartsWith("/jdl", StringComparison.Ordinal) || uri.AbsolutePath.StartsWith("/users/", StringComparison.Ordinal)
+            || uri.AbsolutePath is "/me" or "/jobs" or "/status");
+
+    /// <summary>The one-line message of an error answer, of the kind its route promises (plain text, or problem details' detail).</summary>
+    public static string MessageOf(HttpResponseMessage response, string body)
+    {
+        if (!AnswersProblems(response.RequestMessage?.RequestUri))
+        {
+            Assert.Equal(TextMediaType, response.Content.Headers.ContentType?.MediaType);
+            return body.TrimEnd('\r', '\n');
+        }
+
+        Assert.Equal(ProblemMediaType, response.Content.Headers.ContentType?.MediaType);
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+        Assert.Equal((int)response.StatusCode, problem["status"]!.GetValue<int>());
+        return problem["detail"]!.GetValue<string>();
+    }
+
     /// <summary>GETs an atomic value; asserts 200 and text/plain.</summary>
     public static async Task<string> GetTextAsync(this HttpClient client, string path)
     {
@@ -49,14 +71,16 @@ public static partial class UwsTestHelpers
         return body;
     }
 
-    /// <summary>Asserts a refusal: the status, a one-line text/plain message, mentioning each of <paramref name="mentions"/>.</summary>
+    /// <summary>
+    /// Asserts a refusal: the status, a one-line message mentioning each of <paramref name="mentions"/>: text/plain,
+    /// or on Opus's own JSON APIs (<see cref="AnswersProblems"/>) the "detail" of problem details.
+    /// </summary>
     public static async Task<string> AssertRefusedAsync(HttpResponseMessage response, HttpStatusCode expected, params string[] mentions)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected,
             $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal(TextMediaType, response.Content.Headers.ContentType?.MediaType);
-        var message = body.TrimEnd('\r', '\n');
+        var message = MessageOf(response, body);
         Assert.False(string.IsNullOrWhiteSpace(message), "the refusal has no message");
         Assert.DoesNotContain('\n', message);
         foreach (var mention in mentions)
