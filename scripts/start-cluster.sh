@@ -105,6 +105,8 @@ SchedulerParameters=batch_sched_delay=0
 ReturnToService=2
 MinJobAge=600
 KillWait=5
+# A job whose node fails ends (NODE_FAIL) rather than being requeued.
+JobRequeue=0
 # A node whose slurmd stops answering is DOWN after this long, and its jobs NODE_FAIL.
 SlurmdTimeout=20
 JobCompType=jobcomp/filetxt

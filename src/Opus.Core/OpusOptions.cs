@@ -12,6 +12,12 @@ public sealed class OpusOptions
     /// <summary>Where runners POST their events; empty means no callbacks (events are read from the events file).</summary>
     public string? CallbackUrl { get; set; }
 
+    /// <summary>
+    /// The address of this server as the cluster's nodes and the links it gives reach it (e.g. https://opus.example.org);
+    /// runners call back to CallbackUrl, else to this address.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>How many jobs the local manager runs at once; further jobs wait in QUEUED.</summary>
     public int MaxConcurrentJobs { get; set; } = Math.Max(2, Environment.ProcessorCount);
 

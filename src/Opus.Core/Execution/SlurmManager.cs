@@ -29,7 +29,10 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     // QUEUED jobs without a SLURM id, and when this process first saw them so.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _abandoned = new(StringComparer.Ordinal);
     private readonly OpusOptions _options;
-    private readonly SlurmControl _slurm;
+    private readonly ISlurmTransport _slurm;
+
+    // QUEUED jobs whose submission found the cluster out of reach: submitted as soon as it answers again.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
     private readonly SlurmSettleQueue _settle;
     private readonly JobWorkspace _workspace;
     private readonly JobEvents _events;
@@ -39,7 +42,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     private readonly ILogger<SlurmManager> _logger;
 
     public SlurmManager(
-        OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
+        OpusOptions options, ISlurmTransport slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
         DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger)
     {
         _options = options;
@@ -54,6 +57,29 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     }
 
     public string Name => ManagerName;
+
+    /// <summary>Why the cluster could not be asked the last time (login node, slurmrestd or slurmctld down); null while it answers.</summary>
+    public string? Unreachable { get; private set; }
+
+    /// <summary>Since when <see cref="Unreachable"/> holds.</summary>
+    public DateTimeOffset? UnreachableSince { get; private set; }
+
+    private void Reached()
+    {
+        if (Unreachable is null)
+            return;
+        _logger.LogInformation("The SLURM cluster answers again");
+        Unreachable = null;
+        UnreachableSince = null;
+    }
+
+    private void Lost(SlurmUnreachableException e)
+    {
+        if (Unreachable is null)
+            _logger.LogWarning("The SLURM cluster cannot be reached: {Reason}", e.Message);
+        UnreachableSince ??= _time.GetUtcNow();
+        Unreachable = e.Message;
+    }
 
     /// <summary>SLURM limits are whole minutes, enforced every 30 s, then KillWait: the sweep waits that out.</summary>
     public TimeSpan TimeLimitGrace => TimeSpan.FromMinutes(5);
@@ -90,7 +116,17 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         try
         {
             var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
-            slurmId = await _slurm.SubmitAsync(current, definition.Resources, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), cancellationToken);
+            var submission = SlurmControl.Submission(current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id));
+            slurmId = await _slurm.SubmitAsync(submission, cancellationToken);
+            Reached();
+        }
+        catch (SlurmUnreachableException e)
+        {
+            // Nothing was submitted: the job stays QUEUED and goes when the cluster answers again.
+            Lost(e);
+            if (await _jobs.TrySetManagerJobIdAsync(job.Id, claim, null, [JobPhase.QUEUED], cancellationToken))
+                _waiting[job.Id] = 0;
+            return;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
         {
@@ -108,7 +144,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             if (now is { Phase: JobPhase.COMPLETED or JobPhase.ERROR }
                 && await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, [now.Phase], cancellationToken))
                 return;
-            await _slurm.CancelAsync(job.Id, slurmId, cancellationToken);
+            await _slurm.CancelAsync(SlurmControl.JobName(job.Id), slurmId, cancellationToken);
         }
     }
 
@@ -117,7 +153,16 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         // The handle may have been recorded after the caller read the job.
         var handle = (await _jobs.FindAsync(job.Id, cancellationToken))?.ManagerJobId ?? job.ManagerJobId;
         // Without an id yet (sbatch in flight), cancel by name; the submitter cancels what it submits after this.
-        await _slurm.CancelAsync(job.Id, IsSlurmId(handle) ? handle : null, cancellationToken);
+        _waiting.TryRemove(job.Id, out _);
+        try
+        {
+            await _slurm.CancelAsync(SlurmControl.JobName(job.Id), IsSlurmId(handle) ? handle : null, cancellationToken);
+        }
+        catch (SlurmUnreachableException e) when (!IsSlurmId(handle))
+        {
+            // Never submitted (it waited for the cluster), or its sbatch is in flight: that submitter cancels what it submits.
+            Lost(e);
+        }
     }
 
     public Task ReconcileAsync(Job job, CancellationToken cancellationToken = default) =>
@@ -144,10 +189,19 @@ public sealed class SlurmManager : BackgroundService, IJobManager
 
         // One job with a SLURM id: ask for that one; otherwise one listing of every job.
         IReadOnlyList<SlurmJobState> states;
-        if (silent is [{ ManagerJobId: var only }] && IsSlurmId(only))
-            states = await _slurm.ShowAsync(silent[0].Id, only!, cancellationToken) is { } state ? [state] : [];
-        else
-            states = await _slurm.ShowAllAsync(cancellationToken);
+        try
+        {
+            states = silent is [{ ManagerJobId: var only }] && IsSlurmId(only)
+                ? await _slurm.QueryAsync([only!], cancellationToken)
+                : await _slurm.QueryAsync(null, cancellationToken);
+            Reached();
+        }
+        catch (SlurmUnreachableException e)
+        {
+            // Nothing can be known: every job stays as it is.
+            Lost(e);
+            return;
+        }
 
         foreach (var job in silent)
         {
@@ -179,6 +233,14 @@ public sealed class SlurmManager : BackgroundService, IJobManager
                 _abandoned.TryRemove(job.Id, out _);
                 if (await _jobs.TrySetManagerJobIdAsync(job.Id, handle, named.JobId, JobPhases.Active, cancellationToken))
                     await ApplyStateAsync(job, named, cancellationToken);
+                return;
+            }
+
+            // Its submission found the cluster out of reach; the cluster answered just now.
+            if (job.Phase == JobPhase.QUEUED && handle is null && _waiting.TryRemove(job.Id, out _))
+            {
+                _logger.LogInformation("Job {JobId}: the cluster answers again; submitting it", job.Id);
+                await SubmitAsync(job, cancellationToken);
                 return;
             }
 
@@ -308,7 +370,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
                 var job = await _jobs.FindAsync(jobId, _stopping.Token);
                 if (job is null || job.Phase.IsFinal())
                     return;
-                var state = IsSlurmId(job.ManagerJobId) ? await _slurm.ShowAsync(jobId, job.ManagerJobId!, _stopping.Token) : null;
+                var state = IsSlurmId(job.ManagerJobId)
+                    ? (await _slurm.QueryAsync([job.ManagerJobId!], _stopping.Token)).FirstOrDefault(s => s.JobName == SlurmControl.JobName(jobId))
+                    : null;
                 if (state is null)
                     break;
                 if (state.IsFinal)

@@ -193,6 +193,15 @@ public static class ClientApiEndpoints
             ["maxConcurrentJobs"] = options.MaxConcurrentJobs,
             ["maxActiveJobsPerUser"] = options.MaxActiveJobsPerUser,
             ["liveClients"] = feed.SubscriberCount,
+            ["cluster"] = context.RequestServices.GetService<Opus.Core.Execution.SlurmManager>() is { } slurm
+                ? new JsonObject
+                {
+                    ["transport"] = options.Slurm.Transport,
+                    ["reachable"] = slurm.Unreachable is null,
+                    ["reason"] = slurm.Unreachable is null ? null : $"the cluster is unreachable: {slurm.Unreachable}",
+                    ["since"] = slurm.UnreachableSince is { } since ? UwsTime.Format(since.UtcDateTime) : null,
+                }
+                : null,
             ["storage"] = new JsonObject
             {
                 ["provider"] = options.Storage.Provider,
