@@ -64,6 +64,9 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Storage.IsSqlite || o.Storage.IsPostgres, $"Opus:Storage:Provider: '{o.Storage.Provider}' is not supported; use Sqlite or Postgres");
         Require(!o.Storage.IsPostgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
             "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
+        // Before the callback address, which is made from it when unset.
+        Require(string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) && publicUrl.Scheme is "http" or "https",
+            $"Opus:PublicUrl: '{o.PublicUrl}' is not an absolute http or https URL");
         Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
             $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
         Require(o.Local.Sandbox is LocalOptions.Bubblewrap or LocalOptions.NoSandbox, $"Opus:Local:Sandbox: '{o.Local.Sandbox}' is not a sandbox; use bubblewrap or none");
@@ -86,8 +89,6 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
     private static void CheckSlurmTransport(OpusOptions o, Action<bool, string> require)
     {
         var slurm = o.Slurm;
-        require(string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) && publicUrl.Scheme is "http" or "https",
-            $"Opus:PublicUrl: '{o.PublicUrl}' is not an absolute http or https URL");
         require(slurm.Transport is SlurmOptions.LocalTransport or SlurmOptions.SshTransport or SlurmOptions.RestTransport,
             $"Opus:Slurm:Transport: '{slurm.Transport}' is not a transport; use local, ssh or rest");
         if (slurm.Transport == SlurmOptions.SshTransport)

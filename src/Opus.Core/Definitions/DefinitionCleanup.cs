@@ -45,7 +45,11 @@ internal static class DefinitionCleanup
             r.Partition = Text(r.Partition);
             r.Memory = Text(r.Memory);
             r.Network = Text(r.Network);
-            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null })
+            r.Gres = Text(r.Gres);
+            r.Constraint = Text(r.Constraint);
+            r.Account = Text(r.Account);
+            r.Qos = Text(r.Qos);
+            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null, Nodes: null, Tasks: null, Gres: null, Constraint: null, Account: null, Qos: null })
                 d.Resources = null;
         }
 

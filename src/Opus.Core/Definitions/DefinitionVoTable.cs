@@ -69,7 +69,13 @@ public static class DefinitionVoTable
                 resources.Partition is null ? null : TextParam("partition", resources.Partition, "opus:JobResources.partition"),
                 resources.Cpus is null ? null : IntParam("cpus", resources.Cpus, "opus:JobResources.cpus"),
                 resources.Memory is null ? null : TextParam("memory", resources.Memory, "opus:JobResources.memory"),
-                resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network")));
+                resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network"),
+                resources.Nodes is null ? null : IntParam("nodes", resources.Nodes, "opus:JobResources.nodes"),
+                resources.Tasks is null ? null : IntParam("tasks", resources.Tasks, "opus:JobResources.tasks"),
+                resources.Gres is null ? null : TextParam("gres", resources.Gres, "opus:JobResources.gres"),
+                resources.Constraint is null ? null : TextParam("constraint", resources.Constraint, "opus:JobResources.constraint"),
+                resources.Account is null ? null : TextParam("account", resources.Account, "opus:JobResources.account"),
+                resources.Qos is null ? null : TextParam("qos", resources.Qos, "opus:JobResources.qos")));
         }
 
         var root = new XElement(Namespace + "VOTABLE",
@@ -328,6 +334,12 @@ public static class DefinitionVoTable
                     case "cpus": resources.Cpus = Integer(param, value); break;
                     case "memory": resources.Memory = value; break;
                     case "network": resources.Network = value; break;
+                    case "nodes": resources.Nodes = Integer(param, value); break;
+                    case "tasks": resources.Tasks = Integer(param, value); break;
+                    case "gres": resources.Gres = value; break;
+                    case "constraint": resources.Constraint = value; break;
+                    case "account": resources.Account = value; break;
+                    case "qos": resources.Qos = value; break;
                 }
             }
 

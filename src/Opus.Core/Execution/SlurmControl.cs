@@ -34,6 +34,12 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
                 Partition = Text(resources?.Partition) ?? Text(slurm.Partition),
                 CpusPerTask = (resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0 ? cpus : null,
                 Memory = Text(resources?.Memory) ?? Text(slurm.Memory),
+                Nodes = resources?.Nodes,
+                Tasks = resources?.Tasks,
+                Gres = Text(resources?.Gres),
+                Constraint = Text(resources?.Constraint),
+                Account = Text(resources?.Account) ?? Text(slurm.Account),
+                Qos = Text(resources?.Qos) ?? Text(slurm.Qos),
             },
             JobEnvironment(jobDirectory));
 

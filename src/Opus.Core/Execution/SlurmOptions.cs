@@ -15,6 +15,12 @@ public sealed class SlurmOptions
     /// <summary>Memory per job (--mem, e.g. "2G") when the definition gives none.</summary>
     public string? Memory { get; set; }
 
+    /// <summary>Account charged (--account) when the definition names none.</summary>
+    public string? Account { get; set; }
+
+    /// <summary>Quality of service (--qos) when the definition names none.</summary>
+    public string? Qos { get; set; }
+
     /// <summary>
     /// How often active SLURM jobs are compared with what scontrol says. Events normally come from the
     /// runner; this only settles jobs whose events stopped (cancelled while pending, node failure).

@@ -64,8 +64,15 @@ public sealed class SlurmRestTransport : ISlurmTransport, IDisposable
             job["qos"] = qos;
 
         var answer = await SendAsync(HttpMethod.Post, "job/submit", new JsonObject { ["script"] = submission.Script, ["job"] = job }, cancellationToken);
-        if (answer.Body?["job_id"]?.GetValue<long>() is { } id and > 0 && Errors(answer.Body) is null)
+        // A job id means SLURM took the job, even with "errors" beside it (right after a slurmctld restart:
+        // "Required node not available" while the nodes register; the job waits, as sbatch's would).
+        if (answer.Body?["job_id"]?.GetValue<long>() is { } id and > 0)
+        {
+            if (Errors(answer.Body) is { } remarks)
+                _logger.LogInformation("{JobName}: SLURM took the job as {SlurmId} and said: {Remarks}", submission.JobName, id, remarks);
             return id.ToString(CultureInfo.InvariantCulture);
+        }
+
         throw new InvalidOperationException($"SLURM refused the job: {Errors(answer.Body) ?? $"slurmrestd answered {answer.Status}"}");
     }
 

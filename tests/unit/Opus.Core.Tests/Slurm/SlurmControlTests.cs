@@ -96,6 +96,18 @@ public sealed class SlurmControlTests
     }
 
     [Fact]
+    public void Every_SLURM_option_of_a_definition_becomes_one_sbatch_argument()
+    {
+        var definition = new JobResources { Nodes = 2, Tasks = 4, Cpus = 3, Gres = "gpu:1", Constraint = "n1", Account = "$(x)", Qos = "high" };
+        var arguments = Submission(NewJob(), definition, new SlurmOptions { Account = "server", Qos = "low" }).SbatchArguments();
+        Assert.Equal(
+            ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
+             "--nodes=2", "--ntasks=4", "--cpus-per-task=3", "--gres=gpu:1", "--constraint=n1", "--account=$(x)", "--qos=high", "--export=ALL"],
+            arguments);
+        Assert.Contains("--account=server", Submission(NewJob(), null, new SlurmOptions { Account = "server" }).SbatchArguments());
+    }
+
+    [Fact]
     public void The_server_settings_apply_when_the_definition_gives_none()
     {
         var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };

@@ -86,6 +86,12 @@ public static class TestCluster
         }
     }
 
+    /// <summary>Waits until both compute hosts take jobs (after a test that stopped one of them or slurmctld).</summary>
+    public static Task WaitForNodesAsync() =>
+        Eventually.HoldsAsync(
+            async () => (await OnAsync("ctl", "sinfo", "-h", "-p", "debug", "-o", "%T")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            states => states.Length > 0 && states.All(s => s is "idle" or "mixed" or "allocated"), "both compute hosts are up");
+
     /// <summary>Stops a daemon of the cluster by the PID in its file, with every process it started (sshd's sessions).</summary>
     public static async Task StopAsync(string pidFile, bool kill = false)
     {
@@ -184,13 +190,17 @@ public abstract class ClusterServerFixture(string transport) : IAsyncLifetime
             executionDuration: 60
             resources:
               partition: "debug$(touch {PartitionMarker})`touch {PartitionMarker}`"
+              account: "$(touch {PartitionMarker})"
+              qos: "';touch {PartitionMarker};'"
+              constraint: "n1|$(touch {PartitionMarker})"
+              gres: "`touch {PartitionMarker}`"
             script: |
               true
             """);
         return folder;
     }
 
-    /// <summary>The file the partition of the "inject" definition would create if a shell ever read it.</summary>
+    /// <summary>The file the SLURM options of the "inject" definition would create if a shell ever read them.</summary>
     public const string PartitionMarker = "/tmp/opus-cluster-pwned-by-partition";
 
     public async Task DisposeAsync()
