@@ -37,11 +37,12 @@ run() {
     kill -0 "$pid" 2>/dev/null || { echo "the server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
     sleep 0.2
   done
-  local before; before=$(on_ctl squeue -h -t all -o %j | grep -c '^opus-' || true)
+  # SLURM ids grow: the jobs of this run are those above the highest id now (older ones are purged after MinJobAge).
+  local before; before=$(on_ctl squeue -h -t all -o %i | sort -n | tail -1); before=${before:-0}
   local start; start=$(now)
   seq "$n" | xargs -P 8 -I{} curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/rest/copy" -d "text=job {}" -d PHASE=RUN
   local created; created=$(since "$start")
-  until [ "$(( $(on_ctl squeue -h -t all -o %j | grep -c '^opus-' || true) - before ))" -ge "$n" ]; do sleep 0.2; done
+  until [ "$(on_ctl squeue -h -t all -o %i | awk -v b="$before" '$1 > b' | wc -l)" -ge "$n" ]; do sleep 0.2; done
   local submitted; submitted=$(since "$start")
   until curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "
 import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPLETED'] + jobs['ERROR'] + jobs['ABORTED'] >= $n else 1)"; do sleep 0.5; done

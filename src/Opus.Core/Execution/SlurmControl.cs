@@ -22,26 +22,60 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         executionDurationSeconds <= 0 ? null : (executionDurationSeconds + 59) / 60;
 
     /// <summary>
-    /// The submission of a job whose folder the nodes share: the runner as the batch script, the job directory
-    /// as its working directory and argument; resources from the definition, else the server's SLURM settings.
+    /// SLURM options a definition lets its users set: a parameter of one of these names (OPUS's slurm_*
+    /// control parameters), with the type, limits and options of any parameter, checked as any parameter is.
     /// </summary>
-    public static SlurmSubmission Submission(Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath) =>
-        new(JobName(job.Id), SlurmSubmission.SharedFolderScript(runnerPath, jobDirectory), jobDirectory,
+    public static readonly IReadOnlyList<string> UserOptions =
+        ["slurm_partition", "slurm_nodes", "slurm_ntasks", "slurm_cpus_per_task", "slurm_mem", "slurm_gres", "slurm_constraint", "slurm_account", "slurm_qos"];
+
+    /// <summary>
+    /// The submission of a job whose folder the nodes share: the runner as the batch script, the job directory
+    /// as its working directory and argument; options from the job's slurm_* parameters the definition declares
+    /// (<paramref name="userSettable"/>), else the definition's resources, else the server's SLURM settings.
+    /// </summary>
+    public static SlurmSubmission Submission(
+        Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath, IReadOnlyCollection<string>? userSettable = null)
+    {
+        string? User(string name) =>
+            userSettable is not null && userSettable.Contains(name)
+                ? Text(job.Parameters.FirstOrDefault(p => p.Name == name && !p.ByReference)?.Value)
+                : null;
+        int? UserNumber(string name) =>
+            User(name) is not { } text ? null
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0 ? number
+            : throw new InvalidOperationException($"{name}: '{text}' is not a positive whole number");
+        var defaults = Defaults(job, resources, slurm);
+        return new(JobName(job.Id), SlurmSubmission.SharedFolderScript(runnerPath, jobDirectory), jobDirectory,
             Path.Combine(jobDirectory, "slurm.out"), Path.Combine(jobDirectory, "slurm.err"),
-            new SlurmJobOptions
+            defaults with
             {
-                TimeMinutes = TimeLimitMinutes(job.ExecutionDuration),
-                Partition = Text(resources?.Partition) ?? Text(slurm.Partition),
-                CpusPerTask = (resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0 ? cpus : null,
-                Memory = Text(resources?.Memory) ?? Text(slurm.Memory),
-                Nodes = resources?.Nodes,
-                Tasks = resources?.Tasks,
-                Gres = Text(resources?.Gres),
-                Constraint = Text(resources?.Constraint),
-                Account = Text(resources?.Account) ?? Text(slurm.Account),
-                Qos = Text(resources?.Qos) ?? Text(slurm.Qos),
+                Partition = User("slurm_partition") ?? defaults.Partition,
+                Nodes = UserNumber("slurm_nodes") ?? defaults.Nodes,
+                Tasks = UserNumber("slurm_ntasks") ?? defaults.Tasks,
+                CpusPerTask = UserNumber("slurm_cpus_per_task") ?? defaults.CpusPerTask,
+                Memory = User("slurm_mem") ?? defaults.Memory,
+                Gres = User("slurm_gres") ?? defaults.Gres,
+                Constraint = User("slurm_constraint") ?? defaults.Constraint,
+                Account = User("slurm_account") ?? defaults.Account,
+                Qos = User("slurm_qos") ?? defaults.Qos,
             },
             JobEnvironment(jobDirectory));
+    }
+
+    /// <summary>The definition's resources, else the server's settings.</summary>
+    private static SlurmJobOptions Defaults(Job job, JobResources? resources, SlurmOptions slurm) => new()
+    {
+        TimeMinutes = TimeLimitMinutes(job.ExecutionDuration),
+        Partition = Text(resources?.Partition) ?? Text(slurm.Partition),
+        CpusPerTask = (resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0 ? cpus : null,
+        Memory = Text(resources?.Memory) ?? Text(slurm.Memory),
+        Nodes = resources?.Nodes,
+        Tasks = resources?.Tasks,
+        Gres = Text(resources?.Gres),
+        Constraint = Text(resources?.Constraint),
+        Account = Text(resources?.Account) ?? Text(slurm.Account),
+        Qos = Text(resources?.Qos) ?? Text(slurm.Qos),
+    };
 
     /// <summary>The environment of sbatch, and so of the job: the same small one the local manager gives.</summary>
     public static Dictionary<string, string> JobEnvironment(string jobDirectory)

@@ -116,7 +116,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         try
         {
             var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
-            var submission = SlurmControl.Submission(current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id));
+            var userSettable = definition.Parameters.Select(p => p.Name).Intersect(SlurmControl.UserOptions).ToList();
+            var submission = SlurmControl.Submission(
+                current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable);
             if (submission.Options.TimeMinutes is { } minutes && minutes * 60 != current.ExecutionDuration)
                 _logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
                     job.Id, current.ExecutionDuration, minutes);

@@ -108,6 +108,23 @@ public sealed class SlurmControlTests
     }
 
     [Fact]
+    public void Slurm_parameters_the_definition_declares_win_and_others_are_ignored()
+    {
+        var job = NewJob();
+        job.Parameters = [new("slurm_cpus_per_task", "4"), new("slurm_constraint", "n2"), new("slurm_qos", "$(x)"), new("text", "t")];
+        var definition = new JobResources { Cpus = 1, Constraint = "n1", Qos = "normal" };
+        var arguments = Submission(job, definition).SbatchArguments();
+        Assert.Contains("--cpus-per-task=1", arguments);
+        Assert.Contains("--constraint=n1", arguments);
+
+        arguments = SlurmControl.Submission(job, definition, new SlurmOptions(), "/j", "/j/runner.sh", ["slurm_cpus_per_task", "slurm_constraint"]).SbatchArguments();
+        Assert.Contains("--cpus-per-task=4", arguments);
+        Assert.Contains("--constraint=n2", arguments);
+        // slurm_qos is not one the definition lets users set: the definition's stays.
+        Assert.Contains("--qos=normal", arguments);
+    }
+
+    [Fact]
     public void The_server_settings_apply_when_the_definition_gives_none()
     {
         var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };

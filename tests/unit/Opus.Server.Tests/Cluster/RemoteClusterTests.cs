@@ -30,6 +30,21 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
         Assert.Equal("COMPLETED", (await TestCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "COMPLETED", Eventually.Bound))?.State);
     }
 
+    [Theory]
+    [InlineData("n1")]
+    [InlineData("n2")]
+    public async Task A_user_sets_a_SLURM_option_the_definition_allows_within_its_limits(string host)
+    {
+        var job = await Client.CreateJobAsync("pick-host", ("slurm_constraint", host), ("PHASE", "RUN"));
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
+        Assert.Equal(host, Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim());
+
+        // Outside the definition's options: refused at creation, as any parameter value is.
+        using var refused = await Client.PostFormAsync("/rest/pick-host", ("slurm_constraint", "n3"), ("PHASE", "RUN"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
     [Fact]
     public async Task An_aborted_running_job_leaves_no_process_on_any_host()
     {

@@ -183,6 +183,22 @@ public abstract class ClusterServerFixture(string transport) : IAsyncLifetime
             script: |
               sleep 600
             """);
+        await File.WriteAllTextAsync(Path.Combine(folder, "pick-host.yaml"), """
+            name: pick-host
+            version: "1"
+            description: The user picks the compute host by its feature (n1 or n2), a SLURM option set as a parameter.
+            executionDuration: 60
+            parameters:
+              - name: slurm_constraint
+                type: xs:string
+                required: true
+                options: [n1, n2]
+            generated:
+              - name: host
+                file: host.txt
+            script: |
+              hostname > host.txt
+            """);
         await File.WriteAllTextAsync(Path.Combine(folder, "inject.yaml"), $"""
             name: inject
             version: "1"
