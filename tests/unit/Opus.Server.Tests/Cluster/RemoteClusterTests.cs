@@ -199,6 +199,25 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
 [Collection(ClusterCollection.Name)]
 public sealed class SshClusterTests(SshClusterFixture fixture) : RemoteClusterTests<SshClusterFixture>(fixture), IClassFixture<SshClusterFixture>
 {
+    [Fact]
+    public async Task A_login_node_whose_host_key_is_not_the_pinned_one_is_never_used()
+    {
+        await TestCluster.EnsureStartedAsync();
+        var settings = await TestCluster.SettingsAsync("ssh");
+        // Well-formed, but another key's: an impostor (or a changed login node) gets no command.
+        settings["Opus:Slurm:Ssh:HostKeyFingerprint"] = "SHA256:" + new string('A', 43);
+        await using var server = await Slurm.SlurmCluster.StartServerAsync(settings);
+        var job = await server.Client.CreateJobAsync("copy", ("text", "never sent"), ("PHASE", "RUN"));
+
+        var cluster = await Eventually.HoldsAsync(
+            async () => JsonNode.Parse(await server.AdminClient().GetStringAsync("/status"))!["cluster"],
+            c => c?["reachable"]?.GetValue<bool>() == false, "/status says the cluster is unreachable");
+        Assert.Contains("unreachable", cluster!["reason"]!.GetValue<string>());
+        Assert.Equal("QUEUED", (await server.Client.GetXmlAsync(job)).Phase());
+        Assert.Null(await TestCluster.StateOfAsync(JobSteps.JobId(job)));
+        Assert.Contains("not the configured one", server.Log);
+    }
+
     protected override Task StopLoginAsync() => TestCluster.StopAsync("sshd.pid");
 
     protected override Task StartLoginAsync() => TestCluster.StartSshdAsync();
