@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 configuration=${CONFIGURATION:-Release}
 results=$(mktemp -d)
-stop_slurm=0 stop_postgres=0
+stop_slurm=0 stop_postgres=0 stop_cluster=0
 cleanup() {
+  [ "$stop_cluster" = 0 ] || bash scripts/stop-cluster.sh || true
   [ "$stop_slurm" = 0 ] || bash scripts/stop-slurm.sh || true
   [ "$stop_postgres" = 0 ] || bash scripts/stop-postgres.sh || true
   rm -rf "$results"
@@ -70,6 +71,9 @@ say "Starting the test stack: SLURM and PostgreSQL"
 stack_start=$(date +%s.%N)
 scontrol ping >/dev/null 2>&1 || stop_slurm=1
 bash scripts/start-slurm.sh
+# The multi-host cluster of the remote-transport tests (ssh, slurmrestd): namespaces beside the single node.
+[ -s "${OPUS_CLUSTER_DIR:-/tmp/opus-cluster}/ctl.pid" ] || stop_cluster=1
+bash scripts/start-cluster.sh
 pg_up=0
 for pg_ctl in /usr/lib/postgresql/*/bin/pg_ctl; do
   [ -x "$pg_ctl" ] && runuser -u postgres -- "$pg_ctl" -D "${OPUS_PG_DIR:-/tmp/opus-postgres}/data" status >/dev/null 2>&1 && pg_up=1

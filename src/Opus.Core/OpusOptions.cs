@@ -60,7 +60,10 @@ public sealed class OpusOptions
     /// <summary>Provenance: identifiers' base URL, Graphviz, the job's own provenance file (section "Opus:Provenance").</summary>
     public Provenance.ProvenanceOptions Provenance { get; set; } = new();
 
-    /// <summary>The address clients reach this server at (e.g. https://example.org/opus); when set, every link in an answer is built from it.</summary>
+    /// <summary>
+    /// The address clients and the cluster's nodes reach this server at (e.g. https://example.org/opus); when set, every
+    /// link in an answer is built from it, and runners call back to <see cref="CallbackUrl"/>, else to this address.
+    /// </summary>
     public string? PublicUrl { get; set; }
 
     /// <summary>A prefix the server is reached under (e.g. /opus), taken off request paths and put into links; by default the path of <see cref="PublicUrl"/>.</summary>

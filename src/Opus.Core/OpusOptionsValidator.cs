@@ -64,10 +64,11 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Storage.IsSqlite || o.Storage.IsPostgres, $"Opus:Storage:Provider: '{o.Storage.Provider}' is not supported; use Sqlite or Postgres");
         Require(!o.Storage.IsPostgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
             "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
-        Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
-            $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
+        // Before the callback address, which is made from it when unset.
         Require(string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) && publicUrl.Scheme is "http" or "https" && publicUrl.Query.Length == 0 && publicUrl.Fragment.Length == 0,
             $"Opus:PublicUrl: '{o.PublicUrl}' is not an absolute http or https URL without query (e.g. https://example.org/opus)");
+        Require(string.IsNullOrEmpty(o.CallbackUrl) || Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && callback.Scheme is "http" or "https",
+            $"Opus:CallbackUrl: '{o.CallbackUrl}' is not an absolute http or https URL");
         Require(string.IsNullOrEmpty(o.PathBase) || o.PathBase.StartsWith('/') && !o.PathBase.Contains('?') && !o.PathBase.Contains('#') && !o.PathBase.Contains("//", StringComparison.Ordinal),
             $"Opus:PathBase: '{o.PathBase}' is not a path such as /opus");
         foreach (var proxy in o.Proxy.KnownProxies)
@@ -86,6 +87,7 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
             $"Opus:Slurm:Staging: '{o.Slurm.Staging}' is not a staging; use shared or http");
         Require(string.IsNullOrEmpty(o.Slurm.Scratch) || o.Slurm.Scratch.StartsWith('/') && !o.Slurm.Scratch.Any(char.IsControl),
             $"Opus:Slurm:Scratch: '{o.Slurm.Scratch}' is not an absolute folder path");
+        CheckSlurmTransport(o, Require);
         Require(o.Inputs.MaxBytes > 0, $"Opus:Inputs:MaxBytes: {o.Inputs.MaxBytes} must be positive");
         Require(o.Inputs.Timeout > TimeSpan.Zero, $"Opus:Inputs:Timeout: {o.Inputs.Timeout} must be positive");
         Require(o.Definitions.MaxDocumentBytes > 0, $"Opus:Definitions:MaxDocumentBytes: {o.Definitions.MaxDocumentBytes} must be positive");
@@ -93,6 +95,47 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Provenance.DotTimeout > TimeSpan.Zero, $"Opus:Provenance:DotTimeout: {o.Provenance.DotTimeout} must be positive");
         return failures;
     }
+
+    /// <summary>Opus:Slurm:Transport and its section, and a callback address the nodes of a remote cluster can reach.</summary>
+    private static void CheckSlurmTransport(OpusOptions o, Action<bool, string> require)
+    {
+        var slurm = o.Slurm;
+        require(slurm.Transport is SlurmOptions.LocalTransport or SlurmOptions.SshTransport or SlurmOptions.RestTransport,
+            $"Opus:Slurm:Transport: '{slurm.Transport}' is not a transport; use local, ssh or rest");
+        if (slurm.Transport == SlurmOptions.SshTransport)
+        {
+            var ssh = slurm.Ssh;
+            require(!string.IsNullOrWhiteSpace(ssh.Host), "Opus:Slurm:Ssh:Host: required when Opus:Slurm:Transport is ssh (the login node)");
+            require(ssh.Port is > 0 and < 65536, $"Opus:Slurm:Ssh:Port: {ssh.Port} is not a port");
+            require(!string.IsNullOrWhiteSpace(ssh.User), "Opus:Slurm:Ssh:User: required when Opus:Slurm:Transport is ssh");
+            require(!string.IsNullOrWhiteSpace(ssh.KeyFile) && File.Exists(ssh.KeyFile),
+                $"Opus:Slurm:Ssh:KeyFile: '{ssh.KeyFile}' is not a readable private key file");
+            require(ssh.HostKeyFingerprint is { } print && SshFingerprint().IsMatch(print),
+                $"Opus:Slurm:Ssh:HostKeyFingerprint: '{ssh.HostKeyFingerprint}' is not a SHA256 fingerprint; give what `ssh-keygen -l -E sha256 -f HOSTKEY.pub` prints (SHA256:...)");
+            require(ssh.KeepAliveInterval > TimeSpan.Zero, $"Opus:Slurm:Ssh:KeepAliveInterval: {ssh.KeepAliveInterval} must be positive");
+        }
+
+        if (slurm.Transport == SlurmOptions.RestTransport)
+        {
+            var rest = slurm.Rest;
+            require(Uri.TryCreate(rest.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https",
+                $"Opus:Slurm:Rest:Url: '{rest.Url}' is not an absolute http or https URL of slurmrestd");
+            require(!string.IsNullOrWhiteSpace(rest.User), "Opus:Slurm:Rest:User: required when Opus:Slurm:Transport is rest (the SLURM user of the token)");
+            require(!string.IsNullOrWhiteSpace(rest.Token) || !string.IsNullOrWhiteSpace(rest.TokenFile) && File.Exists(rest.TokenFile),
+                "Opus:Slurm:Rest:Token: required when Opus:Slurm:Transport is rest (or Opus:Slurm:Rest:TokenFile naming a readable file)");
+        }
+
+        // Nodes of a cluster elsewhere call back to this server: never on its loopback address.
+        if (slurm.IsRemote && (o.Slurm.Enabled ?? o.Manager == SlurmManager.ManagerName))
+            require(Uri.TryCreate(o.CallbackUrl, UriKind.Absolute, out var callback) && !IsLoopback(callback.Host),
+                $"Opus:PublicUrl: the callback address {(string.IsNullOrEmpty(o.CallbackUrl) ? "(none)" : o.CallbackUrl)} is one that nodes of a remote cluster (Opus:Slurm:Transport={slurm.Transport}) cannot reach; set Opus:PublicUrl to the address they reach this server at");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address);
+
+    [GeneratedRegex("^SHA256:[A-Za-z0-9+/]{43}=?$")]
+    private static partial Regex SshFingerprint();
 
     private static string Expected(string type) => type switch
     {

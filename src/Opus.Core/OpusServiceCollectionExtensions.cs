@@ -67,8 +67,22 @@ public static class OpusServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<LocalManager>());
         if (settings.Slurm.Enabled ?? settings.Manager.Equals(SlurmManager.ManagerName, StringComparison.OrdinalIgnoreCase))
         {
-            services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
-            services.AddSingleton<SlurmControl>();
+            // Opus:Slurm:Transport: the commands here or on a login node, or slurmrestd.
+            switch (settings.Slurm.Transport)
+            {
+                case SlurmOptions.RestTransport:
+                    services.AddSingleton<ISlurmTransport, SlurmRestTransport>();
+                    break;
+                case SlurmOptions.SshTransport:
+                    services.TryAddSingleton<ICommandRunner, SshCommandRunner>();
+                    services.AddSingleton<ISlurmTransport, SlurmControl>();
+                    break;
+                default:
+                    services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
+                    services.AddSingleton<ISlurmTransport, SlurmControl>();
+                    break;
+            }
+
             services.AddSingleton<SlurmSettleQueue>();
             services.AddSingleton<IRunnerReportFilter>(sp => sp.GetRequiredService<SlurmSettleQueue>());
             services.AddSingleton<SlurmManager>();

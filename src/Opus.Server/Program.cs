@@ -25,7 +25,9 @@ try
         if (options.DefinitionsPath is null && (options.LoadSamples || builder.Environment.IsDevelopment()))
             options.DefinitionsPath = Path.Combine(AppContext.BaseDirectory, "definitions");
         // Runners call back to this server unless the configuration names another address; known before any job is resubmitted.
-        options.CallbackUrl ??= CallbackFrom(builder.Configuration["urls"]);
+        options.CallbackUrl ??= options.PublicUrl is { Length: > 0 } publicUrl
+            ? $"{publicUrl.TrimEnd('/')}/handler/job_event"
+            : CallbackFrom(builder.Configuration["urls"]);
     });
     auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
     builder.AddOpusOperations();

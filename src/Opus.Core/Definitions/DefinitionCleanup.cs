@@ -46,7 +46,12 @@ internal static class DefinitionCleanup
             r.Memory = Text(r.Memory);
             r.Network = Text(r.Network);
             r.OutputSize = Text(r.OutputSize);
-            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null, CpuTime: null, Processes: null, OutputSize: null })
+            r.Gres = Text(r.Gres);
+            r.Constraint = Text(r.Constraint);
+            r.Account = Text(r.Account);
+            r.Qos = Text(r.Qos);
+            if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null, CpuTime: null, Processes: null, OutputSize: null,
+                     Nodes: null, Tasks: null, Gres: null, Constraint: null, Account: null, Qos: null })
                 d.Resources = null;
         }
 

@@ -45,6 +45,10 @@ public static partial class DefinitionValidator
             problems.Add($"resources.network: '{network}' is not a network choice; use allowed or none");
         if (definition.Resources?.Cpus is < 1)
             problems.Add("resources.cpus: must be at least 1");
+        if (definition.Resources?.Nodes is < 1)
+            problems.Add("resources.nodes: must be at least 1");
+        if (definition.Resources?.Tasks is < 1)
+            problems.Add("resources.tasks: must be at least 1");
         if (definition.Resources is { } resources)
             problems.AddRange(JobLimitValues.CheckRequest(resources));
         if (string.IsNullOrWhiteSpace(definition.Script))

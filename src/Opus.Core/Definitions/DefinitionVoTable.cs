@@ -72,7 +72,13 @@ public static class DefinitionVoTable
                 resources.Network is null ? null : TextParam("network", resources.Network, "opus:JobResources.network"),
                 resources.CpuTime is null ? null : IntParam("cpuTime", resources.CpuTime, "opus:JobResources.cpuTime"),
                 resources.Processes is null ? null : IntParam("processes", resources.Processes, "opus:JobResources.processes"),
-                resources.OutputSize is null ? null : TextParam("outputSize", resources.OutputSize, "opus:JobResources.outputSize")));
+                resources.OutputSize is null ? null : TextParam("outputSize", resources.OutputSize, "opus:JobResources.outputSize"),
+                resources.Nodes is null ? null : IntParam("nodes", resources.Nodes, "opus:JobResources.nodes"),
+                resources.Tasks is null ? null : IntParam("tasks", resources.Tasks, "opus:JobResources.tasks"),
+                resources.Gres is null ? null : TextParam("gres", resources.Gres, "opus:JobResources.gres"),
+                resources.Constraint is null ? null : TextParam("constraint", resources.Constraint, "opus:JobResources.constraint"),
+                resources.Account is null ? null : TextParam("account", resources.Account, "opus:JobResources.account"),
+                resources.Qos is null ? null : TextParam("qos", resources.Qos, "opus:JobResources.qos")));
         }
 
         var root = new XElement(Namespace + "VOTABLE",
@@ -334,6 +340,12 @@ public static class DefinitionVoTable
                     case "cpuTime": resources.CpuTime = Integer(param, value); break;
                     case "processes": resources.Processes = Integer(param, value); break;
                     case "outputSize": resources.OutputSize = value; break;
+                    case "nodes": resources.Nodes = Integer(param, value); break;
+                    case "tasks": resources.Tasks = Integer(param, value); break;
+                    case "gres": resources.Gres = value; break;
+                    case "constraint": resources.Constraint = value; break;
+                    case "account": resources.Account = value; break;
+                    case "qos": resources.Qos = value; break;
                 }
             }
 

@@ -148,6 +148,24 @@ public sealed class JobResources
     /// <summary>How much a local job may write to its folder, written as <see cref="Memory"/> is, e.g. "10G".</summary>
     public string? OutputSize { get; set; }
 
+    /// <summary>SLURM nodes (--nodes).</summary>
+    public int? Nodes { get; set; }
+
+    /// <summary>SLURM tasks (--ntasks).</summary>
+    public int? Tasks { get; set; }
+
+    /// <summary>SLURM generic resources, e.g. "gpu:1" (--gres).</summary>
+    public string? Gres { get; set; }
+
+    /// <summary>SLURM node features (--constraint).</summary>
+    public string? Constraint { get; set; }
+
+    /// <summary>SLURM account charged (--account).</summary>
+    public string? Account { get; set; }
+
+    /// <summary>SLURM quality of service (--qos).</summary>
+    public string? Qos { get; set; }
+
     /// <summary>The job's network: "allowed" (default: codes fetch data) or "none" (a sandboxed local job gets no network at all).</summary>
     public string? Network { get; set; }
 

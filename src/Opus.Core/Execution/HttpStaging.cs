@@ -66,19 +66,16 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         var header = await File.ReadAllTextAsync(Path.Combine(workspace.DirectoryOf(jobId), "callback.header"), cancellationToken);
         var token = header.Trim()["Authorization: Bearer ".Length..];
         var settings = new StringBuilder()
-            .Append("opus_job=").Append(Quote(jobId)).Append('\n')
-            .Append("opus_base=").Append(Quote(ServerUrl)).Append('\n')
-            .Append("opus_callback=").Append(Quote(options.CallbackUrl!)).Append('\n')
-            .Append("opus_scratch=").Append(Quote(options.Slurm.Scratch ?? "")).Append('\n')
-            .Append("opus_token=").Append(Quote(token));
+            .Append("opus_job=").Append(SlurmSubmission.ShellQuote(jobId)).Append('\n')
+            .Append("opus_base=").Append(SlurmSubmission.ShellQuote(ServerUrl)).Append('\n')
+            .Append("opus_callback=").Append(SlurmSubmission.ShellQuote(options.CallbackUrl!)).Append('\n')
+            .Append("opus_scratch=").Append(SlurmSubmission.ShellQuote(options.Slurm.Scratch ?? "")).Append('\n')
+            .Append("opus_token=").Append(SlurmSubmission.ShellQuote(token));
         var path = Path.Combine(workspace.DirectoryOf(jobId), "batch.sh");
         await File.WriteAllTextAsync(path, BatchTemplate.Value.Replace("#OPUS_SETTINGS#", settings.ToString(), StringComparison.Ordinal), cancellationToken);
         PrivateFiles.RestrictFile(path);
         return path;
     }
-
-    /// <summary>A shell word that is exactly <paramref name="value"/>: single quotes, each quote in it closed and escaped.</summary>
-    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>
     /// Why a staged job that SLURM says FAILED, with no report from its runner, failed: its batch script's exit

@@ -15,9 +15,11 @@ public sealed record CommandResult(int ExitCode, string Output, string Error)
 public interface ICommandRunner
 {
     /// <param name="environment">The whole environment of the command; null: the server's.</param>
+    /// <param name="input">The command's standard input; null: none (closed at once).</param>
     /// <exception cref="InvalidOperationException">The program cannot be started, or it outlived <paramref name="timeout"/>.</exception>
+    /// <exception cref="SlurmUnreachableException">The host that runs it cannot be reached (a remote runner).</exception>
     Task<CommandResult> RunAsync(
-        string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout,
+        string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, string? input, TimeSpan timeout,
         CancellationToken cancellationToken = default);
 }
 
@@ -25,7 +27,7 @@ public interface ICommandRunner
 public sealed class ProcessCommandRunner : ICommandRunner
 {
     public async Task<CommandResult> RunAsync(
-        string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout,
+        string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, string? input, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(program)
@@ -56,6 +58,8 @@ public sealed class ProcessCommandRunner : ICommandRunner
 
         using (process)
         {
+            if (input is not null)
+                await process.StandardInput.WriteAsync(input.AsMemory(), cancellationToken);
             process.StandardInput.Close();
             var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var error = process.StandardError.ReadToEndAsync(cancellationToken);

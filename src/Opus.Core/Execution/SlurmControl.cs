@@ -6,11 +6,12 @@ using Opus.Core.Jobs;
 namespace Opus.Core.Execution;
 
 /// <summary>
-/// The SLURM client commands Opus uses: sbatch, scancel, scontrol. A SLURM job id is only a handle:
-/// ids start again at 1 when a cluster is rebuilt, so every job is also named opus-&lt;job id&gt; and
-/// the name is checked before an id is trusted.
+/// The SLURM client commands Opus uses: sbatch, scancel, scontrol, run by <paramref name="commands"/>: on
+/// this host (Opus:Slurm:Transport=local) or on a login node over SSH (ssh). A SLURM job id is only a
+/// handle: ids start again at 1 when a cluster is rebuilt, so every job is also named opus-&lt;job id&gt;
+/// and the name is checked before an id is trusted.
 /// </summary>
-public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, ILogger<SlurmControl> logger)
+public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, ILogger<SlurmControl> logger) : ISlurmTransport
 {
     private SlurmOptions Slurm => options.Slurm;
 
@@ -21,39 +22,65 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         executionDurationSeconds <= 0 ? null : (executionDurationSeconds + 59) / 60;
 
     /// <summary>
-    /// The sbatch arguments for a job: the runner as the batch script, the job directory as its working
-    /// directory and argument; resources from the definition, else the server's SLURM settings.
+    /// SLURM options a definition lets its users set: a parameter of one of these names (OPUS's slurm_*
+    /// control parameters), with the type, limits and options of any parameter, checked as any parameter is.
     /// </summary>
-    /// <remarks>
-    /// <paramref name="staged"/> (Opus:Slurm:Staging=http): <paramref name="runnerPath"/> is the staged batch script, which
-    /// takes no argument and makes its own folder; <paramref name="jobDirectory"/> is a node folder; SLURM's own output is dropped.
-    /// </remarks>
-    public static List<string> SubmitArguments(Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath, bool staged = false)
+    public static readonly IReadOnlyList<string> UserOptions =
+        ["slurm_partition", "slurm_nodes", "slurm_ntasks", "slurm_cpus_per_task", "slurm_mem", "slurm_gres", "slurm_constraint", "slurm_account", "slurm_qos"];
+
+    /// <summary>
+    /// The submission of a job whose folder the nodes share: the runner as the batch script, the job directory
+    /// as its working directory and argument; options from the job's slurm_* parameters the definition declares
+    /// (<paramref name="userSettable"/>), else the definition's resources, else the server's SLURM settings.
+    /// With <paramref name="stagedScript"/> (Opus:Slurm:Staging=http) that script is the batch script, run from the
+    /// node folder <paramref name="jobDirectory"/>, and <paramref name="runnerPath"/> is not used.
+    /// </summary>
+    public static SlurmSubmission Submission(
+        Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath, IReadOnlyCollection<string>? userSettable = null,
+        string? stagedScript = null)
     {
-        var arguments = new List<string>
-        {
-            "--parsable",
-            $"--job-name={JobName(job.Id)}",
-        };
-        if (TimeLimitMinutes(job.ExecutionDuration) is { } minutes)
-            arguments.Add($"--time={minutes.ToString(CultureInfo.InvariantCulture)}");
-        arguments.Add($"--chdir={jobDirectory}");
-        arguments.Add($"--output={(staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.out"))}");
-        arguments.Add($"--error={(staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.err"))}");
-        if ((Text(resources?.Partition) ?? Text(slurm.Partition)) is { } partition)
-            arguments.Add($"--partition={partition}");
-        if ((resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0)
-            arguments.Add($"--cpus-per-task={cpus.ToString(CultureInfo.InvariantCulture)}");
-        if ((Text(resources?.Memory) ?? Text(slurm.Memory)) is { } memory)
-            arguments.Add($"--mem={memory}");
-        // sbatch itself runs with the small job environment (JobEnvironment): ALL exports exactly that,
-        // nothing of the server's. The runner reads the job's variables from job.env.
-        arguments.Add("--export=ALL");
-        arguments.Add(runnerPath);
-        if (!staged)
-            arguments.Add(jobDirectory);
-        return arguments;
+        var staged = stagedScript is not null;
+        string? User(string name) =>
+            userSettable is not null && userSettable.Contains(name)
+                ? Text(job.Parameters.FirstOrDefault(p => p.Name == name && !p.ByReference)?.Value)
+                : null;
+        int? UserNumber(string name) =>
+            User(name) is not { } text ? null
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0 ? number
+            : throw new InvalidOperationException($"{name}: '{text}' is not a positive whole number");
+        var defaults = Defaults(job, resources, slurm);
+        // SLURM's own output goes to the shared job folder; a staged job's node has no such folder to keep it in.
+        return new(JobName(job.Id), stagedScript ?? SlurmSubmission.SharedFolderScript(runnerPath, jobDirectory), jobDirectory,
+            staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.out"), staged ? "/dev/null" : Path.Combine(jobDirectory, "slurm.err"),
+            defaults with
+            {
+                Partition = User("slurm_partition") ?? defaults.Partition,
+                Nodes = UserNumber("slurm_nodes") ?? defaults.Nodes,
+                Tasks = UserNumber("slurm_ntasks") ?? defaults.Tasks,
+                CpusPerTask = UserNumber("slurm_cpus_per_task") ?? defaults.CpusPerTask,
+                Memory = User("slurm_mem") ?? defaults.Memory,
+                Gres = User("slurm_gres") ?? defaults.Gres,
+                Constraint = User("slurm_constraint") ?? defaults.Constraint,
+                Account = User("slurm_account") ?? defaults.Account,
+                Qos = User("slurm_qos") ?? defaults.Qos,
+            },
+            JobEnvironment(jobDirectory, staged));
     }
+
+    /// <summary>The definition's resources, else the server's settings.</summary>
+    private static SlurmJobOptions Defaults(Job job, JobResources? resources, SlurmOptions slurm) => new()
+    {
+        TimeMinutes = TimeLimitMinutes(job.ExecutionDuration),
+        Partition = Text(resources?.Partition) ?? Text(slurm.Partition),
+        CpusPerTask = (resources?.Cpus ?? slurm.Cpus) is { } cpus and > 0 ? cpus : null,
+        Memory = Text(resources?.Memory) ?? Text(slurm.Memory),
+        Nodes = resources?.Nodes,
+        Tasks = resources?.Tasks,
+        Gres = Text(resources?.Gres),
+        Constraint = Text(resources?.Constraint),
+        Account = Text(resources?.Account) ?? Text(slurm.Account),
+        Qos = Text(resources?.Qos) ?? Text(slurm.Qos),
+    };
 
     /// <summary>The environment of sbatch, and so of the job: the same small one the local manager gives.</summary>
     /// <remarks>Staged jobs get neither HOME nor TMPDIR from here: the server's folders do not exist on the node.</remarks>
@@ -76,83 +103,76 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         return environment;
     }
 
-    /// <summary>Submits the runner; returns the SLURM job id. Throws <see cref="InvalidOperationException"/> with sbatch's message when refused.</summary>
-    public async Task<string> SubmitAsync(Job job, JobResources? resources, string jobDirectory, string runnerPath, bool staged = false, CancellationToken cancellationToken = default)
+    public async Task<string> SubmitAsync(SlurmSubmission submission, CancellationToken cancellationToken = default)
     {
-        var arguments = SubmitArguments(job, resources, Slurm, jobDirectory, runnerPath, staged);
-        if (TimeLimitMinutes(job.ExecutionDuration) is { } minutes && minutes * 60 != job.ExecutionDuration)
-            logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
-                job.Id, job.ExecutionDuration, minutes);
-        var result = await RunAsync("sbatch", arguments, JobEnvironment(jobDirectory, staged), cancellationToken);
+        var result = await RunAsync("sbatch", submission.SbatchArguments(), submission.Environment, submission.Script, cancellationToken);
         // --parsable prints "id" or "id;cluster".
         var id = result.Output.Trim().Split(';')[0];
         if (!result.Succeeded || id.Length == 0 || !id.All(char.IsAsciiDigit))
-            throw new InvalidOperationException($"SLURM refused the job: {OneLine(result.Error, result.Output)}");
+            throw Failure(result, "SLURM refused the job");
         return id;
     }
 
-    /// <summary>Cancels the job named after <paramref name="jobId"/>: only the SLURM job <paramref name="slurmId"/> when given, else any of that name.</summary>
-    public async Task CancelAsync(string jobId, string? slurmId, CancellationToken cancellationToken = default)
+    public async Task CancelAsync(string jobName, string? slurmId, CancellationToken cancellationToken = default)
     {
-        var arguments = new List<string> { $"--name={JobName(jobId)}" };
+        var arguments = new List<string> { $"--name={jobName}" };
         if (slurmId is not null)
             arguments.Add(slurmId);
-        var result = await RunAsync("scancel", arguments, null, cancellationToken);
+        var result = await RunAsync("scancel", arguments, null, null, cancellationToken);
         if (!result.Succeeded)
-            logger.LogWarning("Job {JobId}: scancel failed: {Message}", jobId, OneLine(result.Error, result.Output));
+            logger.LogWarning("{JobName}: scancel failed: {Message}", jobName, OneLine(result.Error, result.Output));
     }
 
-    /// <summary>Releases a held job (scontrol release).</summary>
     public async Task ReleaseAsync(string slurmId, CancellationToken cancellationToken = default)
     {
-        var result = await RunAsync("scontrol", ["release", slurmId], null, cancellationToken);
+        var result = await RunAsync("scontrol", ["release", slurmId], null, null, cancellationToken);
         if (!result.Succeeded)
             throw new InvalidOperationException($"SLURM did not release job {slurmId}: {OneLine(result.Error, result.Output)}");
     }
 
-    /// <summary>The SLURM job <paramref name="slurmId"/> if it is Opus job <paramref name="jobId"/>; null when SLURM does not know it (any more).</summary>
-    public async Task<SlurmJobState?> ShowAsync(string jobId, string slurmId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SlurmJobState>> QueryAsync(IReadOnlyList<string>? slurmIds, CancellationToken cancellationToken = default)
     {
-        var result = await RunAsync("scontrol", ["show", "job", "-o", slurmId], null, cancellationToken);
+        // One id: ask for that one (an unknown id is an error of scontrol's); several: one listing of all.
+        if (slurmIds is [var only])
+        {
+            var one = await RunAsync("scontrol", ["show", "job", "-o", only], null, null, cancellationToken);
+            if (!one.Succeeded)
+            {
+                if (one.Error.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase))
+                    return [];
+                throw Failure(one, $"scontrol show job {only} failed");
+            }
+
+            return SlurmJobState.Parse(one.Output).Where(j => j.JobId == only).ToList();
+        }
+
+        var result = await RunAsync("scontrol", ["show", "job", "-o"], null, null, cancellationToken);
         if (!result.Succeeded)
-        {
-            if (result.Error.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase))
-                return null;
-            throw new InvalidOperationException($"scontrol show job {slurmId} failed: {OneLine(result.Error, result.Output)}");
-        }
-
-        return SlurmJobState.Parse(result.Output).FirstOrDefault(j => j.JobId == slurmId && j.JobName == JobName(jobId));
+            throw Failure(result, "scontrol show job failed");
+        var all = SlurmJobState.Parse(result.Output);
+        return slurmIds is null ? all : all.Where(j => slurmIds.Contains(j.JobId)).ToList();
     }
 
-    /// <summary>Every job SLURM still lists (finished ones for MinJobAge). Throws when SLURM cannot be asked.</summary>
-    public async Task<IReadOnlyList<SlurmJobState>> ShowAllAsync(CancellationToken cancellationToken = default)
+    public async Task PingAsync(CancellationToken cancellationToken = default)
     {
-        var result = await RunAsync("scontrol", ["show", "job", "-o"], null, cancellationToken);
+        var result = await RunAsync("scontrol", ["ping"], null, null, cancellationToken);
         if (!result.Succeeded)
-            throw new InvalidOperationException($"scontrol show job failed: {OneLine(result.Error, result.Output)}");
-        return SlurmJobState.Parse(result.Output);
+            throw new SlurmUnreachableException($"slurmctld does not answer: {OneLine(result.Error, result.Output)}");
     }
 
-    /// <summary>Null when the SLURM controller answers scontrol ping; otherwise why not, in one line.</summary>
-    public async Task<string?> PingAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var result = await RunAsync("scontrol", ["ping"], null, cancellationToken);
-            return result.Succeeded && result.Output.Contains(" is UP", StringComparison.Ordinal) && !result.Output.Contains("DOWN", StringComparison.Ordinal)
-                ? null
-                : $"scontrol ping: {OneLine(result.Error, result.Output)}";
-        }
-        catch (InvalidOperationException e)
-        {
-            return $"scontrol ping: {e.Message}";
-        }
-    }
-
-    private Task<CommandResult> RunAsync(string command, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    private Task<CommandResult> RunAsync(
+        string command, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, string? input, CancellationToken cancellationToken)
     {
         var program = string.IsNullOrEmpty(Slurm.BinPath) ? command : Path.Combine(Slurm.BinPath, command);
-        return commands.RunAsync(program, arguments, environment, Slurm.CommandTimeout, cancellationToken);
+        return commands.RunAsync(program, arguments, environment, input, Slurm.CommandTimeout, cancellationToken);
+    }
+    /// <summary>A command's failure; slurmctld out of reach is told apart: nothing happened, try again later.</summary>
+    private static InvalidOperationException Failure(CommandResult result, string what)
+    {
+        var message = $"{what}: {OneLine(result.Error, result.Output)}";
+        return result.Error.Contains("Unable to contact slurm controller", StringComparison.OrdinalIgnoreCase)
+            ? new SlurmUnreachableException(message)
+            : new InvalidOperationException(message);
     }
 
     private static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -29,7 +29,10 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     // QUEUED jobs without a SLURM id, and when this process first saw them so.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _abandoned = new(StringComparer.Ordinal);
     private readonly OpusOptions _options;
-    private readonly SlurmControl _slurm;
+    private readonly ISlurmTransport _slurm;
+
+    // QUEUED jobs whose submission found the cluster out of reach: submitted as soon as it answers again.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
     private readonly SlurmSettleQueue _settle;
     private readonly JobWorkspace _workspace;
     private readonly HttpStaging _staging;
@@ -41,7 +44,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     private readonly Operations.OpusMetrics _metrics;
 
     public SlurmManager(
-        OpusOptions options, SlurmControl slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
+        OpusOptions options, ISlurmTransport slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
         DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging, Operations.OpusMetrics metrics)
     {
         _metrics = metrics;
@@ -58,6 +61,29 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     }
 
     public string Name => ManagerName;
+
+    /// <summary>Why the cluster could not be asked the last time (login node, slurmrestd or slurmctld down); null while it answers.</summary>
+    public string? Unreachable { get; private set; }
+
+    /// <summary>Since when <see cref="Unreachable"/> holds.</summary>
+    public DateTimeOffset? UnreachableSince { get; private set; }
+
+    private void Reached()
+    {
+        if (Unreachable is null)
+            return;
+        _logger.LogInformation("The SLURM cluster answers again");
+        Unreachable = null;
+        UnreachableSince = null;
+    }
+
+    private void Lost(SlurmUnreachableException e)
+    {
+        if (Unreachable is null)
+            _logger.LogWarning("The SLURM cluster cannot be reached: {Reason}", e.Message);
+        UnreachableSince ??= _time.GetUtcNow();
+        Unreachable = e.Message;
+    }
 
     /// <summary>SLURM limits are whole minutes, enforced every 30 s, then KillWait: the sweep waits that out.</summary>
     public TimeSpan TimeLimitGrace => TimeSpan.FromMinutes(5);
@@ -94,11 +120,27 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         try
         {
             var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
-            // Shared staging: the runner itself is the batch script, in the job folder every node mounts. HTTP
-            // staging: a small script that fetches the job's files from the server into node-local scratch.
-            slurmId = _options.Slurm.IsHttpStaging
-                ? await _slurm.SubmitAsync(current, definition.Resources, _staging.NodeFolder, await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), staged: true, cancellationToken)
-                : await _slurm.SubmitAsync(current, definition.Resources, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), cancellationToken: cancellationToken);
+            var userSettable = definition.Parameters.Select(p => p.Name).Intersect(SlurmControl.UserOptions).ToList();
+            // Shared staging: the runner itself runs, in the job folder every node mounts. HTTP staging: a small
+            // script that fetches the job's files from the server into node-local scratch and sends results back.
+            var submission = _options.Slurm.IsHttpStaging
+                ? SlurmControl.Submission(current, definition.Resources, _options.Slurm, _staging.NodeFolder, "", userSettable,
+                    await File.ReadAllTextAsync(await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), cancellationToken))
+                : SlurmControl.Submission(
+                    current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable);
+            if (submission.Options.TimeMinutes is { } minutes && minutes * 60 != current.ExecutionDuration)
+                _logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
+                    job.Id, current.ExecutionDuration, minutes);
+            slurmId = await _slurm.SubmitAsync(submission, cancellationToken);
+            Reached();
+        }
+        catch (SlurmUnreachableException e)
+        {
+            // Nothing was submitted: the job stays QUEUED and goes when the cluster answers again.
+            Lost(e);
+            if (await _jobs.TrySetManagerJobIdAsync(job.Id, claim, null, [JobPhase.QUEUED], cancellationToken))
+                _waiting[job.Id] = 0;
+            return;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
         {
@@ -117,7 +159,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             if (now is { Phase: JobPhase.COMPLETED or JobPhase.ERROR }
                 && await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, [now.Phase], cancellationToken))
                 return;
-            await _slurm.CancelAsync(job.Id, slurmId, cancellationToken);
+            await _slurm.CancelAsync(SlurmControl.JobName(job.Id), slurmId, cancellationToken);
         }
     }
 
@@ -126,7 +168,16 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         // The handle may have been recorded after the caller read the job.
         var handle = (await _jobs.FindAsync(job.Id, cancellationToken))?.ManagerJobId ?? job.ManagerJobId;
         // Without an id yet (sbatch in flight), cancel by name; the submitter cancels what it submits after this.
-        await _slurm.CancelAsync(job.Id, IsSlurmId(handle) ? handle : null, cancellationToken);
+        _waiting.TryRemove(job.Id, out _);
+        try
+        {
+            await _slurm.CancelAsync(SlurmControl.JobName(job.Id), IsSlurmId(handle) ? handle : null, cancellationToken);
+        }
+        catch (SlurmUnreachableException e) when (!IsSlurmId(handle))
+        {
+            // Never submitted (it waited for the cluster), or its sbatch is in flight: that submitter cancels what it submits.
+            Lost(e);
+        }
     }
 
     public Task ReconcileAsync(Job job, CancellationToken cancellationToken = default) =>
@@ -153,10 +204,19 @@ public sealed class SlurmManager : BackgroundService, IJobManager
 
         // One job with a SLURM id: ask for that one; otherwise one listing of every job.
         IReadOnlyList<SlurmJobState> states;
-        if (silent is [{ ManagerJobId: var only }] && IsSlurmId(only))
-            states = await _slurm.ShowAsync(silent[0].Id, only!, cancellationToken) is { } state ? [state] : [];
-        else
-            states = await _slurm.ShowAllAsync(cancellationToken);
+        try
+        {
+            states = silent is [{ ManagerJobId: var only }] && IsSlurmId(only)
+                ? await _slurm.QueryAsync([only!], cancellationToken)
+                : await _slurm.QueryAsync(null, cancellationToken);
+            Reached();
+        }
+        catch (SlurmUnreachableException e)
+        {
+            // Nothing can be known: every job stays as it is.
+            Lost(e);
+            return;
+        }
 
         foreach (var job in silent)
         {
@@ -188,6 +248,14 @@ public sealed class SlurmManager : BackgroundService, IJobManager
                 _abandoned.TryRemove(job.Id, out _);
                 if (await _jobs.TrySetManagerJobIdAsync(job.Id, handle, named.JobId, JobPhases.Active, cancellationToken))
                     await ApplyStateAsync(job, named, cancellationToken);
+                return;
+            }
+
+            // Its submission found the cluster out of reach; the cluster answered just now.
+            if (job.Phase == JobPhase.QUEUED && handle is null && _waiting.TryRemove(job.Id, out _))
+            {
+                _logger.LogInformation("Job {JobId}: the cluster answers again; submitting it", job.Id);
+                await SubmitAsync(job, cancellationToken);
                 return;
             }
 
@@ -320,7 +388,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
                 var job = await _jobs.FindAsync(jobId, _stopping.Token);
                 if (job is null || job.Phase.IsFinal())
                     return;
-                var state = IsSlurmId(job.ManagerJobId) ? await _slurm.ShowAsync(jobId, job.ManagerJobId!, _stopping.Token) : null;
+                var state = IsSlurmId(job.ManagerJobId)
+                    ? (await _slurm.QueryAsync([job.ManagerJobId!], _stopping.Token)).FirstOrDefault(s => s.JobName == SlurmControl.JobName(jobId))
+                    : null;
                 if (state is null)
                     break;
                 if (state.IsFinal)

@@ -136,9 +136,10 @@ public static class ClientApiEndpoints
 
     private static async Task<Ok<ServerStatus>> Status(
         JobBrowser browser, DefinitionCatalog catalog, IEnumerable<IJobManager> managers, OpusOptions options, JobFeed feed,
-        IDbContextFactory<OpusDbContext> contexts, CancellationToken ct)
+        IDbContextFactory<OpusDbContext> contexts, IServiceProvider services, CancellationToken ct)
     {
         var counts = await browser.CountAllAsync(ct);
+        var slurm = services.GetService<Opus.Core.Execution.SlurmManager>();
 
         var (files, bytes, complete) = StoreSize(options.StorePath);
         long? free = null;
@@ -151,9 +152,14 @@ public static class ClientApiEndpoints
         }
 
         return TypedResults.Ok(new ServerStatus(typeof(ClientApiEndpoints).Assembly.GetName().Version?.ToString(), UwsTime.Format(Started), PerPhase(counts),
-            catalog.All.Count, managers.Select(m => m.Name).ToList(), options.MaxConcurrentJobs, options.MaxActiveJobsPerUser, feed.SubscriberCount,
+            catalog.All.Count, managers.Select(m => m.Name).ToList(), options.MaxConcurrentJobs, options.MaxActiveJobsPerUser, feed.SubscriberCount, Cluster(slurm, options),
             new StorageStatus(options.Storage.Provider, options.FullDataPath, await DatabaseBytesAsync(contexts, ct), files, bytes, complete, free)));
     }
+
+    /// <summary>Whether the SLURM cluster answers; null without SLURM.</summary>
+    private static ClusterStatus? Cluster(Opus.Core.Execution.SlurmManager? slurm, OpusOptions options) => slurm is null ? null
+        : new ClusterStatus(options.Slurm.Transport, slurm.Unreachable is null, slurm.Unreachable is null ? null : $"the cluster is unreachable: {slurm.Unreachable}",
+            slurm.UnreachableSince is { } since ? UwsTime.Format(since.UtcDateTime) : null);
 
     /// <summary>A count for every phase, zero included, in the phases' order.</summary>
     private static Dictionary<string, int> PerPhase(IReadOnlyDictionary<JobPhase, int> counts) =>
@@ -201,4 +207,6 @@ public sealed record JobPageView(int Total, int Offset, int Limit, string Order,
 public sealed record StorageStatus(string Provider, string DataPath, long? DatabaseBytes, int StoreFiles, long StoreBytes, bool StoreCounted, long? FreeBytes);
 
 public sealed record ServerStatus(string? Version, string StartedAt, IReadOnlyDictionary<string, int> Jobs, int Definitions, IReadOnlyList<string> Managers,
-    int MaxConcurrentJobs, int MaxActiveJobsPerUser, int LiveClients, StorageStatus Storage);
+    int MaxConcurrentJobs, int MaxActiveJobsPerUser, int LiveClients, ClusterStatus? Cluster, StorageStatus Storage);
+
+public sealed record ClusterStatus(string Transport, bool Reachable, string? Reason, string? Since);

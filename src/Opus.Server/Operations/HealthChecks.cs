@@ -64,17 +64,23 @@ public sealed class GraphvizHealthCheck(GraphvizRenderer graphviz) : IHealthChec
             : HealthCheckResult.Degraded("Graphviz (dot) is not installed: PROV-SVG and PROV-PNG are unavailable"));
 }
 
-/// <summary>When SLURM is enabled, its controller answers scontrol ping, run as every SLURM command is (SlurmControl).</summary>
+/// <summary>When SLURM is enabled, its controller answers scontrol ping, through the configured transport (Opus:Slurm:Transport).</summary>
 public sealed class SlurmHealthCheck(IServiceProvider services, ILogger<SlurmHealthCheck> logger) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (services.GetService<SlurmControl>() is not { } slurm)
+        if (services.GetService<ISlurmTransport>() is not { } slurm)
             return HealthCheckResult.Healthy("not enabled");
-        if (await slurm.PingAsync(cancellationToken) is not { } problem)
+        try
+        {
+            await slurm.PingAsync(cancellationToken);
             return HealthCheckResult.Healthy("the controller answers");
-        // The details (a program's path, a host name) go to the log, not to an anonymous answer.
-        logger.LogWarning("SLURM health check failed: {Problem}", problem);
-        return HealthCheckResult.Unhealthy("the SLURM controller does not answer");
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or HttpRequestException)
+        {
+            // The details (a program's path, a host name) go to the log, not to an anonymous answer.
+            logger.LogWarning("SLURM health check failed: {Problem}", e.Message);
+            return HealthCheckResult.Unhealthy("the SLURM controller does not answer");
+        }
     }
 }

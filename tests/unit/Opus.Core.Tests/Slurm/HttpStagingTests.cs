@@ -12,16 +12,17 @@ public sealed class HttpStagingTests
     [Fact]
     public void A_staged_job_runs_from_a_node_folder_with_its_script_alone_and_none_of_the_servers_folders()
     {
-        var arguments = SlurmControl.SubmitArguments(NewJob(), null, new SlurmOptions(), "/scratch", "/data/jobs/abc234/batch.sh", staged: true);
+        const string script = "#!/bin/bash\necho staged\n";
+        var submission = SlurmControl.Submission(NewJob(), null, new SlurmOptions(), "/scratch", "", stagedScript: script);
+        var arguments = submission.SbatchArguments();
         Assert.Contains("--chdir=/scratch", arguments);
         Assert.Contains("--output=/dev/null", arguments);
         Assert.Contains("--error=/dev/null", arguments);
-        Assert.Equal("/data/jobs/abc234/batch.sh", arguments[^1]);
-        Assert.DoesNotContain(arguments, a => a.Contains("/data/jobs/abc234", StringComparison.Ordinal) && a != arguments[^1]);
+        Assert.Equal(script, submission.Script);
+        Assert.DoesNotContain(arguments, a => a.Contains("/data/jobs", StringComparison.Ordinal));
 
-        var environment = SlurmControl.JobEnvironment("/data/jobs/abc234", staged: true);
-        Assert.False(environment.ContainsKey("HOME"));
-        Assert.False(environment.ContainsKey("TMPDIR"));
+        Assert.False(submission.Environment.ContainsKey("HOME"));
+        Assert.False(submission.Environment.ContainsKey("TMPDIR"));
         Assert.Equal("/data/jobs/abc234", SlurmControl.JobEnvironment("/data/jobs/abc234")["TMPDIR"]);
     }
 
@@ -35,7 +36,7 @@ public sealed class HttpStagingTests
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"x={HttpStaging.Quote(value)}\nprintf '%s' \"$x\"");
+        start.ArgumentList.Add($"x={SlurmSubmission.ShellQuote(value)}\nprintf '%s' \"$x\"");
         using var bash = Process.Start(start)!;
         var output = await bash.StandardOutput.ReadToEndAsync();
         await bash.WaitForExitAsync();

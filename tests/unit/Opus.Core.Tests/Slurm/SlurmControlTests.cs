@@ -12,13 +12,13 @@ public sealed class SlurmControlTests
     {
         private int _next;
 
-        public List<(string Program, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string>? Environment)> Calls { get; } = [];
+        public List<(string Program, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string>? Environment, string? Input)> Calls { get; } = [];
 
         public Task<CommandResult> RunAsync(
-            string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout,
+            string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment, string? input, TimeSpan timeout,
             CancellationToken cancellationToken = default)
         {
-            Calls.Add((program, arguments.ToList(), environment));
+            Calls.Add((program, arguments.ToList(), environment, input));
             return Task.FromResult(_next < answers.Length ? answers[_next++] : new CommandResult(0, "", ""));
         }
     }
@@ -34,26 +34,33 @@ public sealed class SlurmControlTests
     private static SlurmControl Control(RecordingRunner runner, SlurmOptions? slurm = null) =>
         new(new OpusOptions { Slurm = slurm ?? new SlurmOptions() }, runner, NullLogger<SlurmControl>.Instance);
 
+    private static SlurmSubmission Submission(Job job, JobResources? resources = null, SlurmOptions? slurm = null, string directory = "/j") =>
+        SlurmControl.Submission(job, resources, slurm ?? new SlurmOptions(), directory, $"{directory}/runner.sh");
+
+    private static async Task<SlurmJobState?> ShowAsync(SlurmControl control, string jobId, string slurmId) =>
+        (await control.QueryAsync([slurmId])).FirstOrDefault(s => s.JobName == SlurmControl.JobName(jobId));
+
     [Fact]
     public async Task Sbatch_gets_the_runner_the_job_directory_and_a_time_limit_rounded_up_to_minutes()
     {
         var runner = new RecordingRunner(new CommandResult(0, "4711\n", ""));
-        var id = await Control(runner).SubmitAsync(NewJob(), null, "/data/jobs/abc234", "/data/jobs/abc234/runner.sh");
+        var id = await Control(runner).SubmitAsync(Submission(NewJob(), directory: "/data/jobs/abc'234"));
 
         Assert.Equal("4711", id);
-        var (program, arguments, environment) = Assert.Single(runner.Calls);
+        var (program, arguments, environment, input) = Assert.Single(runner.Calls);
         Assert.Equal("sbatch", program);
         Assert.Equal(
             [
-                "--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/data/jobs/abc234",
-                "--output=/data/jobs/abc234/slurm.out", "--error=/data/jobs/abc234/slurm.err", "--export=ALL",
-                "/data/jobs/abc234/runner.sh", "/data/jobs/abc234",
+                "--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/data/jobs/abc'234",
+                "--output=/data/jobs/abc'234/slurm.out", "--error=/data/jobs/abc'234/slurm.err", "--export=ALL",
             ],
             arguments);
+        // The batch script comes on standard input: it runs the runner on the job folder, both single-quoted.
+        Assert.Equal("#!/bin/bash\nexec /bin/bash '/data/jobs/abc'\\''234/runner.sh' '/data/jobs/abc'\\''234'\n", input);
         // sbatch (and so the job, through --export=ALL) sees a small environment, nothing of the server's.
         Assert.NotNull(environment);
-        Assert.Equal("/data/jobs/abc234", environment["HOME"]);
-        Assert.Equal("/data/jobs/abc234", environment["TMPDIR"]);
+        Assert.Equal("/data/jobs/abc'234", environment["HOME"]);
+        Assert.Equal("/data/jobs/abc'234", environment["TMPDIR"]);
         Assert.Equal("/usr/local/bin:/usr/bin:/bin", environment["PATH"]);
         Assert.DoesNotContain(environment.Keys, k => k.StartsWith("OPUS", StringComparison.Ordinal) || k.StartsWith("DOTNET", StringComparison.Ordinal));
     }
@@ -72,7 +79,7 @@ public sealed class SlurmControlTests
     public void No_execution_duration_means_no_time_limit()
     {
         Assert.Null(SlurmControl.TimeLimitMinutes(0));
-        var arguments = SlurmControl.SubmitArguments(NewJob(executionDuration: 0), null, new SlurmOptions(), "/j", "/j/runner.sh");
+        var arguments = Submission(NewJob(executionDuration: 0)).SbatchArguments();
         Assert.DoesNotContain(arguments, a => a.StartsWith("--time", StringComparison.Ordinal));
     }
 
@@ -81,18 +88,47 @@ public sealed class SlurmControlTests
     {
         var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };
         var definition = new JobResources { Partition = "gpu", Cpus = 8, Memory = "16G" };
-        var arguments = SlurmControl.SubmitArguments(NewJob(), definition, server, "/j", "/j/runner.sh");
+        var arguments = Submission(NewJob(), definition, server).SbatchArguments();
         Assert.Equal(
             ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
-             "--partition=gpu", "--cpus-per-task=8", "--mem=16G", "--export=ALL", "/j/runner.sh", "/j"],
+             "--partition=gpu", "--cpus-per-task=8", "--mem=16G", "--export=ALL"],
             arguments);
+    }
+
+    [Fact]
+    public void Every_SLURM_option_of_a_definition_becomes_one_sbatch_argument()
+    {
+        var definition = new JobResources { Nodes = 2, Tasks = 4, Cpus = 3, Gres = "gpu:1", Constraint = "n1", Account = "$(x)", Qos = "high" };
+        var arguments = Submission(NewJob(), definition, new SlurmOptions { Account = "server", Qos = "low" }).SbatchArguments();
+        Assert.Equal(
+            ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
+             "--nodes=2", "--ntasks=4", "--cpus-per-task=3", "--gres=gpu:1", "--constraint=n1", "--account=$(x)", "--qos=high", "--export=ALL"],
+            arguments);
+        Assert.Contains("--account=server", Submission(NewJob(), null, new SlurmOptions { Account = "server" }).SbatchArguments());
+    }
+
+    [Fact]
+    public void Slurm_parameters_the_definition_declares_win_and_others_are_ignored()
+    {
+        var job = NewJob();
+        job.Parameters = [new("slurm_cpus_per_task", "4"), new("slurm_constraint", "n2"), new("slurm_qos", "$(x)"), new("text", "t")];
+        var definition = new JobResources { Cpus = 1, Constraint = "n1", Qos = "normal" };
+        var arguments = Submission(job, definition).SbatchArguments();
+        Assert.Contains("--cpus-per-task=1", arguments);
+        Assert.Contains("--constraint=n1", arguments);
+
+        arguments = SlurmControl.Submission(job, definition, new SlurmOptions(), "/j", "/j/runner.sh", ["slurm_cpus_per_task", "slurm_constraint"]).SbatchArguments();
+        Assert.Contains("--cpus-per-task=4", arguments);
+        Assert.Contains("--constraint=n2", arguments);
+        // slurm_qos is not one the definition lets users set: the definition's stays.
+        Assert.Contains("--qos=normal", arguments);
     }
 
     [Fact]
     public void The_server_settings_apply_when_the_definition_gives_none()
     {
         var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };
-        var arguments = SlurmControl.SubmitArguments(NewJob(), new JobResources { Manager = "slurm" }, server, "/j", "/j/runner.sh");
+        var arguments = Submission(NewJob(), new JobResources { Manager = "slurm" }, server).SbatchArguments();
         Assert.Contains("--partition=batch", arguments);
         Assert.Contains("--cpus-per-task=2", arguments);
         Assert.Contains("--mem=1G", arguments);
@@ -102,14 +138,14 @@ public sealed class SlurmControlTests
     public async Task A_cluster_suffix_after_the_id_is_dropped()
     {
         var runner = new RecordingRunner(new CommandResult(0, "12;ci\n", ""));
-        Assert.Equal("12", await Control(runner).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh"));
+        Assert.Equal("12", await Control(runner).SubmitAsync(Submission(NewJob())));
     }
 
     [Fact]
     public async Task A_refused_submission_says_what_sbatch_said()
     {
         var runner = new RecordingRunner(new CommandResult(1, "", "sbatch: error: invalid partition specified: nope\n"));
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Control(runner).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh"));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Control(runner).SubmitAsync(Submission(NewJob())));
         Assert.Equal("SLURM refused the job: sbatch: error: invalid partition specified: nope", error.Message);
     }
 
@@ -117,8 +153,8 @@ public sealed class SlurmControlTests
     public async Task Scancel_names_the_job_so_that_a_reused_id_of_a_rebuilt_cluster_is_never_cancelled()
     {
         var runner = new RecordingRunner();
-        await Control(runner).CancelAsync("abc234", "17");
-        await Control(runner).CancelAsync("abc234", null);
+        await Control(runner).CancelAsync("opus-abc234", "17");
+        await Control(runner).CancelAsync("opus-abc234", null);
         Assert.Equal("scancel", runner.Calls[0].Program);
         Assert.Equal(["--name=opus-abc234", "17"], runner.Calls[0].Arguments);
         Assert.Equal(["--name=opus-abc234"], runner.Calls[1].Arguments);
@@ -128,7 +164,7 @@ public sealed class SlurmControlTests
     public async Task The_SLURM_bin_folder_can_be_configured()
     {
         var runner = new RecordingRunner(new CommandResult(0, "3", ""));
-        await Control(runner, new SlurmOptions { BinPath = "/opt/slurm/bin" }).SubmitAsync(NewJob(), null, "/j", "/j/runner.sh");
+        await Control(runner, new SlurmOptions { BinPath = "/opt/slurm/bin" }).SubmitAsync(Submission(NewJob()));
         Assert.Equal("/opt/slurm/bin/sbatch", runner.Calls[0].Program);
     }
 
@@ -139,12 +175,12 @@ public sealed class SlurmControlTests
         var runner = new RecordingRunner(new CommandResult(0, line + "\n", ""), new CommandResult(0, line + "\n", ""));
         var control = Control(runner);
 
-        var state = await control.ShowAsync("abc234", "17");
+        var state = await ShowAsync(control, "abc234", "17");
         Assert.Equal(new SlurmJobState("17", "opus-abc234", "RUNNING", "None", "0:0", "00:02:00"), state);
         Assert.Equal(["show", "job", "-o", "17"], runner.Calls[0].Arguments);
         Assert.Equal("scontrol", runner.Calls[0].Program);
         // Id 17 of a rebuilt cluster belongs to another job.
-        Assert.Null(await control.ShowAsync("zzz999", "17"));
+        Assert.Null(await ShowAsync(control, "zzz999", "17"));
     }
 
     [Fact]
@@ -154,10 +190,26 @@ public sealed class SlurmControlTests
             new CommandResult(1, "", "slurm_load_jobs error: Invalid job id specified\n"),
             new CommandResult(1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n"));
         var control = Control(runner);
-        Assert.Null(await control.ShowAsync("abc234", "99"));
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => control.ShowAsync("abc234", "99"));
+        Assert.Null(await ShowAsync(control, "abc234", "99"));
+        // Out of reach is told apart from a refusal: the job stays as it is and the cluster counts as unreachable.
+        var error = await Assert.ThrowsAsync<SlurmUnreachableException>(() => ShowAsync(control, "abc234", "99"));
         Assert.Contains("Unable to contact slurm controller", error.Message);
     }
+
+    [Fact]
+    public void A_remote_command_line_is_words_the_shell_never_expands()
+    {
+        var line = SshCommandRunner.CommandLine("sbatch", ["--account=$(touch /tmp/pwned)", "--qos=a'b;c"], new Dictionary<string, string> { ["HOME"] = "/j`id`" });
+        Assert.Equal("'env' '-i' 'HOME=/j`id`' 'sbatch' '--account=$(touch /tmp/pwned)' '--qos=a'\\''b;c'", line);
+    }
+
+    [Theory]
+    [InlineData("512", 512L)]
+    [InlineData("2G", 2048L)]
+    [InlineData("1T", 1048576L)]
+    [InlineData("4096K", 4L)]
+    public void Memory_becomes_megabytes_for_slurmrestd(string memory, long megabytes) =>
+        Assert.Equal(megabytes, new SlurmJobOptions { Memory = memory }.MemoryMegabytes());
 
     [Fact]
     public void Values_with_spaces_do_not_break_the_fields_before_them()

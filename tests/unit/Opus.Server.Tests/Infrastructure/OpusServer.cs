@@ -129,11 +129,13 @@ public sealed class OpusServer : IAsyncDisposable
             WorkingDirectory = DataPath,
         };
         start.ArgumentList.Add(_assembly);
-        start.ArgumentList.Add($"--urls=http://127.0.0.1:{Port}");
+        // A setting "urls" replaces the loopback address (a server the remote test cluster reaches); "{port}" in any value is the port.
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.ArgumentList.Add($"--urls={(_settings.GetValueOrDefault("urls") ?? "http://127.0.0.1:{port}").Replace("{port}", port, StringComparison.Ordinal)}");
         start.ArgumentList.Add($"--Opus:DataPath={DataPath}");
         start.ArgumentList.Add("--Logging:LogLevel:Default=Information");
-        foreach (var (key, value) in _settings)
-            start.ArgumentList.Add($"--{key}={value}");
+        foreach (var (key, value) in _settings.Where(s => s.Key != "urls"))
+            start.ArgumentList.Add($"--{key}={value.Replace("{port}", port, StringComparison.Ordinal)}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (name, value) in _environment)

@@ -1,0 +1,239 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Opus.Server.Tests.Execution;
+using Opus.Server.Tests.Infrastructure;
+
+namespace Opus.Server.Tests.Cluster;
+
+/// <summary>
+/// Jobs run on the multi-host test cluster through a remote transport (the server on this machine, SLURM
+/// on other hosts): the same behaviour through ssh and through slurmrestd. The job folder is shared with
+/// the nodes here (Opus:Slurm:Staging=shared).
+/// </summary>
+public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixture : ClusterServerFixture
+{
+    private OpusServer Server => fixture.Server;
+
+    private HttpClient Client => fixture.Server.Client;
+
+    [Fact]
+    public async Task A_job_with_several_results_runs_on_a_compute_host_and_completes()
+    {
+        var text = $"on the cluster 🛰 {Guid.NewGuid()}";
+        var job = await Client.CreateJobAsync("several", ("text", text), ("PHASE", "RUN"));
+
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}\n{Server.Log}");
+        Assert.Equal(Encoding.UTF8.GetBytes(text), await Client.GetResultBytesAsync(job, "echo"));
+        Assert.Contains(Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim(), new[] { "n1", "n2" });
+        Assert.Equal(100000, (await Client.GetResultBytesAsync(job, "bytes")).Length);
+        Assert.Equal("COMPLETED", (await TestCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "COMPLETED", Eventually.Bound))?.State);
+    }
+
+    [Theory]
+    [InlineData("n1")]
+    [InlineData("n2")]
+    public async Task A_user_sets_a_SLURM_option_the_definition_allows_within_its_limits(string host)
+    {
+        var job = await Client.CreateJobAsync("pick-host", ("slurm_constraint", host), ("PHASE", "RUN"));
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
+        Assert.Equal(host, Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim());
+
+        // Outside the definition's options: refused at creation, as any parameter value is.
+        using var refused = await Client.PostFormAsync("/rest/pick-host", ("slurm_constraint", "n3"), ("PHASE", "RUN"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_aborted_running_job_leaves_no_process_on_any_host()
+    {
+        var job = await Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        var directory = Server.JobDirectory(job);
+        try
+        {
+            await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+            // The hosts share this machine's process table (network, name and mounts are theirs): /proc shows their processes.
+            var running = await JobProcesses.WaitUntilAsync(id, directory, p => p.Any(x => x.Command == "sleep"), Eventually.Bound);
+            Assert.Contains(running, p => p.Command == "sleep");
+
+            await Client.AbortAsync(job);
+            Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+            await JobProcesses.AssertNoneLeftAsync(id, directory, Eventually.Bound);
+            Assert.Equal("CANCELLED", (await TestCluster.WaitForStateAsync(id, s => s == "CANCELLED", Eventually.Bound))?.State);
+            Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+        }
+        finally
+        {
+            JobProcesses.Kill(id, directory);
+        }
+    }
+
+    [Fact]
+    public async Task Shell_syntax_in_parameters_and_options_reaches_nothing_but_the_job()
+    {
+        var marker = $"/tmp/pwned-{Guid.NewGuid():N}";
+        var values = new[] { $"$(touch {marker})", $"`touch {marker}`", $"'; touch {marker}; '", $"\"; touch {marker}; \"" };
+        foreach (var value in values)
+        {
+            var job = await Client.CreateJobAsync("several", ("text", value), ("PHASE", "RUN"));
+            var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+            Assert.True(done.Phase() == "COMPLETED", $"{value}: {done.Phase()}: {done.ErrorMessage()}");
+            // The job's own environment had the value, byte for byte.
+            Assert.Equal(value, Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "echo")));
+        }
+
+        // SLURM options (partition, account, qos, constraint, gres of a definition) with shell syntax: SLURM refuses them, nothing runs.
+        File.Delete(ClusterServerFixture.PartitionMarker);
+        var refused = await Client.WaitForEndAsync(await Client.CreateJobAsync("inject", ("PHASE", "RUN")), Eventually.Bound);
+        Assert.Equal("ERROR", refused.Phase());
+        Assert.StartsWith("SLURM refused the job", refused.ErrorMessage() ?? "", StringComparison.Ordinal);
+        Assert.True(await TestCluster.NowhereAsync(ClusterServerFixture.PartitionMarker), $"{ClusterServerFixture.PartitionMarker} was created");
+
+        Assert.True(await TestCluster.NowhereAsync(marker), $"{marker} was created");
+    }
+
+    [Fact]
+    public async Task A_job_past_its_time_limit_ends_in_ERROR_saying_so()
+    {
+        // SLURM limits are whole minutes, enforced every 30 s: this takes 60-100 s.
+        var job = await Client.CreateJobAsync("one-minute", ("PHASE", "RUN"));
+        var done = await Client.WaitForEndAsync(job, TimeSpan.FromMinutes(4));
+        Assert.Equal("ERROR", done.Phase());
+        Assert.Contains("time limit", done.ErrorMessage() ?? "");
+    }
+
+    [Fact]
+    public async Task A_job_whose_compute_host_dies_ends_in_ERROR_saying_the_node_failed()
+    {
+        await TestCluster.WaitForNodesAsync();
+        var job = await Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        var directory = Server.JobDirectory(job);
+        string? node = null;
+        try
+        {
+            var running = await TestCluster.WaitForStateAsync(id, s => s == "RUNNING", Eventually.Bound);
+            node = running?.Node;
+            Assert.Contains(node, new[] { "n1", "n2" });
+            await TestCluster.StopAsync($"slurmd-{node}.pid", kill: true);
+
+            // slurmctld declares the node DOWN after SlurmdTimeout (20 s) and its job NODE_FAIL.
+            var done = await Client.WaitForEndAsync(job, TimeSpan.FromMinutes(3));
+            Assert.Equal("ERROR", done.Phase());
+            Assert.Contains("node", done.ErrorMessage() ?? "");
+            Assert.Contains("failed", done.ErrorMessage() ?? "");
+        }
+        finally
+        {
+            JobProcesses.Kill(id, directory);
+            if (node is not null)
+            {
+                await TestCluster.OnAsync(node, "/usr/sbin/slurmd", "-N", node);
+                await TestCluster.OnAsync("ctl", "scontrol", "update", $"nodename={node}", "state=resume");
+                await TestCluster.WaitForNodesAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Nothing_is_lost_when_slurmctld_restarts()
+    {
+        await TestCluster.WaitForNodesAsync();
+        var running = await Client.CreateJobAsync("sleep", ("seconds", "20"), ("PHASE", "RUN"));
+        await TestCluster.WaitForStateAsync(JobSteps.JobId(running), s => s == "RUNNING", Eventually.Bound);
+
+        await TestCluster.StopAsync("slurmctld.pid");
+        try
+        {
+            // Submitted while slurmctld is away: it waits in QUEUED.
+            var queued = await Client.CreateJobAsync("several", ("text", "later"), ("PHASE", "RUN"));
+            Assert.Equal("QUEUED", (await Client.GetXmlAsync(queued)).Phase());
+            await TestCluster.OnAsync("ctl", "/usr/sbin/slurmctld");
+
+            var late = await Client.WaitForEndAsync(queued, Eventually.Bound);
+            Assert.True(late.Phase() == "COMPLETED", $"{late.Phase()}: {late.ErrorMessage()}");
+        }
+        finally
+        {
+            if ((await TestCluster.OnAsync("ctl", "scontrol", "ping")).ExitCode != 0)
+                await TestCluster.OnAsync("ctl", "/usr/sbin/slurmctld");
+        }
+
+        var done = await Client.WaitForEndAsync(running, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
+    }
+
+    /// <summary>Stops the way in (sshd or slurmrestd) with its connections; starts it again.</summary>
+    protected abstract Task StopLoginAsync();
+
+    protected abstract Task StartLoginAsync();
+
+    [Fact]
+    public async Task Jobs_wait_in_QUEUED_while_the_login_node_is_unreachable_and_go_when_it_returns()
+    {
+        await StopLoginAsync();
+        string job;
+        try
+        {
+            job = await Client.CreateJobAsync("several", ("text", "after the outage"), ("PHASE", "RUN"));
+            var status = await Eventually.HoldsAsync(
+                async () => JsonNode.Parse(await Server.AdminClient().GetStringAsync("/status"))!["cluster"],
+                c => c?["reachable"]?.GetValue<bool>() == false, "/status says the cluster is unreachable");
+            Assert.Contains("unreachable", status!["reason"]!.GetValue<string>());
+            Assert.Equal("QUEUED", (await Client.GetXmlAsync(job)).Phase());
+        }
+        finally
+        {
+            await StartLoginAsync();
+        }
+
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}\n{Server.Log}");
+        var after = JsonNode.Parse(await Server.AdminClient().GetStringAsync("/status"))!["cluster"];
+        Assert.True(after?["reachable"]?.GetValue<bool>());
+    }
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class SshClusterTests(SshClusterFixture fixture) : RemoteClusterTests<SshClusterFixture>(fixture), IClassFixture<SshClusterFixture>
+{
+    [Fact]
+    public async Task A_login_node_whose_host_key_is_not_the_pinned_one_is_never_used()
+    {
+        await TestCluster.EnsureStartedAsync();
+        var settings = await TestCluster.SettingsAsync("ssh");
+        // Well-formed, but another key's: an impostor (or a changed login node) gets no command.
+        settings["Opus:Slurm:Ssh:HostKeyFingerprint"] = "SHA256:" + new string('A', 43);
+        await using var server = await Slurm.SlurmCluster.StartServerAsync(settings);
+        var job = await server.Client.CreateJobAsync("copy", ("text", "never sent"), ("PHASE", "RUN"));
+
+        var cluster = await Eventually.HoldsAsync(
+            async () => JsonNode.Parse(await server.AdminClient().GetStringAsync("/status"))!["cluster"],
+            c => c?["reachable"]?.GetValue<bool>() == false, "/status says the cluster is unreachable");
+        Assert.Contains("unreachable", cluster!["reason"]!.GetValue<string>());
+        Assert.Equal("QUEUED", (await server.Client.GetXmlAsync(job)).Phase());
+        Assert.Null(await TestCluster.StateOfAsync(JobSteps.JobId(job)));
+        Assert.Contains("not the configured one", server.Log);
+    }
+
+    protected override Task StopLoginAsync() => TestCluster.StopAsync("sshd.pid");
+
+    protected override Task StartLoginAsync() => TestCluster.StartSshdAsync();
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class RestClusterTests(RestClusterFixture fixture) : RemoteClusterTests<RestClusterFixture>(fixture), IClassFixture<RestClusterFixture>
+{
+    protected override Task StopLoginAsync() => TestCluster.StopAsync("slurmrestd.pid");
+
+    protected override Task StartLoginAsync() => TestCluster.StartSlurmrestdAsync();
+}
+
+/// <summary>The cluster tests stop and start its daemons: one class at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection
+{
+    public const string Name = "remote cluster";
+}
