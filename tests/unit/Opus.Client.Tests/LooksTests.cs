@@ -51,6 +51,40 @@ public sealed class LooksTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task A_CSV_results_headers_show_their_units_in_the_case_they_are_written()
+    {
+        const string Definition = """
+            name: looks-spectrum
+            version: "1.0"
+            description: A spectrum as CSV, its units in mixed case.
+            executionDuration: 60
+            generated:
+              - name: spectrum
+                file: spectrum.csv
+                contentType: text/csv
+            script: |
+              printf 'wavelength [Angstrom],flux [mJy]\n6563,1.5\n' > spectrum.csv
+            """;
+        using (var admin = fixture.Server.AdminClient())
+        using (var response = await admin.PutAsync("/jdl/looks-spectrum?publish=true", new StringContent(Definition, System.Text.Encoding.UTF8, "application/yaml")))
+            Assert.True(response.IsSuccessStatusCode, $"PUT /jdl/looks-spectrum: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        await using var session = await ClientSession.OpenAsync(fixture.Browser, fixture.Server);
+        var page = session.Page;
+        await session.SignInAsync();
+        await session.GoAsync("#/new/looks-spectrum");
+        await page.GetByLabel("Start at once").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
+        var headers = page.GetByTestId("job-results").GetByTestId("preview-table").Locator("thead th");
+        await Expect(headers).ToHaveCountAsync(2);
+        // innerText: the text as shown, text-transform applied.
+        Assert.Equal("wavelength [Angstrom]", await headers.Nth(0).EvaluateAsync<string>("th => th.innerText.trim()"));
+        Assert.Equal("flux [mJy]", await headers.Nth(1).EvaluateAsync<string>("th => th.innerText.trim()"));
+        Assert.Equal("none", await headers.Nth(1).EvaluateAsync<string>("th => getComputedStyle(th).textTransform"));
+        session.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task The_toggle_switches_the_scheme_and_the_choice_survives_a_reload()
     {
         await using var session = await ClientSession.OpenAsync(fixture.Browser, fixture.Server);
