@@ -15,7 +15,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture)
 {
     private static readonly string AxePath = Path.Combine(OpusServer.RepositoryRoot, "tests", "a11y", "node_modules", "axe-core", "axe.min.js");
 
-    private static async Task<ClientSession> OpenAsync(BrowserFixture fixture)
+    internal static async Task<ClientSession> OpenAsync(BrowserFixture fixture)
     {
         if (!File.Exists(AxePath))
             throw new InvalidOperationException($"{AxePath} is missing: run npm ci in tests/a11y (scripts/test.sh does)");
@@ -25,7 +25,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture)
     }
 
     /// <summary>The page's WCAG 2.1 A/AA violations, one line each, with up to three offending elements.</summary>
-    private static async Task<List<string>> ViolationsAsync(IPage page)
+    internal static async Task<List<string>> ViolationsAsync(IPage page)
     {
         var json = await page.EvaluateAsync<string>("""
             async () => {

@@ -194,7 +194,7 @@ async function tokenPanel(slot, name) {
     } catch (e) { toast(e.message, true); }
   });
   replace(slot, h('div', { class: 'panel', 'data-testid': 'tokens' }, h('h2', {}, `Tokens of ${name}`),
-    list.length === 0 ? h('p', { class: 'muted' }, 'No tokens.') : h('table', { 'aria-label': `Tokens of ${name}` },
+    list.length === 0 ? h('p', { class: 'muted' }, 'No tokens.') : h('div', { class: 'table-wrap' }, h('table', { 'aria-label': `Tokens of ${name}` },
       h('thead', {}, h('tr', {}, ['Name', 'Created', 'Expires', 'Last used', 'State', ''].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, list.map(t => h('tr', { dataset: { token: t.name } },
         h('td', {}, t.name), h('td', {}, time(t.createdAt)), h('td', {}, t.expiresAt ? time(t.expiresAt) : 'never'),
@@ -202,7 +202,7 @@ async function tokenPanel(slot, name) {
         h('td', { class: 'actions' }, t.revokedAt ? null : h('button', { type: 'button', class: 'small danger', onclick: async () => {
           if (!await confirmDialog(`Revoke token ${t.name} of ${name}? Whatever uses it stops working.`, 'Revoke')) return;
           try { await request('DELETE', `/users/${enc(name)}/tokens/${enc(t.id)}`); toast(`Revoked ${t.name}`); await tokenPanel(slot, name); } catch (e) { toast(e.message, true); }
-        } }, 'Revoke')))))),
+        } }, 'Revoke'))))))),
     issue));
 }
 

@@ -148,7 +148,7 @@ async function edit(main, name, version) {
     try { versions = (await getJson(`/jdl/${enc(definitionName)}/versions`)).versions; } catch (e) {
       replace(history, h('h2', {}, 'Versions'), h('p', { class: 'muted' }, e.message)); return;
     }
-    replace(history, h('h2', {}, 'Versions'), h('table', { 'aria-label': 'Versions', 'data-testid': 'versions' },
+    replace(history, h('h2', {}, 'Versions'), h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Versions', 'data-testid': 'versions' },
       h('thead', {}, h('tr', {}, ['Version', 'Status', 'Created', 'By', 'Published', ''].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, versions.map(v => h('tr', {},
         h('td', {}, v.version, v.current ? h('span', { class: 'muted' }, ' (current)') : null),
@@ -163,7 +163,7 @@ async function edit(main, name, version) {
               await showHistory(definitionName);
             } catch (e) { toast(e.message, true); }
           } }, 'Publish') : null,
-          v.current ? h('a', { class: 'button small', href: `#/new/${enc(definitionName)}` }, 'New job') : null))))));
+          v.current ? h('a', { class: 'button small', href: `#/new/${enc(definitionName)}` }, 'New job') : null)))))));
   }
 
   replace(main,

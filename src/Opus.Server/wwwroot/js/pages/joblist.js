@@ -38,9 +38,9 @@ export async function render(main, route) {
   const counts = h('div', { class: 'counts', role: 'group', 'aria-label': 'Filter by phase' });
   const sortButton = h('button', { class: 'sort', type: 'button', onclick: () => { state.order = state.order === 'desc' ? 'asc' : 'desc'; state.page = 1; refresh(); } });
   const head = h('tr', {},
-    h('th', { scope: 'col' }, 'Job'), h('th', { scope: 'col' }, 'Definition'), h('th', { scope: 'col' }, 'Run ID'),
-    showOwner ? h('th', { scope: 'col' }, 'Owner') : null,
-    h('th', { scope: 'col', 'aria-sort': 'descending', id: 'created-col' }, sortButton),
+    h('th', { scope: 'col' }, 'Job'), h('th', { scope: 'col' }, 'Definition'), h('th', { scope: 'col', class: 'wide-only' }, 'Run ID'),
+    showOwner ? h('th', { scope: 'col', class: 'wide-only' }, 'Owner') : null,
+    h('th', { scope: 'col', class: 'wide-only', 'aria-sort': 'descending', id: 'created-col' }, sortButton),
     h('th', { scope: 'col' }, 'Phase'), h('th', { scope: 'col' }, h('span', { class: 'muted' }, 'Actions')));
   let body = h('tbody');
   const table = h('table', { 'aria-label': 'Jobs', 'data-testid': 'job-table' }, h('thead', {}, head), body);
@@ -176,10 +176,10 @@ export async function render(main, route) {
   const template = h('tr', {},
     h('td', {}, h('a', { class: 'mono' })),
     h('td'),
-    h('td'),
-    showOwner ? h('td') : null,
-    h('td'),
-    h('td'),
+    h('td', { class: 'wide-only' }),
+    showOwner ? h('td', { class: 'wide-only' }) : null,
+    h('td', { class: 'wide-only' }),
+    h('td', { class: 'phase-cell' }),
     h('td', { class: 'actions' },
       h('button', { class: 'small', type: 'button', dataset: { action: 'start' } }, 'Start'),
       h('button', { class: 'small', type: 'button', dataset: { action: 'abort' } }, 'Abort'),
