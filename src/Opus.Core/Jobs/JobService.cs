@@ -42,6 +42,7 @@ public sealed class JobService(
             await RequireQuotaAsync(caller, owner, cancellationToken);
         }
 
+        RequireRunIdLength(request.RunId);
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
@@ -149,6 +150,16 @@ public sealed class JobService(
         var value = ClampDuration(seconds);
         if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.ExecutionDuration, value), cancellationToken))
             throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its execution duration cannot change");
+    }
+
+    /// <summary>RUNID (UWS 1.1): the client's tag, changed only while PENDING, as the parameters are.</summary>
+    public async Task SetRunIdAsync(Caller caller, string definition, string id, string runId, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(caller, definition, id, cancellationToken);
+        RequirePending(job, "its RUNID cannot change");
+        RequireRunIdLength(runId);
+        if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.RunId, runId), cancellationToken))
+            throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its RUNID cannot change");
     }
 
     /// <summary>Sets the destruction time (any phase before the job is gone), within the server's limit.</summary>
@@ -451,6 +462,13 @@ public sealed class JobService(
     {
         if (!caller.MayUse(definition))
             throw new OpusStateException($"you have no role for job definition '{definition}'");
+    }
+
+    // The column holds 1024 characters (OpusDbContext); a longer tag is the caller's mistake, not a database error.
+    private static void RequireRunIdLength(string? runId)
+    {
+        if (runId is { Length: > 1024 })
+            throw new OpusValidationException($"RUNID: {runId.Length} characters; at most 1024");
     }
 
     private static void RequirePending(Job job, string what)

@@ -78,7 +78,14 @@ public static class UwsEndpoints
         job.MapPost("/parameters", async (string definition, string id, HttpContext context, JobService jobs, CancellationToken ct) =>
         {
             var form = await UwsRequest.ReadFormAsync(context.Request, ct);
-            await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, []), ct);
+            // taplint posts runId here too (E-UWS-PORE-1): applied as RUNID, never taken for a job parameter.
+            if (form.Count == 0)
+                throw new OpusValidationException("nothing to change: send job parameters or RUNID");
+            var parameters = Pairs(form, ["RUNID"]);
+            if (parameters.Count > 0)
+                await jobs.SetParametersAsync(context.Caller(), definition, id, parameters, ct);
+            if (UwsRequest.Single(form, "RUNID") is { } runId)
+                await jobs.SetRunIdAsync(context.Caller(), definition, id, runId, ct);
             return SeeJob(context, definition, id);
         }).DisableAntiforgery();
         job.MapGet("/parameters/{name}", GetParameter);
@@ -168,14 +175,20 @@ public static class UwsEndpoints
 
         if (form.ContainsKey("PHASE"))
             throw new OpusValidationException("PHASE: post it to the job's phase resource (.../phase)");
+        if (form.Count == 0)
+            throw new OpusValidationException("nothing to change: send job parameters, RUNID, EXECUTIONDURATION, DESTRUCTION or ACTION=DELETE");
         // UWS 9.2: parameters may be updated by posting them to the job while it is PENDING.
-        await jobs.SetParametersAsync(context.Caller(), definition, id, Pairs(form, ControlNames), ct);
+        var parameters = Pairs(form, ControlNames);
+        if (parameters.Count > 0)
+            await jobs.SetParametersAsync(context.Caller(), definition, id, parameters, ct);
         await ApplyControlsAsync(context, definition, id, form, jobs, ct);
         return SeeJob(context, definition, id);
     }
 
     private static async Task ApplyControlsAsync(HttpContext context, string definition, string id, IFormCollection form, JobService jobs, CancellationToken ct)
     {
+        if (UwsRequest.Single(form, "RUNID") is { } runId)
+            await jobs.SetRunIdAsync(context.Caller(), definition, id, runId, ct);
         if (UwsRequest.Single(form, "EXECUTIONDURATION") is { } duration)
             await jobs.SetExecutionDurationAsync(context.Caller(), definition, id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), ct);
         if (UwsRequest.Single(form, "DESTRUCTION") is { } destruction)
