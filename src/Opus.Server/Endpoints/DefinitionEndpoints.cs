@@ -31,6 +31,10 @@ public static class DefinitionEndpoints
             return Results.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
         });
 
+        // OPUS's route, for its clients and scripts: the definition in OPUS's JSON form (jdl.content).
+        jdl.MapGet("/{name}/json", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
+            Results.Text(OpusJsonForm.Write(await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct)), "application/json"));
+
         jdl.MapGet("/{name}/script", async (string name, HttpContext context, DefinitionService definitions, CancellationToken ct) =>
             Results.Text((await definitions.GetAsync(context.Caller(), name, UwsRequest.Single(context.Request.Query, "version"), ct)).Script, "text/x-shellscript; charset=utf-8"));
 
