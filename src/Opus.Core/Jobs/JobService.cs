@@ -242,6 +242,23 @@ public sealed class JobService(
         await DestroyAsync(job, cancellationToken);
     }
 
+    /// <summary>Opus:Destruction=archive: the job stops if running, its provenance is recorded, then it is ARCHIVED without files or results.</summary>
+    private async Task ArchiveAsync(Job job, CancellationToken cancellationToken)
+    {
+        if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
+        {
+            await events.EndAsync(job, JobTransitions.Abort, Now, job.Results, null, cancellationToken: cancellationToken);
+            await ManagerOf(job).KillAsync(job, cancellationToken);
+        }
+
+        await provenance.RecordAsync(job.Id, cancellationToken);
+        var noResults = new List<JobResult>();
+        if (!await jobs.TryTransitionAsync(job.Id, JobTransitions.Archive, set => set.SetProperty(j => j.Results, noResults), cancellationToken))
+            return;
+        workspace.Delete(job.Id);
+        logger.LogInformation("Job {JobId}: archived at its destruction time", job.Id);
+    }
+
     internal async Task DestroyAsync(Job job, CancellationToken cancellationToken)
     {
         if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
@@ -299,7 +316,10 @@ public sealed class JobService(
         {
             if (await jobs.FindAsync(id, cancellationToken) is { } job)
             {
-                await DestroyAsync(job, cancellationToken);
+                if (options.Destruction == OpusOptions.DestructionArchive)
+                    await ArchiveAsync(job, cancellationToken);
+                else
+                    await DestroyAsync(job, cancellationToken);
                 count++;
             }
         }
