@@ -42,6 +42,12 @@ public sealed class OpusOptions
     /// <summary>Configuration section Opus:Storage (Provider, ConnectionString).</summary>
     public Storage.StorageOptions Storage { get; set; } = new();
 
+    /// <summary>What a job's destruction time does: "delete" (the job is gone) or "archive" (kept as ARCHIVED, its files removed).</summary>
+    public string Destruction { get; set; } = DestructionDelete;
+
+    public const string DestructionDelete = "delete";
+    public const string DestructionArchive = "archive";
+
     /// <summary>The job manager of this server ("local" or "slurm"); a definition may name another in resources.manager.</summary>
     public string Manager { get; set; } = "local";
 

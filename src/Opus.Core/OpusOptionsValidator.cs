@@ -60,6 +60,8 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.WaitCapSeconds is >= 1 and <= 3600, $"Opus:WaitCapSeconds: {o.WaitCapSeconds} is not between 1 and 3600");
         Require(o.SweepInterval > TimeSpan.Zero, $"Opus:SweepInterval: {o.SweepInterval} must be positive");
         Require(o.KillGraceSeconds is >= 0 and <= 3600, $"Opus:KillGraceSeconds: {o.KillGraceSeconds} is not between 0 and 3600");
+        Require(o.Destruction is OpusOptions.DestructionDelete or OpusOptions.DestructionArchive,
+            $"Opus:Destruction: '{o.Destruction}' is not a destruction; use delete or archive");
         Require(o.Manager is "local" or SlurmManager.ManagerName, $"Opus:Manager: '{o.Manager}' is not a job manager; use local or slurm");
         Require(o.Storage.IsSqlite || o.Storage.IsPostgres, $"Opus:Storage:Provider: '{o.Storage.Provider}' is not supported; use Sqlite or Postgres");
         Require(!o.Storage.IsPostgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),

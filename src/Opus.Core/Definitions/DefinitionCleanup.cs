@@ -39,6 +39,16 @@ internal static class DefinitionCleanup
         d.ContactName = Text(d.ContactName);
         d.ContactEmail = Text(d.ContactEmail);
 
+        if (d.ServiceDescriptor is { Count: 0 })
+            d.ServiceDescriptor = null;
+        if (d.ServiceDescriptor is { } service)
+        {
+            // A YAML "accessURL:" with no value is null: an empty value, as VOTable writes it.
+            d.ServiceDescriptor = service.ToDictionary(p => p.Key, p => p.Value ?? "");
+            foreach (var name in service.Keys.Where(n => string.IsNullOrWhiteSpace(n) || DefinitionVoTable.ActivityParams.Contains(n, StringComparer.OrdinalIgnoreCase)))
+                problems.Add($"serviceDescriptor: '{name}' cannot be a service descriptor PARAM (it is empty or a field of the definition)");
+        }
+
         if (d.Resources is { } r)
         {
             r.Manager = Text(r.Manager);

@@ -33,6 +33,9 @@ public static partial class DefinitionValidator
         var problems = new List<string>();
         if (!DefinitionNamePattern().IsMatch(definition.Name ?? ""))
             problems.Add($"name: '{definition.Name}' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+        // A role names the definitions it grants: a definition named like a role granting every one would be ambiguous.
+        else if (Users.Caller.EveryDefinitionRoles.Contains(definition.Name, StringComparer.OrdinalIgnoreCase))
+            problems.Add($"name: '{definition.Name}' is the role that grants every definition; choose another name");
         if (string.IsNullOrWhiteSpace(definition.Version))
             problems.Add("version: must not be empty");
         if (definition.ExecutionDuration < 0)

@@ -17,7 +17,9 @@ namespace Opus.Core.Definitions;
 /// Used group, and a GROUP "Resources" (manager, partition, cpus, memory, network, cpuTime, processes, outputSize). A generated result's file name or glob
 /// is OPUS's "default" of the group. Reading follows OPUS: an empty value is no value, a parameter is
 /// required unless type="no_query", a missing version is "1"; it also reads OPUS's older layout
-/// (Used and Generated entities as PARAMs with a LINK) and accepts any VOTable namespace.
+/// (Used and Generated entities as PARAMs with a LINK) and accepts any VOTable namespace. Any other PARAM
+/// of the RESOURCE, or of a DataLink service descriptor RESOURCE (utype="adhoc:service") beside it, such as
+/// accessURL and standardID, is kept as the definition's service descriptor and written back as a PARAM.
 /// </remarks>
 public static class DefinitionVoTable
 {
@@ -30,6 +32,10 @@ public static class DefinitionVoTable
     private const string GeneratedGroup = "Generated";
     private const string ResourcesGroup = "Resources";
     private const string NotRequired = "no_query";
+
+    /// <summary>The RESOURCE's own PARAMs (read below); a service descriptor PARAM cannot take one of these names.</summary>
+    internal static readonly string[] ActivityParams =
+        ["doculink", "type", "subtype", "version", "contact_name", "contact_email", "executionDuration", "quote", "script"];
 
     /// <summary>Parses and validates; throws <see cref="OpusValidationException"/> listing every problem.</summary>
     public static JobDefinition Read(string xml, string source)
@@ -57,6 +63,7 @@ public static class DefinitionVoTable
             IntParam("executionDuration", definition.ExecutionDuration, "uws:Job.executionDuration"),
             IntParam("quote", definition.Quote, "uws:Job.quote"),
             TextParam("script", definition.Script, utype: null),
+            (definition.ServiceDescriptor ?? []).Select(p => TextParam(p.Key, p.Value, utype: null)),
             new XElement(Namespace + "GROUP", new XAttribute("name", InputParams), definition.Parameters.Select(WriteParameter)),
             new XElement(Namespace + "GROUP", new XAttribute("name", UsedGroup), definition.Used.Select(WriteUsed)),
             new XElement(Namespace + "GROUP", new XAttribute("name", GeneratedGroup), definition.Generated.Select(WriteGenerated)));
@@ -168,7 +175,10 @@ public static class DefinitionVoTable
         var resources = root.Descendants(vot.Ns + "RESOURCE").ToList();
         var resource = resources.FirstOrDefault(r => (string?)r.Attribute("utype") == "voprov:ActivityDescription") ?? resources.FirstOrDefault()
             ?? throw new OpusValidationException($"{source}: no <RESOURCE> holds an ActivityDescription");
-        return vot.Read(resource);
+        var definition = vot.Read(resource);
+        foreach (var service in resources.Where(r => r != resource && (string?)r.Attribute("utype") == "adhoc:service"))
+            vot.ReadServiceDescriptor(service, definition);
+        return definition;
     }
 
     /// <summary>Reads one ActivityDescription RESOURCE; elements it does not know are left alone, as OPUS does.</summary>
@@ -197,6 +207,7 @@ public static class DefinitionVoTable
                     case "executionduration": definition.ExecutionDuration = Integer(param, value) ?? 0; break;
                     case "quote": definition.Quote = Integer(param, value); break;
                     case "script": definition.Script = value ?? ""; break;
+                    default: KeepServiceParam(param, definition); break;
                 }
             }
 
@@ -224,6 +235,21 @@ public static class DefinitionVoTable
             }
 
             return definition;
+        }
+
+        /// <summary>The PARAMs of a service descriptor RESOURCE; its GROUP inputParams are the definition's parameters already.</summary>
+        public void ReadServiceDescriptor(XElement service, JobDefinition definition)
+        {
+            foreach (var param in service.Elements(ns + "PARAM"))
+                KeepServiceParam(param, definition);
+        }
+
+        private static void KeepServiceParam(XElement param, JobDefinition definition)
+        {
+            if (Attr(param, "name") is not { } name)
+                return;
+            definition.ServiceDescriptor ??= [];
+            definition.ServiceDescriptor[name] = Attr(param, "value") ?? "";
         }
 
         private ParameterDefinition ReadParameter(XElement param)

@@ -42,6 +42,12 @@ public sealed class JobDefinition
 
     public string Script { get; set; } = "";
 
+    /// <summary>
+    /// The PARAMs of a DataLink service descriptor given with the definition (accessURL, standardID,
+    /// resourceIdentifier, ...), by name: Opus does not use them, but keeps them through every format.
+    /// </summary>
+    public Dictionary<string, string>? ServiceDescriptor { get; set; }
+
     /// <summary>Parameter names are case-insensitive, as in DALI services.</summary>
     public ParameterDefinition? FindParameter(string name) =>
         Parameters.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));

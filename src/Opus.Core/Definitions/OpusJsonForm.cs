@@ -1,20 +1,110 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Opus.Core.Definitions;
 
 /// <summary>
 /// OPUS's JSON form of a definition (GET /jdl/&lt;name&gt;/json, or its jdl/json files): parameters,
 /// used and generated are objects keyed by name, with *_keys lists giving the order, and snake_case
-/// fields. Read only: we write our own form.
+/// fields. Read when a file is given in that form; written only for GET /jdl/&lt;name&gt;/json, the route
+/// OPUS's clients (its job form among them) read.
 /// </summary>
 /// <remarks>
 /// Lossy on OPUS's side: options are one comma-separated text (an option cannot contain a comma; each is
 /// trimmed), anyURI parameters are plain strings once OPUS has stored them as VOTable, and control_parameters,
 /// group and url are OPUS internals that we ignore.
 /// </remarks>
-internal static class OpusJsonForm
+public static class OpusJsonForm
 {
+    // What OPUS lists as control parameters (settings.py UWS_PARAMETERS), limited to those Opus takes at creation.
+    private static readonly (string Name, string Annotation)[] ControlParameters =
+    [
+        ("runId", "User specific identifier for the job"),
+        ("executionDuration", "Required execution duration in seconds"),
+        ("destruction", "Date of destruction of the job"),
+    ];
+
+    /// <summary>The definition as OPUS's jdl.content: what its /jdl/&lt;name&gt;/json answered.</summary>
+    public static string Write(JobDefinition definition)
+    {
+        var parameters = new JsonObject();
+        foreach (var p in definition.Parameters)
+        {
+            var entry = new JsonObject
+            {
+                ["datatype"] = p.Type,
+                ["required"] = p.Required ? "true" : "false",
+                ["default"] = p.Default ?? "",
+                ["unit"] = p.Unit ?? "",
+                ["ucd"] = p.Ucd ?? "",
+                ["utype"] = p.Utype ?? "",
+                ["annotation"] = p.Description ?? "",
+            };
+            if (p.Min is not null)
+                entry["min"] = p.Min;
+            if (p.Max is not null)
+                entry["max"] = p.Max;
+            if (p.Options is { Count: > 0 })
+                entry["options"] = string.Join(",", p.Options);
+            parameters[p.Name] = entry;
+        }
+
+        var used = new JsonObject();
+        foreach (var u in definition.Used)
+        {
+            used[u.Name] = new JsonObject
+            {
+                ["datatype"] = "xs:string",
+                ["annotation"] = u.Description ?? "",
+                ["url"] = u.Url ?? "",
+                ["role"] = u.Role ?? "",
+                ["multiplicity"] = u.Multiplicity ?? "",
+                ["default"] = u.Default ?? "",
+                ["content_type"] = u.ContentType ?? "",
+            };
+        }
+
+        var generated = new JsonObject();
+        foreach (var g in definition.Generated)
+        {
+            generated[g.Name] = new JsonObject
+            {
+                ["annotation"] = g.Description ?? "",
+                ["role"] = g.Role ?? "",
+                ["multiplicity"] = g.Multiplicity ?? "",
+                ["default"] = g.File,
+                ["content_type"] = g.ContentType ?? "",
+            };
+        }
+
+        var content = new JsonObject
+        {
+            ["name"] = definition.Name,
+            ["annotation"] = definition.Description ?? "",
+            ["version"] = definition.Version,
+            ["type"] = definition.Type ?? "",
+            ["subtype"] = definition.Subtype ?? "",
+            ["doculink"] = definition.Doculink ?? "",
+            ["contact_name"] = definition.ContactName ?? "",
+            ["contact_email"] = definition.ContactEmail ?? "",
+            ["executionDuration"] = definition.ExecutionDuration,
+            ["quote"] = definition.Quote,
+            ["script"] = definition.Script,
+            ["parameters"] = parameters,
+            ["parameters_keys"] = Keys(definition.Parameters.Select(p => p.Name)),
+            ["used"] = used,
+            ["used_keys"] = Keys(definition.Used.Select(u => u.Name)),
+            ["generated"] = generated,
+            ["generated_keys"] = Keys(definition.Generated.Select(g => g.Name)),
+            ["control_parameters"] = new JsonObject(ControlParameters.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)c.Annotation))),
+            ["control_parameters_keys"] = Keys(ControlParameters.Select(c => c.Name)),
+        };
+        return content.ToJsonString();
+    }
+
+    private static JsonArray Keys(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
+
     // Fields only OPUS's form has; our form has none of them and writes parameters as an array.
     private static readonly string[] OpusOnlyFields =
     [
@@ -22,11 +112,11 @@ internal static class OpusJsonForm
         "contact_name", "contact_email", "executionduration",
     ];
 
-    public static bool Matches(JsonElement root) =>
+    internal static bool Matches(JsonElement root) =>
         OpusOnlyFields.Any(field => root.TryGetProperty(field, out _))
         || new[] { "parameters", "used", "generated" }.Any(field => root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Object);
 
-    public static JobDefinition Read(JsonElement root, List<string> problems)
+    internal static JobDefinition Read(JsonElement root, List<string> problems)
     {
         var definition = new JobDefinition
         {

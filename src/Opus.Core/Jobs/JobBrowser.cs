@@ -51,7 +51,7 @@ public sealed class JobBrowser(IDbContextFactory<OpusDbContext> contexts, Defini
             var names = query.Definitions.Distinct().ToList();
             visible = names.Count == 1 ? visible.Where(j => j.Definition == names[0]) : visible.Where(j => names.Contains(j.Definition));
         }
-        else if (!caller.IsAdmin && !caller.Roles.Contains("*"))
+        else if (!caller.MayUseEvery)
         {
             var allowed = caller.Roles.ToList();
             visible = visible.Where(j => allowed.Contains(j.Definition));

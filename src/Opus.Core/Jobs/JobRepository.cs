@@ -219,6 +219,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
     public async Task<List<string>> ExpiredAsync(DateTime now, int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Jobs.Where(j => j.Destruction != null && j.Destruction <= now).OrderBy(j => j.Destruction).Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
+        // An archived job keeps its destruction time: it was destroyed then, and is not again.
+        return await db.Jobs.Where(j => j.Destruction != null && j.Destruction <= now && j.Phase != JobPhase.ARCHIVED).OrderBy(j => j.Destruction).Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
     }
 }

@@ -42,6 +42,7 @@ public sealed class JobService(
             await RequireQuotaAsync(caller, owner, cancellationToken);
         }
 
+        RequireRunIdLength(request.RunId);
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
@@ -151,6 +152,16 @@ public sealed class JobService(
             throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its execution duration cannot change");
     }
 
+    /// <summary>RUNID (UWS 1.1): the client's tag, changed only while PENDING, as the parameters are.</summary>
+    public async Task SetRunIdAsync(Caller caller, string definition, string id, string runId, CancellationToken cancellationToken = default)
+    {
+        var job = await GetAsync(caller, definition, id, cancellationToken);
+        RequirePending(job, "its RUNID cannot change");
+        RequireRunIdLength(runId);
+        if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.RunId, runId), cancellationToken))
+            throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its RUNID cannot change");
+    }
+
     /// <summary>Sets the destruction time (any phase before the job is gone), within the server's limit.</summary>
     public async Task SetDestructionAsync(Caller caller, string definition, string id, DateTime destruction, CancellationToken cancellationToken = default)
     {
@@ -231,6 +242,23 @@ public sealed class JobService(
         await DestroyAsync(job, cancellationToken);
     }
 
+    /// <summary>Opus:Destruction=archive: the job stops if running, its provenance is recorded, then it is ARCHIVED without files or results.</summary>
+    private async Task ArchiveAsync(Job job, CancellationToken cancellationToken)
+    {
+        if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
+        {
+            await events.EndAsync(job, JobTransitions.Abort, Now, job.Results, null, cancellationToken: cancellationToken);
+            await ManagerOf(job).KillAsync(job, cancellationToken);
+        }
+
+        await provenance.RecordAsync(job.Id, cancellationToken);
+        var noResults = new List<JobResult>();
+        if (!await jobs.TryTransitionAsync(job.Id, JobTransitions.Archive, set => set.SetProperty(j => j.Results, noResults), cancellationToken))
+            return;
+        workspace.Delete(job.Id);
+        logger.LogInformation("Job {JobId}: archived at its destruction time", job.Id);
+    }
+
     internal async Task DestroyAsync(Job job, CancellationToken cancellationToken)
     {
         if (!job.Phase.IsFinal() && job.Phase != JobPhase.PENDING)
@@ -288,7 +316,10 @@ public sealed class JobService(
         {
             if (await jobs.FindAsync(id, cancellationToken) is { } job)
             {
-                await DestroyAsync(job, cancellationToken);
+                if (options.Destruction == OpusOptions.DestructionArchive)
+                    await ArchiveAsync(job, cancellationToken);
+                else
+                    await DestroyAsync(job, cancellationToken);
                 count++;
             }
         }
@@ -451,6 +482,13 @@ public sealed class JobService(
     {
         if (!caller.MayUse(definition))
             throw new OpusStateException($"you have no role for job definition '{definition}'");
+    }
+
+    // The column holds 1024 characters (OpusDbContext); a longer tag is the caller's mistake, not a database error.
+    private static void RequireRunIdLength(string? runId)
+    {
+        if (runId is { Length: > 1024 })
+            throw new OpusValidationException($"RUNID: {runId.Length} characters; at most 1024");
     }
 
     private static void RequirePending(Job job, string what)

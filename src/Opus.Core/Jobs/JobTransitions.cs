@@ -39,7 +39,13 @@ public static class JobTransitions
     /// <summary>PHASE=ABORT or a destruction: any unfinished job stops at once.</summary>
     public static readonly JobTransition Abort = new("abort", JobPhases.Unfinished, JobPhase.ABORTED);
 
-    public static readonly IReadOnlyList<JobTransition> All = [Queue, Release, Hold, Start, Suspend, Complete, Fail, Abort];
+    /// <summary>
+    /// Opus:Destruction=archive: at its destruction time a job that is not running is kept as ARCHIVED (UWS 1.1),
+    /// its files and result list removed, its record and provenance kept. The one change out of a final phase.
+    /// </summary>
+    public static readonly JobTransition Archive = new("archive", [JobPhase.PENDING, JobPhase.COMPLETED, JobPhase.ERROR, JobPhase.ABORTED], JobPhase.ARCHIVED);
+
+    public static readonly IReadOnlyList<JobTransition> All = [Queue, Release, Hold, Start, Suspend, Complete, Fail, Abort, Archive];
 
     /// <summary>The transition that ends a job in <paramref name="phase"/> (COMPLETED, ERROR or ABORTED).</summary>
     public static JobTransition Ending(JobPhase phase) => phase switch

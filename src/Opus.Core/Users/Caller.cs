@@ -12,8 +12,14 @@ public sealed record Caller(string UserName, IReadOnlyCollection<string> Roles, 
 
     public bool IsAdmin => Roles.Contains(AdminRole);
 
-    /// <summary>May create and run jobs of the definition (role granting it, "*", or admin).</summary>
-    public bool MayUse(string definition) => IsAdmin || Roles.Contains("*") || Roles.Contains(definition);
+    /// <summary>Roles granting every definition: "*", and "all" as OPUS's user roles say it.</summary>
+    public static readonly string[] EveryDefinitionRoles = ["*", "all"];
+
+    /// <summary>May use every definition: admin, or one of <see cref="EveryDefinitionRoles"/>.</summary>
+    public bool MayUseEvery => IsAdmin || EveryDefinitionRoles.Any(Roles.Contains);
+
+    /// <summary>May create and run jobs of the definition (role granting it, "*" or "all", or admin).</summary>
+    public bool MayUse(string definition) => MayUseEvery || Roles.Contains(definition);
 
     /// <summary>Jobs are visible to their owner and to admins only; jobs without an owner to anonymous callers.</summary>
     public bool MayRead(string? owner) => IsAdmin || (owner is null ? Anonymous : owner == UserName && !Anonymous);

@@ -1,6 +1,6 @@
 namespace Opus.Core.Users;
 
-/// <summary>A person or service that uses Opus. Roles: "admin", or a job definition name, or "*" (every definition).</summary>
+/// <summary>A person or service that uses Opus. Roles: "admin", or a job definition name, or "*" or "all" (every definition).</summary>
 public sealed class User
 {
     /// <summary>Stable identifier (the SCIM id).</summary>

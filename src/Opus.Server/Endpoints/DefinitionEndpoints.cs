@@ -27,6 +27,9 @@ public static class DefinitionEndpoints
             return TypedResults.Text(document, $"{DefinitionFormats.MediaType(format)}; charset=utf-8");
         });
 
+        // OPUS's route, for its clients and scripts: the definition in OPUS's JSON form (jdl.content).
+        jdl.MapGet("/{name}/json", async ([AsParameters] DefinitionRoute route) => TypedResults.Text(OpusJsonForm.Write(await route.GetAsync()), "application/json"));
+
         jdl.MapGet("/{name}/script", async ([AsParameters] DefinitionRoute route) => TypedResults.Text((await route.GetAsync()).Script, "text/x-shellscript; charset=utf-8"));
 
         jdl.MapGet("/{name}/versions", async ([AsParameters] DefinitionRoute route) =>

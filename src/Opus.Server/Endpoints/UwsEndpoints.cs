@@ -74,7 +74,15 @@ public static class UwsEndpoints
         });
         job.MapPost("/parameters", async ([AsParameters] JobRoute route) =>
         {
-            await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, Pairs(await route.ReadFormAsync(), []), route.Ct);
+            var form = await route.ReadFormAsync();
+            // taplint posts runId here too (E-UWS-PORE-1): applied as RUNID, never taken for a job parameter.
+            if (form.Count == 0)
+                throw new OpusValidationException("nothing to change: send job parameters or RUNID");
+            var parameters = Pairs(form, ["RUNID"]);
+            if (parameters.Count > 0)
+                await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, parameters, route.Ct);
+            if (UwsRequest.Single(form, "RUNID") is { } runId)
+                await route.Jobs.SetRunIdAsync(route.Caller, route.Definition, route.Id, runId, route.Ct);
             return route.SeeJob();
         }).DisableAntiforgery();
         job.MapGet("/parameters/{name}", GetParameter);
@@ -161,8 +169,14 @@ public static class UwsEndpoints
 
         if (form.ContainsKey("PHASE"))
             throw new OpusValidationException("PHASE: post it to the job's phase resource (.../phase)");
+        if (form.Count == 0)
+            throw new OpusValidationException("nothing to change: send job parameters, RUNID, EXECUTIONDURATION, DESTRUCTION or ACTION=DELETE");
         // UWS 9.2: parameters may be updated by posting them to the job while it is PENDING.
-        await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, Pairs(form, ControlNames), route.Ct);
+        var parameters = Pairs(form, ControlNames);
+        if (parameters.Count > 0)
+            await route.Jobs.SetParametersAsync(route.Caller, route.Definition, route.Id, parameters, route.Ct);
+        if (UwsRequest.Single(form, "RUNID") is { } runId)
+            await route.Jobs.SetRunIdAsync(route.Caller, route.Definition, route.Id, runId, route.Ct);
         if (UwsRequest.Single(form, "EXECUTIONDURATION") is { } duration)
             await route.Jobs.SetExecutionDurationAsync(route.Caller, route.Definition, route.Id, UwsRequest.ParseInt(duration, "EXECUTIONDURATION"), route.Ct);
         if (UwsRequest.Single(form, "DESTRUCTION") is { } destruction)

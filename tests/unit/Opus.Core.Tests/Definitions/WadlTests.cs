@@ -31,7 +31,7 @@ public sealed class WadlTests
         Assert.Equal("joblist", (string?)jobList.Attribute("id"));
         Assert.Equal("gammapy_maps", (string?)jobList.Attribute("path"));
         Assert.Equal(definition.Description, jobList.Elements(W + "doc").Single(d => (string?)d.Attribute("title") == "description").Value);
-        Assert.Equal("opus-admin@obspm.fr", (string?)jobList.Attribute("contact_email"));
+        Assert.Equal("opus-admin@obspm.fr", (string?)jobList.Attribute(DefinitionWadl.OpusExtensions + "contact_email"));
 
         var create = CreateParams(wadl);
         Assert.Equal([.. ControlParams, "RA", "Dec", "nxpix", "nypix", "binsz", "obsids"], create.Select(p => p.Name));
@@ -55,16 +55,16 @@ public sealed class WadlTests
         // The same fields can be set on a job (POST /{job-id}) and its parameters (POST /{job-id}/parameters).
         var names = create.Skip(ControlParams.Length).Select(p => p.Name).ToList();
         Assert.Equal(names, Params(Request(document, "control_job_parameters")).Select(p => p.Name).Where(names.Contains));
-        Assert.Equal(names, Params(Request(document, "set_job_parameters")).Select(p => p.Name).Where(n => n != "job-id"));
+        Assert.Equal(names, Params(Request(document, "set_job_parameters")).Select(p => p.Name).Where(n => n != "RUNID"));
 
         // Results are the options of result-id, with their media type and file name, as OPUS wrote them.
         var results = document.Descendants(W + "param").Single(p => (string?)p.Attribute("name") == "result-id").Elements(W + "option").ToList();
         Assert.Equal(["map", "log"], results.Select(o => (string?)o.Attribute("value")));
         Assert.Equal(["application/fits", "text/plain"], results.Select(o => (string?)o.Attribute("mediaType")));
-        Assert.Equal(["map.fits", "maps.log"], results.Select(o => (string?)o.Attribute("default")));
+        Assert.Equal(["map.fits", "maps.log"], results.Select(o => (string?)o.Attribute(DefinitionWadl.OpusExtensions + "default")));
 
         var quote = document.Descendants(W + "representation").Single(r => (string?)r.Attribute("id") == "quote");
-        Assert.Equal("120", (string?)quote.Attribute("default"));
+        Assert.Equal("120", (string?)quote.Attribute(DefinitionWadl.OpusExtensions + "default"));
         Assert.Equal(
             ["job", "job_phase", "job_executionduration", "job_destruction", "job_error", "job_quote", "job_results", "job_result_name", "job_parameters", "job_parameter_name", "job_owner"],
             jobList.Elements(W + "resource").Select(r => (string?)r.Attribute("id")));
@@ -116,8 +116,9 @@ public sealed class WadlTests
         Assert.StartsWith("service.wadl: a WADL document describes a service", error.Message, StringComparison.Ordinal);
     }
 
+    // A POST's form fields are the params of its urlencoded representation (WADL 2.8.2), which carries the id.
     private static XElement Request(XDocument document, string id) =>
-        document.Descendants(W + "request").Single(r => (string?)r.Attribute("id") == id);
+        document.Descendants(W + "representation").Single(r => (string?)r.Attribute("id") == id);
 
     private static List<Param> Params(XElement request) =>
         request.Elements(W + "param")

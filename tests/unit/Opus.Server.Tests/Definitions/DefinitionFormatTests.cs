@@ -91,7 +91,8 @@ public sealed class DefinitionFormatTests(SampleServerFixture fixture) : IClassF
         // Creating a job takes the definition's parameters with their types and defaults.
         var create = jobList.Elements(Wadl + "method").Single(m => (string?)m.Attribute("id") == "create_job");
         Assert.Equal("POST", (string?)create.Attribute("name"));
-        var parameters = create.Element(Wadl + "request")!.Elements(Wadl + "param").ToDictionary(p => (string)p.Attribute("name")!);
+        // Form fields are the params of the urlencoded representation (WADL 2.8.2).
+        var parameters = create.Element(Wadl + "request")!.Elements(Wadl + "representation").First().Elements(Wadl + "param").ToDictionary(p => (string)p.Attribute("name")!);
         foreach (var parameter in sample.Parameters)
         {
             var param = parameters[parameter.Name];

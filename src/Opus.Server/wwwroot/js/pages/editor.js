@@ -254,6 +254,8 @@ function buildForm(model) {
       if (Object.keys(r).length) out.resources = r;
       for (const key of ['parameters', 'used', 'generated']) { const items = lists[key].read(); if (items.length) out[key] = items; }
       out.script = top.script.value;
+      // A DataLink service descriptor (accessURL, standardID...) has no field here: kept as it was.
+      if (model.serviceDescriptor) out.serviceDescriptor = model.serviceDescriptor;
       return out;
     },
     /** Shows one server problem at its field; returns the control to focus, or null when no field matches. */
