@@ -59,7 +59,7 @@ public sealed class SignedLinkTests(VoFixture fixture) : IClassFixture<VoFixture
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(anybody, result)).Status);
 
         var signature = query["sig"]!;
-        await Eventually.HoldsAsync(() => Server.Log.Contains(result, StringComparison.Ordinal), "the access log records the signed GET");
+        await Eventually.HoldsAsync(() => Server.Log.Contains($"GET {result} 200", StringComparison.Ordinal), "the access log records the signed GET");
         Assert.DoesNotContain(signature, Server.Log);
     }
 
