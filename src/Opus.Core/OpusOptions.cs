@@ -81,6 +81,9 @@ public sealed class OpusOptions
     /// <summary>Configuration section Opus:Proxy: the reverse proxies whose X-Forwarded-* headers are believed.</summary>
     public ProxyOptions Proxy { get; set; } = new();
 
+    /// <summary>Configuration section Opus:ResultLinks: lifetimes of signed result links.</summary>
+    public Jobs.ResultLinkOptions ResultLinks { get; set; } = new();
+
     public string FullDataPath => Path.GetFullPath(DataPath);
 
     public string JobsPath => Path.Combine(FullDataPath, "jobs");

@@ -95,6 +95,9 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.Definitions.MaxDocumentBytes > 0, $"Opus:Definitions:MaxDocumentBytes: {o.Definitions.MaxDocumentBytes} must be positive");
         Require(o.Definitions.MaxPendingProposalsPerUser >= 0, $"Opus:Definitions:MaxPendingProposalsPerUser: {o.Definitions.MaxPendingProposalsPerUser} is negative; 0 means no limit");
         Require(o.Provenance.DotTimeout > TimeSpan.Zero, $"Opus:Provenance:DotTimeout: {o.Provenance.DotTimeout} must be positive");
+        Require(o.ResultLinks.MaxSeconds >= 1, $"Opus:ResultLinks:MaxSeconds: {o.ResultLinks.MaxSeconds} must be positive");
+        Require(o.ResultLinks.DefaultSeconds >= 1 && o.ResultLinks.DefaultSeconds <= o.ResultLinks.MaxSeconds,
+            $"Opus:ResultLinks:DefaultSeconds: {o.ResultLinks.DefaultSeconds} is not between 1 and Opus:ResultLinks:MaxSeconds ({o.ResultLinks.MaxSeconds})");
         return failures;
     }
 

@@ -31,6 +31,7 @@ try
     });
     auth = builder.Configuration.GetSection("Opus:Auth").Get<AuthOptions>() ?? new AuthOptions();
     builder.AddOpusOperations();
+    builder.AddOpusCors();
 }
 catch (OpusConfigurationException e)
 {
@@ -42,6 +43,7 @@ catch (OpusConfigurationException e)
 builder.AddOpusEdge();
 builder.Services.AddHostedService<AdminBootstrap>();
 builder.Services.AddOpusAuth(auth);
+builder.Services.AddSingleton<Opus.Core.Jobs.ResultLinkSigner>();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
 builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<OpusOptions>((kestrel, options) =>
@@ -59,8 +61,12 @@ app.UseRequestLog();
 // Scheme, host, path prefix and client address as the outside sees them, before anything reads them.
 app.UseOpusEdge();
 app.UseMiddleware<ErrorMessages>();
+// Other origins' preflights are answered before authentication (and before the client's files, which a portal may load).
+app.UseOpusCors();
 // The web client's files at /client/, before authentication (they hold no secret).
 app.UseOpusClient();
+// A signed result link needs no credentials.
+app.UseSignedResultLinks();
 app.UseAuthentication();
 app.UseAuthorization();
 // Unmatched routes and methods get a one-line message too, not an empty body.
@@ -93,6 +99,7 @@ app.MapGet("/health", () => Results.Text("ok\n")).AllowAnonymous();
 app.MapJobEvents();
 app.MapStaging();
 app.MapUws();
+app.MapResultLinks();
 app.MapDefinitions();
 app.MapStore();
 app.MapProvenance();
