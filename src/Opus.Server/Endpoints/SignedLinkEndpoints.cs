@@ -1,7 +1,6 @@
 using System.Globalization;
 using Opus.Core;
 using Opus.Core.Jobs;
-using Opus.Core.Store;
 using Opus.Core.Users;
 using Opus.Server.Auth;
 
@@ -74,13 +73,9 @@ public static class SignedLinkEndpoints
 
         // The signature names this job and result; the job's own permissions were checked when the link was made.
         var ct = context.RequestAborted;
-        var job = await context.RequestServices.GetRequiredService<JobService>().GetAsync(Caller.System, definition, id, ct);
-        var found = job.Results.FirstOrDefault(r => r.Id == result)
-            ?? throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
-        var store = context.RequestServices.GetRequiredService<EntityStore>();
-        if (!store.Contains(found.Sha256))
-            throw new OpusNotFoundException($"the content of result '{result}' is no longer stored");
-        await Results.File(store.OpenRead(found.Sha256), found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true).ExecuteAsync(context);
+        var files = context.RequestServices.GetRequiredService<JobFiles>();
+        var (found, content) = await files.OpenResultAsync(Caller.System, definition, id, result, ct);
+        await Results.File(content, found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true).ExecuteAsync(context);
     }
 
     // /rest/{definition}/{id}/results/{result}, as the UWS endpoints route it (the path is already unescaped).
