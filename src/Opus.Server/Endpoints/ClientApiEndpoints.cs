@@ -1,6 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Data.Sqlite;
@@ -104,15 +104,8 @@ public static class ClientApiEndpoints
             {
                 if (!caller.MayRead(change.Owner) || (definitions.Count > 0 ? !definitions.Contains(change.Definition) : !caller.MayUse(change.Definition)))
                     continue;
-                var data = new JsonObject
-                {
-                    ["id"] = change.Id,
-                    ["definition"] = change.Definition,
-                    ["phase"] = change.Phase?.ToString(),
-                    ["deleted"] = change.Phase is null,
-                    ["at"] = UwsTime.Format(change.At),
-                };
-                yield return new SseItem<string>(data.ToJsonString(), "job");
+                var data = new JobChangeView(change.Id, change.Definition, change.Phase?.ToString(), change.Phase is null, UwsTime.Format(change.At));
+                yield return new SseItem<string>(JsonSerializer.Serialize(data, ServerJson.Default.JobChangeView), "job");
             }
         }
     }
@@ -197,6 +190,9 @@ public static class ClientApiEndpoints
         return (files, bytes, true);
     }
 }
+
+/// <summary>One job change on the event stream (event: job).</summary>
+public sealed record JobChangeView(string Id, string Definition, string? Phase, bool Deleted, string At);
 
 public sealed record Me(string UserName, bool Anonymous, bool Admin, IReadOnlyList<string> Roles, bool Oidc);
 

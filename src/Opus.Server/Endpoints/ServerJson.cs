@@ -9,6 +9,8 @@ namespace Opus.Server.Endpoints;
 [JsonSerializable(typeof(TokenView))]
 [JsonSerializable(typeof(DefinitionList))]
 [JsonSerializable(typeof(Me))]
+[JsonSerializable(typeof(JobChangeView))]
+[JsonSerializable(typeof(SignInMethods))]
 [JsonSerializable(typeof(JobPageView))]
 [JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(DefinitionVersions))]

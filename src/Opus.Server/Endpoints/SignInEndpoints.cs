@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authentication;
 using Opus.Core.Jobs;
 using Opus.Server.Auth;
@@ -14,11 +13,8 @@ public static class SignInEndpoints
 {
     public static void MapSignIn(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/auth/methods", (HttpContext context, AuthOptions auth) => Results.Text(new JsonObject
-        {
-            ["token"] = true,
-            ["oidc"] = auth.Oidc.SignInEnabled ? new JsonObject { ["name"] = auth.Oidc.DisplayName, ["url"] = $"{context.Request.PathBase}/auth/oidc/login" } : null,
-        }.ToJsonString(), "application/json")).AllowAnonymous();
+        app.MapGet("/auth/methods", (HttpContext context, AuthOptions auth) => TypedResults.Ok(new SignInMethods(true,
+            auth.Oidc.SignInEnabled ? new OidcSignInMethod(auth.Oidc.DisplayName, $"{context.Request.PathBase}/auth/oidc/login") : null))).AllowAnonymous();
         app.MapGet("/auth/oidc/login", Login).AllowAnonymous();
         // Reached only when sign-in by redirect is off: otherwise the handler answers the callback first.
         app.MapGet(OidcSignIn.CallbackPath, IResult () => throw NotConfigured()).AllowAnonymous();
@@ -53,3 +49,8 @@ public static class SignInEndpoints
     private static OpusNotFoundException NotConfigured() =>
         new("sign-in by OIDC redirect is not configured on this server (Opus:Auth:Oidc:ClientId)");
 }
+
+/// <summary>What the sign-in page offers: a pasted token always, the provider's redirect when configured.</summary>
+public sealed record SignInMethods(bool Token, OidcSignInMethod? Oidc);
+
+public sealed record OidcSignInMethod(string Name, string Url);
