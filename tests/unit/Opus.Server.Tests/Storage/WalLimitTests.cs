@@ -9,7 +9,6 @@ public sealed class WalLimitTests
     private const long Limit = 2L << 20;
     private const int Creations = 5_000;
     private const int Clients = 16;
-    private const int Overshoot = 4;
 
     [Fact]
     public async Task After_5000_creations_under_load_the_WAL_is_truncated_when_the_server_is_idle()
