@@ -33,10 +33,12 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | lists | prov | sandbox: one part, for quicker experiments.
+            // --only load | lists | prov | sandbox | wait: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
+            if (only is null or "wait")
+                await WaitOnlyAsync(serverAssembly, report, stop.Token);
             if (only is null or "lists")
                 await ListBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "prov")
@@ -79,6 +81,21 @@ public static class Program
                 Console.Error.WriteLine($"server log:\n{server.Log}");
                 throw;
             }
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
+    /// <summary>WAIT for a thousand clients, on a fresh server of its own (with /metrics, to see the waiters parked).</summary>
+    private static async Task WaitOnlyAsync(string serverAssembly, Report report, CancellationToken cancellationToken)
+    {
+        var data = Directory.CreateTempSubdirectory("opus-bench-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken, "--Opus:Metrics:Enabled=true");
+            await WaitManyBench.RunAsync(server, report, cancellationToken);
         }
         finally
         {

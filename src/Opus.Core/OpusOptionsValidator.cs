@@ -64,6 +64,7 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
             $"Opus:Destruction: '{o.Destruction}' is not a destruction; use delete or archive");
         Require(o.Manager is "local" or SlurmManager.ManagerName, $"Opus:Manager: '{o.Manager}' is not a job manager; use local or slurm");
         Require(o.Storage.IsSqlite || o.Storage.IsPostgres, $"Opus:Storage:Provider: '{o.Storage.Provider}' is not supported; use Sqlite or Postgres");
+        Require(o.Storage.WalLimitBytes is >= 1L << 20 and <= 1L << 40, $"Opus:Storage:WalLimitBytes: {o.Storage.WalLimitBytes} is not between 1 MiB (1048576) and 1 TiB");
         Require(!o.Storage.IsPostgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString),
             "Opus:Storage:ConnectionString: required when Opus:Storage:Provider is Postgres (e.g. Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=...)");
         // Before the callback address, which is made from it when unset.

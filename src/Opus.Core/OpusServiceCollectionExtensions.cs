@@ -90,6 +90,9 @@ public static class OpusServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<SlurmManager>());
         }
 
+        if (settings.Storage.IsSqlite)
+            services.AddHostedService<SqliteWalCheckpoints>();
+
         if (settings.Storage.IsPostgres)
         {
             // Several server processes may share this database: WAIT wakes on changes made by the others.
@@ -116,7 +119,7 @@ public static class OpusServiceCollectionExtensions
                 DataSource = Path.Combine(options.FullDataPath, "opus.db"),
                 Pooling = true,
             }.ToString();
-            db.UseSqlite(connection, sqlite => sqlite.MigrationsAssembly("Opus.Migrations.Sqlite")).AddInterceptors(new SqlitePragmas());
+            db.UseSqlite(connection, sqlite => sqlite.MigrationsAssembly("Opus.Migrations.Sqlite")).AddInterceptors(new SqlitePragmas(storage.WalLimitBytes));
         }
         else
         {

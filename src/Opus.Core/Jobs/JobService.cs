@@ -289,24 +289,28 @@ public sealed class JobService(
     /// </summary>
     public async Task<Job> WaitAsync(Caller caller, string definition, string id, int seconds, JobPhase? expected, CancellationToken cancellationToken = default)
     {
+        // The signal is taken before the read, so a change between the two is not missed.
+        var change = signals.NextChange(id);
         var job = await GetAsync(caller, definition, id, cancellationToken);
         if (!job.Phase.CanBlock() || (expected is { } phase && job.Phase != phase) || seconds == 0)
             return job;
         var wait = TimeSpan.FromSeconds(seconds < 0 ? options.WaitCapSeconds : Math.Min(seconds, options.WaitCapSeconds));
-        var change = signals.NextChange(id);
-        var current = await GetAsync(caller, definition, id, cancellationToken);
-        if (current.Phase != job.Phase)
-            return current;
         try
         {
             await change.WaitAsync(wait, time, cancellationToken);
         }
         catch (TimeoutException)
         {
+            return await jobs.FindAsync(id, cancellationToken) ?? job;
         }
 
-        return await jobs.FindAsync(id, cancellationToken) ?? current;
+        // Every waiter woken by this change gets the job from one read, not one read each (1,000 waiters, one query).
+        var changed = _readAfterChange.GetValue(change, _ => new Lazy<Task<Job?>>(() => jobs.FindAsync(id, CancellationToken.None)));
+        return await changed.Value.WaitAsync(cancellationToken) ?? job;
     }
+
+    // The job as read once after each change, keyed by the change's signal; gone with the signal.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Task, Lazy<Task<Job?>>> _readAfterChange = new();
 
     /// <summary>Destroys jobs whose destruction time has passed; returns how many.</summary>
     public async Task<int> DestroyExpiredAsync(CancellationToken cancellationToken = default)

@@ -9,6 +9,12 @@ public sealed class StorageOptions
     /// <summary>For PostgreSQL, e.g. "Host=127.0.0.1;Port=5432;Database=opus;Username=opus;Password=..."; for SQLite, opus.db in the data folder by default.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// SQLite: the size the write-ahead log is kept under (checkpoints, then truncation; 64 MiB by default). Readers
+    /// that never pause would otherwise keep the log from restarting, and it would grow without end.
+    /// </summary>
+    public long WalLimitBytes { get; set; } = 64L << 20;
+
     public bool IsPostgres => IsPostgresName(Provider);
 
     public bool IsSqlite => Provider?.Trim().Equals("sqlite", StringComparison.OrdinalIgnoreCase) == true;

@@ -76,6 +76,7 @@ public sealed class StartupConfigurationTests
     [InlineData("Opus:MaxConcurrentJobs", "0", "opus: Opus:MaxConcurrentJobs: 0 is not allowed; give 1 or more")]
     [InlineData("Opus:SweepInterval", "soon", "opus: Opus:SweepInterval: 'soon' is not a time span")]
     [InlineData("Opus:Storage:Provider", "mysql", "opus: Opus:Storage:Provider: 'mysql' is not supported; use Sqlite or Postgres")]
+    [InlineData("Opus:Storage:WalLimitBytes", "1000", "opus: Opus:Storage:WalLimitBytes: 1000 is not between 1 MiB (1048576) and 1 TiB")]
     [InlineData("Opus:Manager", "pbs", "opus: Opus:Manager: 'pbs' is not a job manager; use local or slurm")]
     [InlineData("Opus:CallbackUrl", "ftp://x", "opus: Opus:CallbackUrl: 'ftp://x' is not an absolute http or https URL")]
     [InlineData("Opus:Slurm:Staging", "nfs", "opus: Opus:Slurm:Staging: 'nfs' is not a staging; use shared or http")]

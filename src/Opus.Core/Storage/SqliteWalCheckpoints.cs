@@ -1,0 +1,83 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Opus.Core.Storage;
+
+/// <summary>
+/// Keeps SQLite's write-ahead log small. SQLite's automatic checkpoint copies the log into the database but
+/// can restart the log from its start only when no reader is using it; under steady load some request is
+/// always reading, so the log only grows (hundreds of MB next to a 29 MB database at 100,000 jobs). Here a
+/// TRUNCATE checkpoint, which waits briefly for the readers of older snapshots to finish, runs when the
+/// log passes a quarter of the limit and whenever the log has not grown for a second (the server is idle): it is then
+/// cut to zero bytes.
+/// </summary>
+public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contexts, OpusOptions options, ILogger<SqliteWalCheckpoints> logger)
+    : BackgroundService
+{
+    // Often enough that a burst of writes between looks stays well under the limit; a look is one stat().
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    // Looks without growth after which the server counts as idle (a second).
+    private const int IdleLooks = 10;
+
+    // How long a checkpoint may keep new writers waiting for older readers; on failure it is retried at the next look.
+    private const int CheckpointBusyMilliseconds = 200;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string connectionString;
+        await using (var db = await contexts.CreateDbContextAsync(stoppingToken))
+            connectionString = db.Database.GetConnectionString()!;
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (string.IsNullOrEmpty(file) || file == ":memory:")
+            return;
+        var wal = new FileInfo(Path.GetFullPath(file) + "-wal");
+        var limit = options.Storage.WalLimitBytes;
+        long lastSize = 0;
+        var unchanged = 0;
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                wal.Refresh();
+                var size = wal.Exists ? wal.Length : 0;
+                unchanged = size > 0 && size == lastSize ? unchanged + 1 : 0;
+                lastSize = size;
+                if ((size > limit / 4 || unchanged >= IdleLooks) && await CheckpointAsync(connectionString, stoppingToken))
+                {
+                    lastSize = 0;
+                    unchanged = 0;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One TRUNCATE checkpoint; true when it completed (the log is empty).</summary>
+    private async Task<bool> CheckpointAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new SqliteConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            // Its own short busy timeout: the checkpoint holds the writer lock while it waits for readers.
+            command.CommandText = $"PRAGMA busy_timeout = {CheckpointBusyMilliseconds};";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            // One row: busy (1 when it could not complete), log frames, frames checkpointed.
+            return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+        }
+        catch (SqliteException e)
+        {
+            logger.LogDebug("WAL checkpoint not done: {Reason}", e.Message);
+            return false;
+        }
+    }
+}
