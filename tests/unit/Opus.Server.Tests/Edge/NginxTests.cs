@@ -209,8 +209,10 @@ public sealed class NginxTests : IAsyncLifetime
             var reader = new StreamReader(await response.Content.ReadAsStreamAsync(), Encoding.UTF8);
             // The first event arrives before any job changes: nothing holds it back.
             using var opening = new CancellationTokenSource(Eventually.Bound);
-            Assert.Equal("retry: 2000", await reader.ReadLineAsync(opening.Token));
             Assert.Equal("event: ready", await reader.ReadLineAsync(opening.Token));
+            Assert.Equal("data: {}", await reader.ReadLineAsync(opening.Token));
+            Assert.Equal("retry: 2000", await reader.ReadLineAsync(opening.Token));
+            Assert.Equal("", await reader.ReadLineAsync(opening.Token));
             stream._reading = Task.Run(async () =>
             {
                 try

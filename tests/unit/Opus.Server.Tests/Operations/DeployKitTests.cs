@@ -114,8 +114,9 @@ public sealed class DeployKitTests
                 start.ArgumentList.Add(argument);
             foreach (var argument in entrypoint)
                 start.ArgumentList.Add(argument);
-            // Later arguments win: this test's port instead of 8080, anonymous use, and the compose file's sandbox setting.
-            foreach (var argument in new[] { $"--urls=http://127.0.0.1:{port}", "--Opus:Auth:AnonymousEnabled=true", "--Opus:Auth:AnonymousRoles:0=*", "--Opus:Local:Sandbox=none" })
+            // Later arguments win: this test's port instead of 8080, anonymous use, the compose file's sandbox setting,
+            // and the sample definitions (a production server loads them only when asked).
+            foreach (var argument in new[] { $"--urls=http://127.0.0.1:{port}", "--Opus:Auth:AnonymousEnabled=true", "--Opus:Auth:AnonymousRoles:0=*", "--Opus:Local:Sandbox=none", "--Opus:LoadSamples=true" })
                 start.ArgumentList.Add(argument);
             start.Environment.Clear();
             foreach (var variable in config["Env"]!.AsArray().Select(e => e!.GetValue<string>()))
