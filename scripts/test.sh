@@ -120,11 +120,12 @@ for project in tests/unit/*/*.csproj; do
   run_suite "$project"
 done
 
-# The server suite again with every test server on a PostgreSQL database of its own (the SLURM and
-# two-process tests do not depend on the default storage and ran above).
+# The server suite again with every test server on a PostgreSQL database of its own. Left out, having
+# run above: what does not depend on the default storage (SLURM on one node and on the multi-host
+# cluster, the two-process tests, the deployment kit's build and publish, TLS and nginx in front).
 export OPUS_TEST_STORAGE=postgres
 run_suite tests/unit/Opus.Server.Tests/Opus.Server.Tests.csproj "Opus.Server.Tests-on-PostgreSQL" \
-  --filter "FullyQualifiedName!~Opus.Server.Tests.Slurm&FullyQualifiedName!~Opus.Server.Tests.Postgres&FullyQualifiedName!~Opus.Server.Tests.Measurements"
+  --filter "FullyQualifiedName!~Opus.Server.Tests.Slurm&FullyQualifiedName!~Opus.Server.Tests.Cluster&FullyQualifiedName!~Opus.Server.Tests.Postgres&FullyQualifiedName!~Opus.Server.Tests.Measurements&FullyQualifiedName!~Opus.Server.Tests.Operations.DeployKitTests&FullyQualifiedName!~Opus.Server.Tests.Edge"
 unset OPUS_TEST_STORAGE
 
 say "Pester (tests/pester) in PowerShell $pwsh_version"
