@@ -12,7 +12,7 @@ public static partial class UserFields
     /// <summary>The longest SLURM account name Opus stores (slurmdbd's own limit is larger; real ones are short).</summary>
     public const int SlurmAccountMaxLength = 64;
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}\\z")] // \z, not $: $ would let a trailing newline through
     private static partial Regex SlurmAccountPattern();
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")]
