@@ -30,7 +30,12 @@ public sealed record ScimList<T>(string[] Schemas, int TotalResults, int StartIn
 
 public sealed record ScimError(string[] Schemas, string Status, string Detail, string? ScimType);
 
-public sealed record ScimResourceType(string[] Schemas, string Id, string Name, string Endpoint, string Description, string Schema, ScimMeta Meta);
+public sealed record ScimResourceType(string[] Schemas, string Id, string Name, string Endpoint, string Description, string Schema, ScimMeta Meta)
+{
+    public IReadOnlyList<ScimSchemaExtension>? SchemaExtensions { get; init; }
+}
+
+public sealed record ScimSchemaExtension(string Schema, bool Required);
 
 public sealed record ScimSchema(string[] Schemas, string Id, string Name, string Description, IReadOnlyList<ScimAttribute> Attributes, ScimMeta Meta);
 

@@ -45,9 +45,11 @@ public static partial class ScimEndpoints
         scim.MapGet("/ServiceProviderConfig", (HttpContext context) => Scim(ServiceProviderConfig(context)));
         scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(ListOf<ScimResourceType>([UserResourceType(context)], 1, 1)));
         scim.MapGet("/ResourceTypes/User", (HttpContext context) => Scim(UserResourceType(context)));
-        scim.MapGet("/Schemas", () => Scim(ListOf<ScimSchema>([UserSchemaDocument], 1, 1)));
+        scim.MapGet("/Schemas", () => Scim(ListOf<ScimSchema>([UserSchemaDocument, OpusUserSchemaDocument], 2, 1)));
         scim.MapGet("/Schemas/{id}", Results<JsonHttpResult<ScimSchema>, JsonHttpResult<ScimError>> (string id) =>
-            id == UserSchema ? Scim(UserSchemaDocument) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
+            id == UserSchema ? Scim(UserSchemaDocument)
+            : id == OpusUserSchema ? Scim(OpusUserSchemaDocument)
+            : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
 
         scim.MapGet("/Users", async Task<Results<JsonHttpResult<ScimList<ScimUser>>, JsonHttpResult<ScimError>>> (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
@@ -264,7 +266,10 @@ public static partial class ScimEndpoints
 
     private static ScimResourceType UserResourceType(HttpContext context) => new(
         ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "User", "User", "/Users", "Opus users", UserSchema,
-        new ScimMeta("ResourceType", null, null, Url(context, "/ResourceTypes/User")));
+        new ScimMeta("ResourceType", null, null, Url(context, "/ResourceTypes/User")))
+    {
+        SchemaExtensions = [new ScimSchemaExtension(OpusUserSchema, false)],
+    };
 
     private static readonly ScimSchema UserSchemaDocument = new(
         ["urn:ietf:params:scim:schemas:core:2.0:Schema"], UserSchema, "User", "Opus user account",
@@ -283,9 +288,18 @@ public static partial class ScimEndpoints
         ],
         new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{UserSchema}"));
 
+    private static readonly ScimSchema OpusUserSchemaDocument = new(
+        ["urn:ietf:params:scim:schemas:core:2.0:Schema"], OpusUserSchema, "OpusUser", "Opus's attributes of a user",
+        [
+            Attribute("lastSeen", "dateTime", false, false, "The user's last authenticated request or token use, to the minute", mutability: "readOnly"),
+            Attribute("slurmAccount", "string", false, false,
+                "The SLURM account the user's jobs are charged to (--account) unless a job sets slurm_account: letters, digits, _ - .", caseExact: true),
+        ],
+        new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{OpusUserSchema}"));
+
     private static ScimAttribute Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none",
-        ScimAttribute[]? sub = null, bool caseExact = false) =>
-        new(name, type, multiValued, description, required, caseExact, "readWrite", "default", uniqueness, sub);
+        ScimAttribute[]? sub = null, bool caseExact = false, string mutability = "readWrite") =>
+        new(name, type, multiValued, description, required, caseExact, mutability, "default", uniqueness, sub);
 
     private static JsonHttpResult<T> Scim<T>(T document, int status = StatusCodes.Status200OK) =>
         TypedResults.Json(document, (JsonTypeInfo<T>)ScimJson.Default.GetTypeInfo(typeof(T))!, MediaType, status);

@@ -51,7 +51,7 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.Equal("User", (await ScimAsync(HttpMethod.Get, "/scim/v2/ResourceTypes/User"))["name"]!.GetValue<string>());
 
         var schemas = await ScimAsync(HttpMethod.Get, "/scim/v2/Schemas");
-        AssertListResponse(schemas, 1, 1);
+        AssertListResponse(schemas, 2, 1);
         var schema = await ScimAsync(HttpMethod.Get, $"/scim/v2/Schemas/{AuthSteps.UserSchema}");
         Assert.Equal(AuthSteps.UserSchema, schema["id"]!.GetValue<string>());
         var attributes = schema["attributes"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToList();
@@ -70,6 +70,15 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.DoesNotContain(attributes, a => a.Contains("token", StringComparison.OrdinalIgnoreCase) || a.Contains("password", StringComparison.OrdinalIgnoreCase));
 
         AssertError(await ScimAsync(HttpMethod.Get, "/scim/v2/Schemas/urn:no:such:schema", expected: HttpStatusCode.NotFound), 404, null);
+
+        // Opus's extension (RFC 7643 3.3): listed by the resource type, described like the core schema.
+        const string extension = "urn:opus:scim:schemas:extension:2.0:User";
+        var declared = user["schemaExtensions"]!.AsArray().Single()!;
+        Assert.Equal((extension, false), (declared["schema"]!.GetValue<string>(), declared["required"]!.GetValue<bool>()));
+        var opus = await ScimAsync(HttpMethod.Get, $"/scim/v2/Schemas/{extension}");
+        Assert.Equal(opus.ToJsonString(), schemas["Resources"]![1]!.ToJsonString());
+        var mutability = opus["attributes"]!.AsArray().ToDictionary(a => a!["name"]!.GetValue<string>(), a => a!["mutability"]!.GetValue<string>());
+        Assert.Equal(new Dictionary<string, string> { ["lastSeen"] = "readOnly", ["slurmAccount"] = "readWrite" }, mutability);
     }
 
     [Fact]
