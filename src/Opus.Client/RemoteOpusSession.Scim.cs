@@ -11,6 +11,7 @@ namespace Opus.Client;
 public sealed partial class RemoteOpusSession
 {
     private const string ScimUser = "urn:ietf:params:scim:schemas:core:2.0:User";
+    private const string OpusUserSchema = "urn:opus:scim:schemas:extension:2.0:User";
     private const string ScimPatch = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
     public async Task<User> CreateUserAsync(UserRequest request, CancellationToken cancellationToken = default)
@@ -28,6 +29,8 @@ public sealed partial class RemoteOpusSession
             document["emails"] = new JsonArray(new JsonObject { ["value"] = request.Email, ["primary"] = true });
         if (request.ExternalId is { Length: > 0 } externalId)
             document["externalId"] = externalId;
+        if (request.SlurmAccount is { Length: > 0 } account)
+            document[OpusUserSchema] = new JsonObject { ["slurmAccount"] = account };
         using var response = await SendJsonAsync(HttpMethod.Post, "scim/v2/Users", document, cancellationToken);
         return ScimUserFrom(await ReadJsonAsync(response, cancellationToken));
     }
@@ -83,6 +86,10 @@ public sealed partial class RemoteOpusSession
             operations.Add(displayName.Length == 0 ? new JsonObject { ["op"] = "remove", ["path"] = "displayName" } : Replace("displayName", displayName));
         if (changes.ExternalId is { } externalId)
             operations.Add(externalId.Length == 0 ? new JsonObject { ["op"] = "remove", ["path"] = "externalId" } : Replace("externalId", externalId));
+        if (changes.SlurmAccount is { } account)
+            operations.Add(account.Length == 0
+                ? new JsonObject { ["op"] = "remove", ["path"] = $"{OpusUserSchema}:slurmAccount" }
+                : Replace($"{OpusUserSchema}:slurmAccount", account));
         if (operations.Count == 0)
             return user;
         var patch = new JsonObject { ["schemas"] = new JsonArray(ScimPatch), ["Operations"] = operations };
@@ -130,6 +137,7 @@ public sealed partial class RemoteOpusSession
             Email = (string?)(emails?.FirstOrDefault(e => (bool?)e?["primary"] == true) ?? emails?.FirstOrDefault())?["value"],
             Active = (bool?)document["active"] ?? true,
             ExternalSubject = (string?)document["externalId"],
+            SlurmAccount = (string?)document[OpusUserSchema]?["slurmAccount"],
             Roles = (document["roles"] as JsonArray ?? []).Select(r => r is JsonObject o ? (string?)o["value"] : (string?)r).OfType<string>().ToList(),
             CreatedAt = UwsTime.Parse((string?)document["meta"]?["created"]) ?? default,
         };

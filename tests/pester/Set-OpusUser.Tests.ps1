@@ -28,3 +28,40 @@ Describe 'Set-OpusUser' {
         (Get-OpusUser carol).ExternalId | Should -Be 'sub-carol'
     }
 }
+
+Describe 'Set-OpusUser -SlurmAccount' {
+    It 'sets the SLURM account, keeps it through other changes, and clears it with an empty -SlurmAccount' {
+        (Set-OpusUser carol -SlurmAccount 'astro-lab' -PassThru).SlurmAccount | Should -Be 'astro-lab'
+        (Set-OpusUser carol -Role copy -PassThru).SlurmAccount | Should -Be 'astro-lab'
+        (Get-OpusUser carol | Format-List | Out-String) | Should -Match 'SlurmAccount\s*:\s*astro-lab'
+        (Set-OpusUser carol -SlurmAccount '' -PassThru).SlurmAccount | Should -BeNullOrEmpty
+    }
+    It 'refuses an account with anything but letters, digits, _ - . with InvalidOpusUser' {
+        Set-OpusUser carol -SlurmAccount 'kept'
+        Set-OpusUser carol -SlurmAccount '$(touch /tmp/pwned)' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidOpusUser*'
+        $problems[0].Exception.Message | Should -BeLike '*letters, digits or _ - .*'
+        (Get-OpusUser carol).SlurmAccount | Should -Be 'kept'
+    }
+    It 'says what it would do to the SLURM account under -WhatIf' {
+        Get-HostOutput { Set-OpusUser carol -SlurmAccount 'other' -WhatIf } | Should -BeLike "*What if: *set the SLURM account to 'other'*"
+        Get-HostOutput { Set-OpusUser carol -SlurmAccount '' -WhatIf } | Should -BeLike '*What if: *clear the SLURM account*'
+        (Get-OpusUser carol).SlurmAccount | Should -Be 'kept'
+    }
+}
+
+Describe 'Set-OpusUser -SlurmAccount on a server (SCIM)' {
+    BeforeAll { $server = Start-TestServer; Connect-TestServer $server | Out-Null }
+    AfterAll { Stop-TestServer $server }
+    It 'creates, sets, shows, clears and refuses the SLURM account through SCIM' {
+        (New-OpusUser erin -Role copy -SlurmAccount 'lab_1').SlurmAccount | Should -Be 'lab_1'
+        (Get-OpusUser erin).SlurmAccount | Should -Be 'lab_1'
+        (Set-OpusUser erin -SlurmAccount 'lab.2' -PassThru).SlurmAccount | Should -Be 'lab.2'
+        (Get-OpusUser erin).SlurmAccount | Should -Be 'lab.2'
+        Set-OpusUser erin -SlurmAccount 'a b' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidOpusUser*'
+        (Get-OpusUser erin).SlurmAccount | Should -Be 'lab.2'
+        (Set-OpusUser erin -SlurmAccount '' -PassThru).SlurmAccount | Should -BeNullOrEmpty
+        (Get-OpusUser erin).SlurmAccount | Should -BeNullOrEmpty
+    }
+}

@@ -34,10 +34,12 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
     /// (<paramref name="userSettable"/>), else the definition's resources, else the server's SLURM settings.
     /// With <paramref name="stagedScript"/> (Opus:Slurm:Staging=http) that script is the batch script, run from the
     /// node folder <paramref name="jobDirectory"/>, and <paramref name="runnerPath"/> is not used.
+    /// The account is the job's slurm_account, else the owner's <paramref name="ownerAccount"/> (so fair-share
+    /// follows the person), else the definition's, else the server's.
     /// </summary>
     public static SlurmSubmission Submission(
         Job job, JobResources? resources, SlurmOptions slurm, string jobDirectory, string runnerPath, IReadOnlyCollection<string>? userSettable = null,
-        string? stagedScript = null)
+        string? stagedScript = null, string? ownerAccount = null)
     {
         var staged = stagedScript is not null;
         string? User(string name) =>
@@ -61,7 +63,7 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
                 Memory = User("slurm_mem") ?? defaults.Memory,
                 Gres = User("slurm_gres") ?? defaults.Gres,
                 Constraint = User("slurm_constraint") ?? defaults.Constraint,
-                Account = User("slurm_account") ?? defaults.Account,
+                Account = User("slurm_account") ?? Text(ownerAccount) ?? defaults.Account,
                 Qos = User("slurm_qos") ?? defaults.Qos,
             },
             JobEnvironment(jobDirectory, staged));

@@ -42,12 +42,15 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     private readonly TimeProvider _time;
     private readonly ILogger<SlurmManager> _logger;
     private readonly Operations.OpusMetrics _metrics;
+    private readonly Users.UserDirectory _users;
 
     public SlurmManager(
         OpusOptions options, ISlurmTransport slurm, SlurmSettleQueue settle, JobWorkspace workspace, JobEvents events, JobRepository jobs,
-        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging, Operations.OpusMetrics metrics)
+        DefinitionCatalog catalog, TimeProvider time, ILogger<SlurmManager> logger, HttpStaging staging, Operations.OpusMetrics metrics,
+        Users.UserDirectory users)
     {
         _metrics = metrics;
+        _users = users;
         _options = options;
         _slurm = slurm;
         _settle = settle;
@@ -121,13 +124,15 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         {
             var definition = await _catalog.GetVersionAsync(current.Definition, current.DefinitionVersion, cancellationToken);
             var userSettable = definition.Parameters.Select(p => p.Name).Intersect(SlurmControl.UserOptions).ToList();
+            var ownerAccount = current.Owner is { } owner ? (await _users.FindAsync(owner, cancellationToken))?.SlurmAccount : null;
             // Shared staging: the runner itself runs, in the job folder every node mounts. HTTP staging: a small
             // script that fetches the job's files from the server into node-local scratch and sends results back.
             var submission = _options.Slurm.IsHttpStaging
                 ? SlurmControl.Submission(current, definition.Resources, _options.Slurm, _staging.NodeFolder, "", userSettable,
-                    await File.ReadAllTextAsync(await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), cancellationToken))
+                    await File.ReadAllTextAsync(await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), cancellationToken), ownerAccount)
                 : SlurmControl.Submission(
-                    current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable);
+                    current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable,
+                    ownerAccount: ownerAccount);
             if (submission.Options.TimeMinutes is { } minutes && minutes * 60 != current.ExecutionDuration)
                 _logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
                     job.Id, current.ExecutionDuration, minutes);

@@ -249,7 +249,8 @@ public sealed class LocalOpusSession : IOpusSession
     // Users: who may do what is Core's rule (UserDirectory, ApiTokens), as for the server's endpoints.
 
     public Task<User> CreateUserAsync(UserRequest request, CancellationToken cancellationToken = default) =>
-        _users.CreateAsync(_caller, request.UserName, request.DisplayName, request.Email, request.Roles, request.Active, request.ExternalId, cancellationToken);
+        _users.CreateAsync(_caller, request.UserName, request.DisplayName, request.Email, request.Roles, request.Active, request.ExternalId, cancellationToken,
+            request.SlurmAccount);
 
     public Task<User> GetUserAsync(string idOrName, CancellationToken cancellationToken = default) =>
         _users.GetAsync(_caller, idOrName, cancellationToken);
@@ -271,7 +272,8 @@ public sealed class LocalOpusSession : IOpusSession
         (await _users.ListAsync(_caller, externalId: externalId, count: int.MaxValue, cancellationToken: cancellationToken)).Users;
 
     public Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default) =>
-        _users.UpdateAsync(_caller, idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken);
+        _users.UpdateAsync(_caller, idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken,
+            changes.SlurmAccount);
 
     public Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default) =>
         _users.DeleteAsync(_caller, idOrName, cancellationToken);

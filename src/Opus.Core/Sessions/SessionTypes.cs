@@ -58,17 +58,21 @@ public sealed record UserRequest(string UserName)
 
     /// <summary>The SCIM externalId: the user's OIDC subject (sub) at the identity provider, which links the account at its first sign-in; none when null or "".</summary>
     public string? ExternalId { get; init; }
+
+    /// <summary>The SLURM account the user's jobs are charged to (--account); none when null or "".</summary>
+    public string? SlurmAccount { get; init; }
 }
 
-/// <summary>What Set-OpusUser changes; null leaves a value as it is, "" clears e-mail, display name and externalId.</summary>
+/// <summary>What Set-OpusUser changes; null leaves a value as it is, "" clears e-mail, display name, externalId and SLURM account.</summary>
 public sealed record UserChanges(
     IReadOnlyList<string>? Roles = null,
     bool? Active = null,
     string? Email = null,
     string? DisplayName = null,
-    string? ExternalId = null)
+    string? ExternalId = null,
+    string? SlurmAccount = null)
 {
-    public bool IsEmpty => Roles is null && Active is null && Email is null && DisplayName is null && ExternalId is null;
+    public bool IsEmpty => Roles is null && Active is null && Email is null && DisplayName is null && ExternalId is null && SlurmAccount is null;
 }
 
 /// <summary>An API token as it may be shown: never its hash; the secret only in the answer that issued it.</summary>

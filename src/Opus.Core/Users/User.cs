@@ -36,6 +36,9 @@ public sealed class User
     /// <summary>The OIDC <c>sub</c> of the person at <see cref="ExternalIssuer"/> (the SCIM externalId).</summary>
     public string? ExternalSubject { get; set; }
 
+    /// <summary>The SLURM account the user's jobs are charged to (sbatch --account), so fair-share follows the person; null for none.</summary>
+    public string? SlurmAccount { get; set; }
+
     /// <summary>
     /// The SCIM externalId: <see cref="ExternalSubject"/> under the name admins use for it (SCIM, the web
     /// client, the cmdlets' -ExternalId). Not stored on its own.

@@ -14,12 +14,13 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task<User> CreateAsync(Caller caller, string userName, string? displayName = null, string? email = null, IEnumerable<string>? roles = null,
-        bool active = true, string? externalId = null, CancellationToken cancellationToken = default)
+        bool active = true, string? externalId = null, CancellationToken cancellationToken = default, string? slurmAccount = null)
     {
         caller.RequireAdmin("create users");
         // An externalId is linked to an issuer at the first sign-in of this subject.
         var user = await InsertAsync(userName, roles ?? [],
-            u => (u.DisplayName, u.Email, u.Active, u.ExternalSubject) = (displayName, email, active, UserFields.CheckExternalId(externalId)), cancellationToken);
+            u => (u.DisplayName, u.Email, u.Active, u.ExternalSubject, u.SlurmAccount) =
+                (displayName, email, active, UserFields.CheckExternalId(externalId), UserFields.CheckSlurmAccount(slurmAccount)), cancellationToken);
         audit.UserCreated(userName, user.Roles);
         return user;
     }
@@ -93,7 +94,8 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
     /// the user local, so no sign-in by name reaches it again.
     /// </summary>
     public async Task<User> UpdateAsync(Caller caller, string idOrName, string? userName = null, string? displayName = null, string? email = null,
-        bool? active = null, IEnumerable<string>? roles = null, string? externalId = null, CancellationToken cancellationToken = default)
+        bool? active = null, IEnumerable<string>? roles = null, string? externalId = null, CancellationToken cancellationToken = default,
+        string? slurmAccount = null)
     {
         caller.RequireAdmin("change users");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -115,6 +117,8 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
             user.Active = isActive;
         if (roles is not null)
             user.Roles = UserFields.CheckRoles(roles);
+        if (slurmAccount is not null)
+            user.SlurmAccount = UserFields.CheckSlurmAccount(slurmAccount);
         if (externalId is not null && UserFields.CheckExternalId(externalId) is var subject && subject != user.ExternalSubject)
         {
             if (subject is not null && await db.Users.AnyAsync(u => u.Id != user.Id && u.ExternalSubject == subject, cancellationToken))

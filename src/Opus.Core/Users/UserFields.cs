@@ -9,6 +9,12 @@ public static partial class UserFields
     /// <summary>The longest externalId: an OIDC sub has at most 255 ASCII characters (OIDC Core 2).</summary>
     public const int ExternalIdMaxLength = 255;
 
+    /// <summary>The longest SLURM account name Opus stores (slurmdbd's own limit is larger; real ones are short).</summary>
+    public const int SlurmAccountMaxLength = 64;
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}\\z")] // \z, not $: $ would let a trailing newline through
+    private static partial Regex SlurmAccountPattern();
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")]
     private static partial Regex UserNamePattern();
 
@@ -35,6 +41,16 @@ public static partial class UserFields
         if (externalId.Length > ExternalIdMaxLength || string.IsNullOrWhiteSpace(externalId) || externalId.Any(char.IsControl))
             throw new OpusValidationException($"externalId: 1 to {ExternalIdMaxLength} characters, no control characters (the user's OIDC sub at the identity provider)");
         return externalId;
+    }
+
+    /// <summary>A SLURM account, or null for none ("" clears). It reaches sbatch as one argument, never a shell.</summary>
+    public static string? CheckSlurmAccount(string? account)
+    {
+        if (string.IsNullOrEmpty(account))
+            return null;
+        if (!SlurmAccountPattern().IsMatch(account))
+            throw new OpusValidationException($"slurmAccount: 1 to {SlurmAccountMaxLength} letters, digits or _ - .");
+        return account;
     }
 
     public static List<string> CheckRoles(IEnumerable<string> roles)

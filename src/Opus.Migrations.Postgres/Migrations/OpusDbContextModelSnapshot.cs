@@ -17,7 +17,7 @@ namespace Opus.Migrations.Postgres.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.14")
+                .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -377,6 +377,10 @@ namespace Opus.Migrations.Postgres.Migrations
                     b.Property<string>("Roles")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("SlurmAccount")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Source")
                         .IsRequired()

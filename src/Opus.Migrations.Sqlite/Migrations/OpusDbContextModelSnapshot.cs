@@ -14,7 +14,7 @@ namespace Opus.Migrations.Sqlite.Migrations
         protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
             modelBuilder.Entity("Opus.Core.Definitions.DefinitionRecord", b =>
                 {
@@ -370,6 +370,10 @@ namespace Opus.Migrations.Sqlite.Migrations
 
                     b.Property<string>("Roles")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SlurmAccount")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Source")

@@ -46,6 +46,10 @@ public sealed class NewOpusUserCommand : OpusSessionCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? ExternalId { get; set; }
 
+    /// <summary><para type="description">The SLURM account the user's jobs are charged to (--account): letters, digits, _ - .</para></summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? SlurmAccount { get; set; }
+
     /// <summary><para type="description">Create the user inactive (it cannot sign in until Set-OpusUser -Active $true).</para></summary>
     [Parameter]
     public SwitchParameter Disabled { get; set; }
@@ -60,6 +64,7 @@ public sealed class NewOpusUserCommand : OpusSessionCmdlet
             DisplayName = DisplayName,
             Active = !Disabled,
             ExternalId = ExternalId,
+            SlurmAccount = SlurmAccount,
         };
         var (target, action) = ShouldProcessText.NewUser(request);
         if (!ShouldProcess(target, action))

@@ -6,8 +6,8 @@ using Opus.PowerShell.Decisions;
 namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address, display name or externalId.</para>
-/// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email, -DisplayName or -ExternalId clears it. Deactivating a user stops its tokens from working. A new -ExternalId links the account to that subject at its next sign-in through the identity provider; clearing it unlinks the account. Admins only.</para>
+/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address, display name, externalId or SLURM account.</para>
+/// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email, -DisplayName, -ExternalId or -SlurmAccount clears it. -SlurmAccount is the account the user's SLURM jobs are charged to (sbatch --account), unless a job sets its own slurm_account. Deactivating a user stops its tokens from working. A new -ExternalId links the account to that subject at its next sign-in through the identity provider; clearing it unlinks the account. Admins only.</para>
 /// </summary>
 /// <example>
 /// <code>Set-OpusUser alice -Role copy, sleep, calibrate</code>
@@ -16,6 +16,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <example>
 /// <code>Get-OpusUser intern-* | Set-OpusUser -Active $false</code>
 /// <para>Deactivates every intern account.</para>
+/// </example>
+/// <example>
+/// <code>Set-OpusUser alice -SlurmAccount astro-lab</code>
+/// <para>Charges alice's SLURM jobs to the account astro-lab, so fair-share and accounting follow her.</para>
 /// </example>
 /// <example>
 /// <code>Set-OpusUser alice -ExternalId ''</code>
@@ -50,6 +54,10 @@ public sealed class SetOpusUserCommand : OpusSessionCmdlet
     [Parameter]
     public string? ExternalId { get; set; }
 
+    /// <summary><para type="description">The SLURM account the user's jobs are charged to (--account): letters, digits, _ - . ('' clears it).</para></summary>
+    [Parameter]
+    public string? SlurmAccount { get; set; }
+
     /// <summary><para type="description">Write the user out after changing it.</para></summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -58,7 +66,7 @@ public sealed class SetOpusUserCommand : OpusSessionCmdlet
     protected override void ProcessRecord()
     {
         var roles = Role?.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        var changes = new UserChanges(roles, Active, Email, DisplayName, ExternalId);
+        var changes = new UserChanges(roles, Active, Email, DisplayName, ExternalId, SlurmAccount);
         var (target, action) = ShouldProcessText.SetUser(UserName, changes);
         if (!ShouldProcess(target, action))
             return;

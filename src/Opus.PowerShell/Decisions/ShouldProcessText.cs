@@ -45,7 +45,8 @@ internal static class ShouldProcessText
 
     public static (string Target, string Action) NewUser(UserRequest request) =>
         ($"user '{request.UserName}'", $"Create{(request.Active ? "" : " (inactive)")} with roles {Roles(request.Roles)}"
-            + (request.ExternalId is { Length: > 0 } externalId ? $", linked to the OIDC subject '{Shorten(externalId)}'" : ""));
+            + (request.ExternalId is { Length: > 0 } externalId ? $", linked to the OIDC subject '{Shorten(externalId)}'" : "")
+            + (request.SlurmAccount is { Length: > 0 } account ? $", SLURM account '{account}'" : ""));
 
     public static (string Target, string Action) SetUser(string user, UserChanges changes)
     {
@@ -60,6 +61,8 @@ internal static class ShouldProcessText
             parts.Add(displayName.Length == 0 ? "clear the display name" : $"set the display name to '{displayName}'");
         if (changes.ExternalId is { } externalId)
             parts.Add(externalId.Length == 0 ? "clear the externalId (unlink the OIDC account)" : $"set the externalId to '{Shorten(externalId)}' (link the OIDC subject at its next sign-in)");
+        if (changes.SlurmAccount is { } account)
+            parts.Add(account.Length == 0 ? "clear the SLURM account" : $"set the SLURM account to '{account}'");
         return ($"user '{user}'", parts.Count == 0 ? "Change nothing" : Capitalize(string.Join("; ", parts)));
     }
 

@@ -22,7 +22,7 @@ public sealed record ScimValue(string Value);
 
 public sealed record ScimEmail(string Value, bool Primary);
 
-public sealed record ScimOpusUser(string LastSeen);
+public sealed record ScimOpusUser(string? LastSeen, string? SlurmAccount);
 
 public sealed record ScimMeta(string ResourceType, string? Created, string? LastModified, string Location);
 
@@ -30,7 +30,12 @@ public sealed record ScimList<T>(string[] Schemas, int TotalResults, int StartIn
 
 public sealed record ScimError(string[] Schemas, string Status, string Detail, string? ScimType);
 
-public sealed record ScimResourceType(string[] Schemas, string Id, string Name, string Endpoint, string Description, string Schema, ScimMeta Meta);
+public sealed record ScimResourceType(string[] Schemas, string Id, string Name, string Endpoint, string Description, string Schema, ScimMeta Meta)
+{
+    public IReadOnlyList<ScimSchemaExtension>? SchemaExtensions { get; init; }
+}
+
+public sealed record ScimSchemaExtension(string Schema, bool Required);
 
 public sealed record ScimSchema(string[] Schemas, string Id, string Name, string Description, IReadOnlyList<ScimAttribute> Attributes, ScimMeta Meta);
 

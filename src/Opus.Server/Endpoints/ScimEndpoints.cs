@@ -20,7 +20,8 @@ public static partial class ScimEndpoints
 {
     public const string MediaType = "application/scim+json";
     private const string UserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
-    // Opus's read-only extension (RFC 7643 3.3): lastSeen, the user's last authenticated request or token use.
+    // Opus's extension (RFC 7643 3.3): lastSeen (read-only), the user's last authenticated request or token use;
+    // slurmAccount (read-write), the SLURM account the user's jobs are charged to.
     internal const string OpusUserSchema = "urn:opus:scim:schemas:extension:2.0:User";
     private const string ListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
     private const string ErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -44,9 +45,11 @@ public static partial class ScimEndpoints
         scim.MapGet("/ServiceProviderConfig", (HttpContext context) => Scim(ServiceProviderConfig(context)));
         scim.MapGet("/ResourceTypes", (HttpContext context) => Scim(ListOf<ScimResourceType>([UserResourceType(context)], 1, 1)));
         scim.MapGet("/ResourceTypes/User", (HttpContext context) => Scim(UserResourceType(context)));
-        scim.MapGet("/Schemas", () => Scim(ListOf<ScimSchema>([UserSchemaDocument], 1, 1)));
+        scim.MapGet("/Schemas", () => Scim(ListOf<ScimSchema>([UserSchemaDocument, OpusUserSchemaDocument], 2, 1)));
         scim.MapGet("/Schemas/{id}", Results<JsonHttpResult<ScimSchema>, JsonHttpResult<ScimError>> (string id) =>
-            id == UserSchema ? Scim(UserSchemaDocument) : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
+            id == UserSchema ? Scim(UserSchemaDocument)
+            : id == OpusUserSchema ? Scim(OpusUserSchemaDocument)
+            : Error(StatusCodes.Status404NotFound, null, $"no schema '{id}'"));
 
         scim.MapGet("/Users", async Task<Results<JsonHttpResult<ScimList<ScimUser>>, JsonHttpResult<ScimError>>> (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
@@ -74,7 +77,7 @@ public static partial class ScimEndpoints
             var body = await ReadAsync(context, ct);
             var user = await users.CreateAsync(context.Caller(),
                 RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
-                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct);
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct, SlurmAccount(body));
             context.Response.Headers.Location = UserUrl(context, user);
             return Scim(UserDocument(context, user), StatusCodes.Status201Created);
         });
@@ -86,7 +89,7 @@ public static partial class ScimEndpoints
             // the account to a person (cleared only by an explicit null or ""; 3.5.1 allows either reading).
             var body = await ReadAsync(context, ct);
             var user = await users.UpdateAsync(context.Caller(), id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
-                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct);
+                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct, SlurmAccount(body) ?? "");
             return Scim(UserDocument(context, user));
         });
         scim.MapMethods("/Users/{id}", ["PATCH"], async Task<Results<JsonHttpResult<ScimUser>, JsonHttpResult<ScimError>>> (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
@@ -100,9 +103,12 @@ public static partial class ScimEndpoints
             var displayName = user.DisplayName;
             var active = user.Active;
             var externalId = user.ExternalSubject;
+            var slurmAccount = user.SlurmAccount;
             foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
-                Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active, ref externalId);
-            var updated = await users.UpdateAsync(context.Caller(), user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct);
+                Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active,
+                    ref externalId, ref slurmAccount);
+            var updated = await users.UpdateAsync(context.Caller(), user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct,
+                slurmAccount ?? "");
             return Scim(UserDocument(context, updated));
         });
         scim.MapDelete("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
@@ -113,7 +119,8 @@ public static partial class ScimEndpoints
     }
 
     /// <summary>One PATCH operation on the attributes we support (RFC 7644 3.5.2).</summary>
-    private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active, ref string? externalId)
+    private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active, ref string? externalId,
+        ref string? slurmAccount)
     {
         var op = operation["op"]?.GetValue<string>().ToLowerInvariant() ?? throw new OpusValidationException("an operation has no op");
         var path = operation["path"]?.GetValue<string>();
@@ -126,9 +133,22 @@ public static partial class ScimEndpoints
             if (value is not JsonObject attributes)
                 throw new OpusValidationException("an operation without a path needs an object value (add or replace)");
             foreach (var (name, inner) in attributes)
-                Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active, ref externalId);
+                Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active,
+                    ref externalId, ref slurmAccount);
             return;
         }
+
+        // The extension's attributes go by their full name (RFC 7644 3.10), or as one object under the schema's URN.
+        if (path.Equals(OpusUserSchema, StringComparison.OrdinalIgnoreCase) && op != "remove")
+        {
+            foreach (var (name, inner) in value as JsonObject ?? throw new OpusValidationException($"path '{path}' needs an object value"))
+                Apply(new JsonObject { ["op"] = op, ["path"] = $"{OpusUserSchema}:{name}", ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName,
+                    ref active, ref externalId, ref slurmAccount);
+            return;
+        }
+
+        if (path.StartsWith(OpusUserSchema + ":", StringComparison.OrdinalIgnoreCase))
+            path = path[(OpusUserSchema.Length + 1)..];
 
         var filtered = RoleValueFilter().Match(path);
         switch (filtered.Success ? "roles[value]" : path.ToLowerInvariant())
@@ -143,6 +163,9 @@ public static partial class ScimEndpoints
                 break;
             case "externalid":
                 externalId = op == "remove" ? null : value?.GetValue<string>();
+                break;
+            case "slurmaccount":
+                slurmAccount = op == "remove" ? null : value?.GetValue<string>();
                 break;
             case "emails":
                 email = op == "remove" ? null : value is JsonArray list ? list.Select(e => e?["value"]?.GetValue<string>()).FirstOrDefault(e => e is not null) : value?["value"]?.GetValue<string>();
@@ -162,7 +185,7 @@ public static partial class ScimEndpoints
                 roles.Remove(filtered.Groups["v"].Value);
                 break;
             default:
-                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails, externalId or roles");
+                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails, externalId, roles or {OpusUserSchema}:slurmAccount");
         }
     }
 
@@ -194,6 +217,13 @@ public static partial class ScimEndpoints
             ? given.Value?.GetValue<string>() ?? ""
             : null;
 
+    /// <summary>The extension's slurmAccount as given: null when left out, "" when null or empty.</summary>
+    private static string? SlurmAccount(JsonObject body) =>
+        body.FirstOrDefault(kv => kv.Key.Equals(OpusUserSchema, StringComparison.OrdinalIgnoreCase)).Value is JsonObject extension
+        && extension.FirstOrDefault(kv => kv.Key.Equals("slurmAccount", StringComparison.OrdinalIgnoreCase)) is { Key: not null } given
+            ? given.Value?.GetValue<string>() ?? ""
+            : null;
+
     /// <summary>A filter's quoted value, unescaped as the JSON string it is; null when it is not one (an unknown escape).</summary>
     private static string? FilterValue(string quoted)
     {
@@ -213,11 +243,13 @@ public static partial class ScimEndpoints
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/Users/{user.Id}";
 
     private static ScimUser UserDocument(HttpContext context, User user) =>
-        new(user.LastSeenAt is null ? [UserSchema] : [UserSchema, OpusUserSchema], user.Id, user.UserName, user.Active,
+        new(user.LastSeenAt is null && user.SlurmAccount is null ? [UserSchema] : [UserSchema, OpusUserSchema], user.Id, user.UserName, user.Active,
             user.Roles.Select(r => new ScimValue(r)).ToList(),
             new ScimMeta("User", UwsTime.Format(user.CreatedAt), UwsTime.Format(user.ModifiedAt), UserUrl(context, user)))
         {
-            Opus = user.LastSeenAt is { } seen ? new ScimOpusUser(UwsTime.Format(seen)) : null,
+            Opus = user.LastSeenAt is null && user.SlurmAccount is null
+                ? null
+                : new ScimOpusUser(user.LastSeenAt is { } seen ? UwsTime.Format(seen) : null, user.SlurmAccount),
             ExternalId = user.ExternalSubject,
             DisplayName = user.DisplayName,
             Emails = user.Email is null ? null : [new ScimEmail(user.Email, true)],
@@ -234,7 +266,10 @@ public static partial class ScimEndpoints
 
     private static ScimResourceType UserResourceType(HttpContext context) => new(
         ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "User", "User", "/Users", "Opus users", UserSchema,
-        new ScimMeta("ResourceType", null, null, Url(context, "/ResourceTypes/User")));
+        new ScimMeta("ResourceType", null, null, Url(context, "/ResourceTypes/User")))
+    {
+        SchemaExtensions = [new ScimSchemaExtension(OpusUserSchema, false)],
+    };
 
     private static readonly ScimSchema UserSchemaDocument = new(
         ["urn:ietf:params:scim:schemas:core:2.0:Schema"], UserSchema, "User", "Opus user account",
@@ -253,9 +288,18 @@ public static partial class ScimEndpoints
         ],
         new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{UserSchema}"));
 
+    private static readonly ScimSchema OpusUserSchemaDocument = new(
+        ["urn:ietf:params:scim:schemas:core:2.0:Schema"], OpusUserSchema, "OpusUser", "Opus's attributes of a user",
+        [
+            Attribute("lastSeen", "dateTime", false, false, "The user's last authenticated request or token use, to the minute", mutability: "readOnly"),
+            Attribute("slurmAccount", "string", false, false,
+                "The SLURM account the user's jobs are charged to (--account) unless a job sets slurm_account: letters, digits, _ - .", caseExact: true),
+        ],
+        new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{OpusUserSchema}"));
+
     private static ScimAttribute Attribute(string name, string type, bool multiValued, bool required, string description, string uniqueness = "none",
-        ScimAttribute[]? sub = null, bool caseExact = false) =>
-        new(name, type, multiValued, description, required, caseExact, "readWrite", "default", uniqueness, sub);
+        ScimAttribute[]? sub = null, bool caseExact = false, string mutability = "readWrite") =>
+        new(name, type, multiValued, description, required, caseExact, mutability, "default", uniqueness, sub);
 
     private static JsonHttpResult<T> Scim<T>(T document, int status = StatusCodes.Status200OK) =>
         TypedResults.Json(document, (JsonTypeInfo<T>)ScimJson.Default.GetTypeInfo(typeof(T))!, MediaType, status);

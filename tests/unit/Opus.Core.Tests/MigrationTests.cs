@@ -27,7 +27,9 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public async Task The_generated_baseline_gives_the_schema_of_the_hand_written_chain()
     {
-        var generated = await SchemaAsync("generated.db", db => db.Database.MigrateAsync());
+        // Up to the baseline only: the migrations after it change the schema on purpose.
+        var generated = await SchemaAsync("generated.db",
+            db => db.Database.MigrateAsync(db.Database.GetMigrations().Single(m => m.EndsWith("_Baseline", StringComparison.Ordinal))));
         await LegacyDatabase.CreateAsync(Options("hand-written.db"), LegacyDatabase.JobFinishing);
         var handWritten = await SchemaAsync("hand-written.db", _ => Task.CompletedTask);
         Assert.Contains("jobs.Finishing TEXT notnull=0 pk=0", handWritten);

@@ -28,7 +28,9 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
     [Fact]
     public async Task The_generated_baseline_gives_the_schema_of_the_hand_written_chain()
     {
-        var generated = await SchemaAsync(await _postgres.CreateDatabaseAsync("opus_generated"), db => db.Database.MigrateAsync());
+        // Up to the baseline only: the migrations after it change the schema on purpose.
+        var generated = await SchemaAsync(await _postgres.CreateDatabaseAsync("opus_generated"),
+            db => db.Database.MigrateAsync(db.Database.GetMigrations().Single(m => m.EndsWith("_Baseline", StringComparison.Ordinal))));
         var old = await _postgres.CreateDatabaseAsync("opus_handwritten");
         await LegacyDatabase.CreateAsync(Options(old), LegacyDatabase.JobFinishing);
         var handWritten = await SchemaAsync(old, _ => Task.CompletedTask);

@@ -125,6 +125,28 @@ public sealed class SlurmControlTests
     }
 
     [Fact]
+    public void The_account_is_the_jobs_then_the_owners_then_the_definitions_then_the_servers()
+    {
+        string? Account(Job job, string? owner, JobResources? definition, SlurmOptions server, IReadOnlyCollection<string>? userSettable) =>
+            SlurmControl.Submission(job, definition, server, "/j", "/j/runner.sh", userSettable, ownerAccount: owner).SbatchArguments()
+                .Where(a => a.StartsWith("--account=", StringComparison.Ordinal)).Select(a => a["--account=".Length..]).SingleOrDefault();
+        var job = NewJob();
+        job.Parameters = [new("slurm_account", "job-acct")];
+        var definition = new JobResources { Account = "definition-acct" };
+        var server = new SlurmOptions { Account = "server-acct" };
+        string[] settable = ["slurm_account"];
+
+        Assert.Equal("job-acct", Account(job, "owner-acct", definition, server, settable));
+        // A slurm_account the definition does not let users set is ignored: the owner's comes next.
+        Assert.Equal("owner-acct", Account(job, "owner-acct", definition, server, null));
+        Assert.Equal("owner-acct", Account(NewJob(), "owner-acct", definition, server, settable));
+        Assert.Equal("definition-acct", Account(NewJob(), null, definition, server, settable));
+        Assert.Equal("definition-acct", Account(NewJob(), "", definition, server, settable));
+        Assert.Equal("server-acct", Account(NewJob(), null, null, server, settable));
+        Assert.Null(Account(NewJob(), null, null, new SlurmOptions(), settable));
+    }
+
+    [Fact]
     public void The_server_settings_apply_when_the_definition_gives_none()
     {
         var server = new SlurmOptions { Partition = "batch", Cpus = 2, Memory = "1G" };

@@ -51,7 +51,7 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.Equal("User", (await ScimAsync(HttpMethod.Get, "/scim/v2/ResourceTypes/User"))["name"]!.GetValue<string>());
 
         var schemas = await ScimAsync(HttpMethod.Get, "/scim/v2/Schemas");
-        AssertListResponse(schemas, 1, 1);
+        AssertListResponse(schemas, 2, 1);
         var schema = await ScimAsync(HttpMethod.Get, $"/scim/v2/Schemas/{AuthSteps.UserSchema}");
         Assert.Equal(AuthSteps.UserSchema, schema["id"]!.GetValue<string>());
         var attributes = schema["attributes"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToList();
@@ -70,6 +70,15 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         Assert.DoesNotContain(attributes, a => a.Contains("token", StringComparison.OrdinalIgnoreCase) || a.Contains("password", StringComparison.OrdinalIgnoreCase));
 
         AssertError(await ScimAsync(HttpMethod.Get, "/scim/v2/Schemas/urn:no:such:schema", expected: HttpStatusCode.NotFound), 404, null);
+
+        // Opus's extension (RFC 7643 3.3): listed by the resource type, described like the core schema.
+        const string extension = "urn:opus:scim:schemas:extension:2.0:User";
+        var declared = user["schemaExtensions"]!.AsArray().Single()!;
+        Assert.Equal((extension, false), (declared["schema"]!.GetValue<string>(), declared["required"]!.GetValue<bool>()));
+        var opus = await ScimAsync(HttpMethod.Get, $"/scim/v2/Schemas/{extension}");
+        Assert.Equal(opus.ToJsonString(), schemas["Resources"]![1]!.ToJsonString());
+        var mutability = opus["attributes"]!.AsArray().ToDictionary(a => a!["name"]!.GetValue<string>(), a => a!["mutability"]!.GetValue<string>());
+        Assert.Equal(new Dictionary<string, string> { ["lastSeen"] = "readOnly", ["slurmAccount"] = "readWrite" }, mutability);
     }
 
     [Fact]
@@ -384,6 +393,53 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         var explicitNull = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("unlinked"), null, "copy");
         explicitNull["externalId"] = null;
         Assert.Null((await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{plain}", explicitNull))["externalId"]);
+    }
+
+    [Fact]
+    public async Task SlurmAccount_is_set_shown_and_cleared_in_opus_extension_and_refused_when_malformed()
+    {
+        const string extension = "urn:opus:scim:schemas:extension:2.0:User";
+        static string? Account(JsonNode user) => user[extension]?["slurmAccount"]?.GetValue<string>();
+        var name = AuthSteps.UniqueName("charged");
+        var body = RouteIsolationFixture.ScimUser(name, null, "copy");
+        body[extension] = new JsonObject { ["slurmAccount"] = "astro-lab" };
+        var user = await ScimAsync(HttpMethod.Post, "/scim/v2/Users", body, HttpStatusCode.Created);
+        var id = user["id"]!.GetValue<string>();
+        Assert.Equal("astro-lab", Account(user));
+        Assert.Contains(extension, Schemas(user));
+        Assert.Equal("astro-lab", Account(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}")));
+
+        // PATCH by the attribute's full name (RFC 7644 3.10), and without a path as an object under the schema's URN.
+        Assert.Equal("astro_2.b", Account(await PatchAsync(id, Op("replace", $"{extension}:slurmAccount", "astro_2.b"))));
+        Assert.Equal("lab3", Account(await PatchAsync(id, new JsonObject
+        {
+            ["op"] = "replace", ["value"] = new JsonObject { [extension] = new JsonObject { ["slurmAccount"] = "lab3" } },
+        })));
+        Assert.Equal("lab3", Account(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}")));
+        var removed = await PatchAsync(id, Op("remove", $"{extension}:slurmAccount"));
+        Assert.Null(Account(removed));
+        Assert.DoesNotContain(extension, Schemas(removed));
+
+        // PUT replaces: given, it is set; left out, it is cleared.
+        var put = RouteIsolationFixture.ScimUser(name, null, "copy");
+        put[extension] = new JsonObject { ["slurmAccount"] = "put-acct" };
+        Assert.Equal("put-acct", Account(await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{id}", put)));
+        Assert.Null(Account(await ScimAsync(HttpMethod.Put, $"/scim/v2/Users/{id}", RouteIsolationFixture.ScimUser(name, null, "copy"))));
+
+        // Anything but letters, digits, _ - . (it reaches sbatch and slurmrestd), or too long: a one-line 400, nothing changed.
+        await PatchAsync(id, Op("replace", $"{extension}:slurmAccount", "kept"));
+        foreach (var bad in new[] { "$(touch /tmp/pwned)", "a b", "a;b", "acct\nx", "acct\n", "é", new string('a', 65) })
+        {
+            var error = await PatchErrorAsync(id, Op("replace", $"{extension}:slurmAccount", bad));
+            AssertError(error, 400, "invalidValue");
+            Assert.DoesNotContain('\n', error["detail"]!.GetValue<string>());
+        }
+
+        var malformed = RouteIsolationFixture.ScimUser(AuthSteps.UniqueName("charged"), null, "copy");
+        malformed[extension] = new JsonObject { ["slurmAccount"] = "x y" };
+        AssertError(await ScimAsync(HttpMethod.Post, "/scim/v2/Users", malformed, HttpStatusCode.BadRequest), 400, "invalidValue");
+        Assert.Equal("kept", Account(await ScimAsync(HttpMethod.Get, $"/scim/v2/Users/{id}")));
+        Assert.Equal(new string('a', 64), Account(await PatchAsync(id, Op("replace", $"{extension}:slurmAccount", new string('a', 64)))));
     }
 
     [Fact]
