@@ -413,7 +413,8 @@ public sealed class OidcSignInConfigurationTests
 
         Assert.Equal("/client/#/signin?oidc=done", finished.Headers.Location!.OriginalString);
         var token = finished.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("opus.signin=", StringComparison.Ordinal)).Split(';')[0]["opus.signin=".Length..];
-        using var client = first.BearerClient(token);
+        // The server that finished the sign-in issued the token (on PostgreSQL each test server has a database of its own).
+        using var client = second.BearerClient(token);
         using var me = await client.GetAsync("/me");
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
         // The keys are the data folder's, not the account's home's: what servers on other machines share.
