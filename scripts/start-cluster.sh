@@ -9,14 +9,18 @@
 # they reach it. Coexists with scripts/start-slurm.sh's cluster (own namespaces, ports and slurm.conf).
 # Installs the Debian packages when missing (needs root). Idempotent: a cluster already up is left as it is.
 # Stop it with scripts/stop-cluster.sh.
-#   --hide FOLDER   hide FOLDER on the compute and login hosts (an empty tmpfs over it): no shared
-#                   job folder with the server (repeatable; default: nothing hidden)
+#   --hide FOLDER   hide FOLDER on the compute hosts too (an empty tmpfs over it): no shared
+#                   job folder with the server (repeatable; default: only the data root below)
+#   OPUS_CLUSTER_DATA  always hidden on n1 and n2, also on a cluster already up (default
+#                   /var/tmp/opus-cluster-data): servers keep their data folders under it, so the
+#                   nodes cannot see them (the cluster tests do)
 #   OPUS_CLUSTER_DIR  state, logs, keys (default /tmp/opus-cluster)
 #   OPUS_CLUSTER_NET  the first three octets of the range (default 10.77.0)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 base=${OPUS_CLUSTER_DIR:-/tmp/opus-cluster}
 net=${OPUS_CLUSTER_NET:-10.77.0}
+data_root=${OPUS_CLUSTER_DATA:-/var/tmp/opus-cluster-data}
 bridge=opusbr0
 hide=()
 while [ $# -gt 0 ]; do
@@ -167,6 +171,13 @@ for host in "${hosts[@]}"; do
   wait_for 10 on "$host" test -d /run/munge || fail "host $host has no private /run"
 done
 
+# The data root: an empty tmpfs over it on the compute hosts, mounted into their namespaces (so also on a
+# cluster started before this rule, without a restart); slurmd and its jobs see the empty one.
+install -d -m 1777 "$data_root"
+for host in n1 n2; do
+  on "$host" mountpoint -q "$data_root" || on "$host" mount -t tmpfs -o mode=0755 "hidden-$host" "$data_root"
+done
+
 # munge on each host, on its default socket in the host's own /run.
 for host in "${hosts[@]}"; do
   if ! on "$host" sh -c 'munge -n | unmunge' >/dev/null 2>&1; then
@@ -214,5 +225,5 @@ say "login node: ssh -i $base/ssh/id_ed25519 -o UserKnownHostsFile=/dev/null -o 
 say "ssh key: $base/ssh/id_ed25519; host key: $base/ssh/host_ed25519_key.pub ($host_fingerprint)"
 say "slurmrestd: http://${address[ctl]}:$rest_port/slurm/v0.0.38/ (user root, token in $base/jwt-token)"
 say "a new token: $token_command"
-[ -z "$wanted_hide" ] || say "hidden on n1, n2: $(echo "$wanted_hide" | tr '\n' ' ')"
+say "hidden on n1, n2: $data_root $(echo "$wanted_hide" | tr '\n' ' ')"
 say "run a command on a host: nsenter -t \$(cat $base/HOST.pid) -n -u -m -- COMMAND; stop with: $here/stop-cluster.sh"

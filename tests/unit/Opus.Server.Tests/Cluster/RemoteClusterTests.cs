@@ -2,13 +2,16 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Opus.Server.Tests.Execution;
 using Opus.Server.Tests.Infrastructure;
+using Opus.Server.Tests.Provenance;
+using static Opus.Server.Tests.Provenance.ProvenanceSteps;
+using static Opus.Server.Tests.Staging.StagingSteps;
 
 namespace Opus.Server.Tests.Cluster;
 
 /// <summary>
 /// Jobs run on the multi-host test cluster through a remote transport (the server on this machine, SLURM
-/// on other hosts): the same behaviour through ssh and through slurmrestd. The job folder is shared with
-/// the nodes here (Opus:Slurm:Staging=shared).
+/// on other hosts): the same behaviour through ssh and through slurmrestd. Jobs get their files over HTTP
+/// (Opus:Slurm:Staging=http): the server's data folder is hidden from the compute hosts.
 /// </summary>
 public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixture : ClusterServerFixture
 {
@@ -28,6 +31,56 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
         Assert.Contains(Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim(), new[] { "n1", "n2" });
         Assert.Equal(100000, (await Client.GetResultBytesAsync(job, "bytes")).Length);
         Assert.Equal("COMPLETED", (await TestCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "COMPLETED", Eventually.Bound))?.State);
+    }
+
+    [Fact]
+    public async Task A_job_with_an_uploaded_input_and_several_results_completes_with_the_right_bytes_and_hashes_on_a_node_that_cannot_see_the_server_folder()
+    {
+        var input = new byte[3_000_000];
+        Random.Shared.NextBytes(input);
+        var text = $"staged on the cluster 🛰 {Guid.NewGuid()}";
+        var job = await Client.CreateWithUploadAsync("staged-files", ("data", "raw frame.bin", input),
+            ("text", text), ("server_data", Server.DataPath), ("PHASE", "RUN"));
+
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}\n{Server.Log}");
+        var node = Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim();
+        Assert.Contains(node, new[] { "n1", "n2" });
+
+        Assert.Equal(input, await Client.GetResultBytesAsync(job, "copy"));
+        Assert.Equal(Sha256(input), done.Sha256Of("copy"));
+        Assert.Equal(Sha256(input) + "\n", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "sum")));
+        Assert.Equal(Encoding.UTF8.GetBytes(text), await Client.GetResultBytesAsync(job, "note"));
+        Assert.Equal(Sha256(Encoding.UTF8.GetBytes(text)), done.Sha256Of("note"));
+
+        // The job's folder is here, with the input; the node saw neither it nor the data folder it is in.
+        var folder = Server.JobDirectory(job);
+        Assert.True(Directory.Exists(folder), folder);
+        Assert.Equal("hidden\n", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "server")));
+        Assert.NotEqual(0, (await TestCluster.OnAsync(node, "test", "-e", folder)).ExitCode);
+        Assert.Equal("COMPLETED", (await TestCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "COMPLETED", Eventually.Bound))?.State);
+        await Eventually.HoldsAsync(() => fixture.NodeFolder(JobSteps.JobId(job)) is null, "the job's node folder is removed");
+    }
+
+    [Fact]
+    public async Task Three_jobs_on_different_nodes_make_a_provenance_chain()
+    {
+        var first = Unique("first");
+        var a = await Client.RunAsync("chain-first", ("text", first), ("slurm_constraint", "n1"));
+        var e1 = a.Job.Sha256Of("output");
+        var b = await Client.RunAsync("chain-next", ("input", e1), ("text", "second"), ("slurm_constraint", "n2"));
+        var e2 = b.Job.Sha256Of("output");
+        var c = await Client.RunAsync("chain-next", ("input", e2), ("text", "third"), ("slurm_constraint", "n1"));
+        var e3 = c.Job.Sha256Of("output");
+
+        Assert.Equal(["n1", "n2", "n1"], await Task.WhenAll(new[] { a, b, c }.Select(async j => Encoding.UTF8.GetString(await Client.GetResultBytesAsync(j.Path, "host")).Trim())));
+        Assert.Equal($"{first}\nsecond\nthird\n", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(c.Path, "output")));
+
+        var document = await Client.ProvJsonAsync($"ID={e3}&DEPTH=ALL");
+        Assert.Equal(new[] { Job("chain-first", a.Id), Job("chain-next", b.Id), Job("chain-next", c.Id) }.Order(StringComparer.Ordinal), document.Keys("activity"));
+        Assert.Contains(document.Relations("used"), u => u.Text("prov:entity") == Store(e1) && u.Text("prov:activity") == Job("chain-next", b.Id));
+        Assert.Contains(document.Relations("used"), u => u.Text("prov:entity") == Store(e2) && u.Text("prov:activity") == Job("chain-next", c.Id));
+        Assert.Contains(document.Relations("wasGeneratedBy"), g => g.Text("prov:entity") == Store(e3) && g.Text("prov:activity") == Job("chain-next", c.Id));
     }
 
     [Theory]
@@ -50,10 +103,11 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
     {
         var job = await Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
         var id = JobSteps.JobId(job);
-        var directory = Server.JobDirectory(job);
+        await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+        // The runner's argument is its folder on the node; the script's processes carry OPUS_JOB_ID.
+        var directory = (await Eventually.HoldsAsync(() => Task.FromResult(fixture.NodeFolder(id)), f => f is not null, "the job's node folder"))!;
         try
         {
-            await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
             // The hosts share this machine's process table (network, name and mounts are theirs): /proc shows their processes.
             var running = await JobProcesses.WaitUntilAsync(id, directory, p => p.Any(x => x.Command == "sleep"), Eventually.Bound);
             Assert.Contains(running, p => p.Command == "sleep");
@@ -62,6 +116,7 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
             Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
             await JobProcesses.AssertNoneLeftAsync(id, directory, Eventually.Bound);
             Assert.Equal("CANCELLED", (await TestCluster.WaitForStateAsync(id, s => s == "CANCELLED", Eventually.Bound))?.State);
+            await Eventually.HoldsAsync(() => !Directory.Exists(directory), "the node folder is removed");
             Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
         }
         finally
@@ -229,6 +284,28 @@ public sealed class RestClusterTests(RestClusterFixture fixture) : RemoteCluster
     protected override Task StopLoginAsync() => TestCluster.StopAsync("slurmrestd.pid");
 
     protected override Task StartLoginAsync() => TestCluster.StartSlurmrestdAsync();
+}
+
+/// <summary>The job folder shared with the nodes (Opus:Slurm:Staging=shared), through ssh.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SharedStagingClusterTests(SharedStagingClusterFixture fixture) : IClassFixture<SharedStagingClusterFixture>
+{
+    [Fact]
+    public async Task A_job_runs_in_the_shared_job_folder_and_completes()
+    {
+        var client = fixture.Server.Client;
+        var text = $"shared {Guid.NewGuid()}";
+        var job = await client.CreateJobAsync("several", ("text", text), ("PHASE", "RUN"));
+
+        var done = await client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}\n{fixture.Server.Log}");
+        Assert.Equal(Encoding.UTF8.GetBytes(text), await client.GetResultBytesAsync(job, "echo"));
+        // The node wrote into the server's job folder, which it sees: no staging went over HTTP.
+        var node = Encoding.UTF8.GetString(await client.GetResultBytesAsync(job, "host")).Trim();
+        Assert.Equal(0, (await TestCluster.OnAsync(node, "test", "-d", fixture.Server.JobDirectory(job))).ExitCode);
+        Assert.DoesNotContain("opus staging", await File.ReadAllTextAsync(Path.Combine(fixture.Server.JobDirectory(job), "runner.log")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.Scratch));
+    }
 }
 
 /// <summary>The cluster tests stop and start its daemons: one class at a time.</summary>

@@ -15,6 +15,9 @@ public static class TestCluster
     public const string ThisMachine = "10.77.0.1";
     public static readonly string[] Hosts = ["ctl", "n1", "n2"];
 
+    /// <summary>Hidden on n1 and n2 by start-cluster.sh (an empty tmpfs over it): a server's data folder here is invisible to the nodes.</summary>
+    public const string DataRoot = "/var/tmp/opus-cluster-data";
+
     private static readonly Lazy<Task> Started = new(StartAsync);
 
     public static string Base => Environment.GetEnvironmentVariable("OPUS_CLUSTER_DIR") is { Length: > 0 } dir ? dir : "/tmp/opus-cluster";
@@ -134,20 +137,46 @@ public static class TestCluster
     }
 }
 
-/// <summary>A server whose SLURM manager reaches the test cluster through one transport, shared by a test class.</summary>
-public abstract class ClusterServerFixture(string transport) : IAsyncLifetime
+/// <summary>
+/// A server whose SLURM manager reaches the test cluster through one transport, shared by a test class. With
+/// http staging (the default) its data folder is under <see cref="TestCluster.DataRoot"/>, which the compute
+/// hosts cannot see, and each job runs in a node-local folder under <see cref="Scratch"/>.
+/// </summary>
+public abstract class ClusterServerFixture(string transport, string staging = "http") : IAsyncLifetime
 {
     public string Transport { get; } = transport;
 
+    public string Staging { get; } = staging;
+
     public OpusServer Server { get; private set; } = null!;
+
+    /// <summary>Opus:Slurm:Scratch: the node folder under which each staged job gets opus-ID-SLURMID/ (a /tmp folder the nodes and this test see).</summary>
+    public string Scratch { get; } = Directory.CreateTempSubdirectory("opus-cluster-scratch-").FullName;
 
     public async Task InitializeAsync()
     {
         await TestCluster.EnsureStartedAsync();
         var settings = await TestCluster.SettingsAsync(Transport);
         settings["Opus:DefinitionsPath"] = await WriteDefinitionsAsync();
-        Server = await SlurmCluster.StartServerAsync(settings);
+        settings["Opus:Slurm:Staging"] = Staging;
+        string? dataPath = null;
+        if (Staging == "http")
+        {
+            settings["Opus:Slurm:Scratch"] = Scratch;
+            foreach (var node in new[] { "n1", "n2" })
+            {
+                if ((await TestCluster.OnAsync(node, "mountpoint", "-q", TestCluster.DataRoot)).ExitCode != 0)
+                    throw new InvalidOperationException($"{TestCluster.DataRoot} is not hidden on {node}: run scripts/start-cluster.sh");
+            }
+
+            dataPath = Directory.CreateDirectory(Path.Combine(TestCluster.DataRoot, $"opus-test-{Guid.NewGuid():N}")).FullName;
+        }
+
+        Server = await SlurmCluster.StartServerAsync(settings, dataPath);
     }
+
+    /// <summary>The job's folder on its node (its runner's argument), once it has one; null before.</summary>
+    public string? NodeFolder(string jobId) => Directory.EnumerateDirectories(Scratch, $"opus-{jobId}-*").FirstOrDefault();
 
     private static async Task<string> WriteDefinitionsAsync()
     {
@@ -174,6 +203,93 @@ public abstract class ClusterServerFixture(string transport) : IAsyncLifetime
               printf '%s' "$text" > echo.txt
               hostname > host.txt
               head -c 100000 /dev/urandom > bytes.bin
+            """);
+        await File.WriteAllTextAsync(Path.Combine(folder, "staged-files.yaml"), """
+            name: staged-files
+            version: "1"
+            description: Copies its input, hashes it, and says whether the server's data folder is visible on its node.
+            executionDuration: 120
+            parameters:
+              - name: text
+                type: xs:string
+                required: true
+              - name: server_data
+                type: xs:string
+                required: true
+            used:
+              - name: data
+                contentType: application/octet-stream
+                url: file://$ID
+                required: true
+            generated:
+              - name: copy
+                file: copy.bin
+                contentType: application/octet-stream
+              - name: sum
+                file: sum.txt
+              - name: note
+                file: note.txt
+              - name: host
+                file: host.txt
+              - name: server
+                file: server-data.txt
+            script: |
+              cp "$data" copy.bin
+              sha256sum < "$data" | cut -d' ' -f1 > sum.txt
+              printf '%s' "$text" > note.txt
+              hostname > host.txt
+              if [ -e "$server_data" ]; then echo visible; else echo hidden; fi > server-data.txt
+            """);
+        // A chain whose steps the user places on a host, each step recording where it ran.
+        await File.WriteAllTextAsync(Path.Combine(folder, "chain-first.yaml"), """
+            name: chain-first
+            version: "1"
+            description: The first step of a chain.
+            executionDuration: 60
+            parameters:
+              - name: text
+                type: xs:string
+                required: true
+              - name: slurm_constraint
+                type: xs:string
+                required: true
+                options: [n1, n2]
+            generated:
+              - name: output
+                file: output.txt
+              - name: host
+                file: host.txt
+            script: |
+              echo "$text" > output.txt
+              hostname > host.txt
+            """);
+        await File.WriteAllTextAsync(Path.Combine(folder, "chain-next.yaml"), """
+            name: chain-next
+            version: "1"
+            description: A further step of a chain, appending to its input.
+            executionDuration: 60
+            parameters:
+              - name: text
+                type: xs:string
+                required: true
+              - name: slurm_constraint
+                type: xs:string
+                required: true
+                options: [n1, n2]
+            used:
+              - name: input
+                contentType: text/plain
+                url: file://$ID
+                required: true
+            generated:
+              - name: output
+                file: output.txt
+              - name: host
+                file: host.txt
+            script: |
+              cat "$input" > output.txt
+              echo "$text" >> output.txt
+              hostname > host.txt
             """);
         await File.WriteAllTextAsync(Path.Combine(folder, "one-minute.yaml"), """
             name: one-minute
@@ -223,9 +339,13 @@ public abstract class ClusterServerFixture(string transport) : IAsyncLifetime
     {
         if (Server is not null)
             await Server.DisposeAsync();
+        Directory.Delete(Scratch, recursive: true);
     }
 }
 
 public sealed class SshClusterFixture() : ClusterServerFixture("ssh");
+
+/// <summary>The job folder shared with the nodes (Opus:Slurm:Staging=shared): the server's data folder in /tmp, which the nodes see.</summary>
+public sealed class SharedStagingClusterFixture() : ClusterServerFixture("ssh", "shared");
 
 public sealed class RestClusterFixture() : ClusterServerFixture("rest");

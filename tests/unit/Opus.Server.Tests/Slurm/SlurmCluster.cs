@@ -31,10 +31,10 @@ public static class SlurmCluster
     /// A server that runs every job with SLURM. Its definitions: the samples, plus "parked" (a sleep in the
     /// partition that is down, so its jobs stay PENDING) and "local-copy" (copy that asks for the local manager).
     /// </summary>
-    public static async Task<OpusServer> StartServerAsync(IDictionary<string, string>? extra = null)
+    public static async Task<OpusServer> StartServerAsync(IDictionary<string, string>? extra = null, string? dataPath = null)
     {
         await RequireAsync();
-        var dataPath = Directory.CreateTempSubdirectory("opus-test-").FullName;
+        dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
         var definitions = Directory.CreateDirectory(Path.Combine(dataPath, "definition-files")).FullName;
         foreach (var file in Directory.GetFiles(Path.Combine(OpusServer.RepositoryRoot, "definitions"), "*.yaml"))
             File.Copy(file, Path.Combine(definitions, Path.GetFileName(file)));
