@@ -33,6 +33,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
 
     // QUEUED jobs whose submission found the cluster out of reach: submitted as soon as it answers again.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
+
+    // Aborted jobs whose scancel found the cluster out of reach (job id to SLURM id): cancelled when it answers again.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _cancels = new(StringComparer.Ordinal);
     private readonly SlurmSettleQueue _settle;
     private readonly JobWorkspace _workspace;
     private readonly HttpStaging _staging;
@@ -178,10 +181,36 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         {
             await _slurm.CancelAsync(SlurmControl.JobName(job.Id), IsSlurmId(handle) ? handle : null, cancellationToken);
         }
-        catch (SlurmUnreachableException e) when (!IsSlurmId(handle))
+        catch (SlurmUnreachableException e)
         {
-            // Never submitted (it waited for the cluster), or its sbatch is in flight: that submitter cancels what it submits.
+            // Never submitted (it waited for the cluster), or its sbatch is in flight: that submitter cancels what it
+            // submits. Submitted: the job is ABORTED already; its SLURM job is cancelled when the cluster answers again.
             Lost(e);
+            if (IsSlurmId(handle))
+            {
+                _cancels[job.Id] = handle!;
+                _logger.LogWarning("Job {JobId}: the cluster is unreachable; SLURM job {SlurmId} will be cancelled when it answers", job.Id, handle);
+            }
+        }
+    }
+
+    /// <summary>The cancellations the cluster could not take when their jobs were aborted, tried again.</summary>
+    private async Task RetryCancelsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (jobId, slurmId) in _cancels)
+        {
+            try
+            {
+                await _slurm.CancelAsync(SlurmControl.JobName(jobId), slurmId, cancellationToken);
+                _cancels.TryRemove(jobId, out _);
+                Reached();
+                _logger.LogInformation("Job {JobId}: SLURM job {SlurmId} cancelled now that the cluster answers", jobId, slurmId);
+            }
+            catch (SlurmUnreachableException e)
+            {
+                Lost(e);
+                return;
+            }
         }
     }
 
@@ -355,6 +384,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             {
                 try
                 {
+                    await RetryCancelsAsync(_stopping.Token);
                     var active = (await _jobs.InPhasesAsync(JobPhases.Active, _stopping.Token)).Where(j => j.Manager == ManagerName).ToList();
                     if (active.Count > 0)
                         await ReconcileAsync(active, _stopping.Token);

@@ -226,6 +226,38 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
     protected abstract Task StartLoginAsync();
 
     [Fact]
+    public async Task A_job_aborted_while_the_login_node_is_unreachable_is_ABORTED_at_once_and_cancelled_on_the_cluster_when_it_returns()
+    {
+        var job = await Client.CreateJobAsync("sleep", ("seconds", "3600"), ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+        var directory = (await Eventually.HoldsAsync(() => Task.FromResult(fixture.NodeFolder(id)), f => f is not null, "the job's node folder"))!;
+        try
+        {
+            await JobProcesses.WaitUntilAsync(id, directory, p => p.Any(x => x.Command == "sleep"), Eventually.Bound);
+            await StopLoginAsync();
+            try
+            {
+                // The abort is answered (not a 500) and recorded, though the cluster cannot take the scancel yet.
+                await Client.AbortAsync(job);
+                Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+            }
+            finally
+            {
+                await StartLoginAsync();
+            }
+
+            await JobProcesses.AssertNoneLeftAsync(id, directory, Eventually.Bound);
+            Assert.Equal("CANCELLED", (await TestCluster.WaitForStateAsync(id, s => s == "CANCELLED", Eventually.Bound))?.State);
+            Assert.Equal("ABORTED", (await Client.GetXmlAsync(job)).Phase());
+        }
+        finally
+        {
+            JobProcesses.Kill(id, directory);
+        }
+    }
+
+    [Fact]
     public async Task Jobs_wait_in_QUEUED_while_the_login_node_is_unreachable_and_go_when_it_returns()
     {
         await StopLoginAsync();
