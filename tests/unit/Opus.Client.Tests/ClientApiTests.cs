@@ -24,14 +24,21 @@ public sealed class ClientApiTests(BrowserFixture fixture)
         Assert.Equal(user, me.RootElement.GetProperty("userName").GetString());
         Assert.False(me.RootElement.GetProperty("admin").GetBoolean());
 
+        // Newest first; jobs created in the same millisecond (the creation time's precision) by their id.
+        using var all = JsonDocument.Parse(await client.GetStringAsync("/jobs?definition=copy&limit=3"));
+        var newest = all.RootElement.GetProperty("jobs").EnumerateArray()
+            .Select(j => (Id: j.GetProperty("id").GetString()!, Created: j.GetProperty("creationTime").GetString()!)).ToList();
+        Assert.Equal(ids.Order(StringComparer.Ordinal), newest.Select(j => j.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(newest.OrderByDescending(j => j.Created, StringComparer.Ordinal).ThenByDescending(j => j.Id, StringComparer.Ordinal), newest);
+
         using var first = JsonDocument.Parse(await client.GetStringAsync("/jobs?definition=copy&limit=2"));
         Assert.Equal(3, first.RootElement.GetProperty("total").GetInt32());
         Assert.Equal(3, first.RootElement.GetProperty("counts").GetProperty("PENDING").GetInt32());
-        Assert.Equal([ids[2], ids[1]], first.RootElement.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!));
+        Assert.Equal(newest.Take(2).Select(j => j.Id), first.RootElement.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!));
         using var second = JsonDocument.Parse(await client.GetStringAsync("/jobs?limit=2&offset=2"));
-        Assert.Equal([ids[0]], second.RootElement.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!));
+        Assert.Equal([newest[2].Id], second.RootElement.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()!));
         using var oldest = JsonDocument.Parse(await client.GetStringAsync("/jobs?limit=1&order=asc&phase=PENDING"));
-        Assert.Equal(ids[0], oldest.RootElement.GetProperty("jobs")[0].GetProperty("id").GetString());
+        Assert.Equal(newest[2].Id, oldest.RootElement.GetProperty("jobs")[0].GetProperty("id").GetString());
 
         using var bad = await client.GetAsync("/jobs?limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
