@@ -58,10 +58,10 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
     public string NodeFolder => string.IsNullOrEmpty(options.Slurm.Scratch) ? "/tmp" : options.Slurm.Scratch;
 
     /// <summary>
-    /// Writes the job's batch script (batch.sh, 0600, in its folder on the server) and returns its path. It holds
-    /// the job's token, as the job's folder does; only the server's own values are written into it, single-quoted.
+    /// The job's batch script, given to sbatch on its standard input (never a file in the job folder). It holds the
+    /// job's token, as the job's folder does; only the server's own values are written into it, single-quoted.
     /// </summary>
-    public async Task<string> WriteBatchScriptAsync(string jobId, CancellationToken cancellationToken = default)
+    public async Task<string> BatchScriptAsync(string jobId, CancellationToken cancellationToken = default)
     {
         var header = await File.ReadAllTextAsync(Path.Combine(workspace.DirectoryOf(jobId), "callback.header"), cancellationToken);
         var token = header.Trim()["Authorization: Bearer ".Length..];
@@ -71,10 +71,7 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
             .Append("opus_callback=").Append(SlurmSubmission.ShellQuote(options.CallbackUrl!)).Append('\n')
             .Append("opus_scratch=").Append(SlurmSubmission.ShellQuote(options.Slurm.Scratch ?? "")).Append('\n')
             .Append("opus_token=").Append(SlurmSubmission.ShellQuote(token));
-        var path = Path.Combine(workspace.DirectoryOf(jobId), "batch.sh");
-        await File.WriteAllTextAsync(path, BatchTemplate.Value.Replace("#OPUS_SETTINGS#", settings.ToString(), StringComparison.Ordinal), cancellationToken);
-        PrivateFiles.RestrictFile(path);
-        return path;
+        return BatchTemplate.Value.Replace("#OPUS_SETTINGS#", settings.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>

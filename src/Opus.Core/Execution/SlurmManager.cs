@@ -132,7 +132,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             // script that fetches the job's files from the server into node-local scratch and sends results back.
             var submission = _options.Slurm.IsHttpStaging
                 ? SlurmControl.Submission(current, definition.Resources, _options.Slurm, _staging.NodeFolder, "", userSettable,
-                    await File.ReadAllTextAsync(await _staging.WriteBatchScriptAsync(job.Id, cancellationToken), cancellationToken), ownerAccount)
+                    await _staging.BatchScriptAsync(job.Id, cancellationToken), ownerAccount)
                 : SlurmControl.Submission(
                     current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable,
                     ownerAccount: ownerAccount);
