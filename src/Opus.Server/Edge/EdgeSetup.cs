@@ -21,7 +21,8 @@ public static class EdgeSetup
         ListenOnUrlsAsEndpoints(builder.Configuration);
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<OpusOptions>((forwarded, options) =>
         {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // X-Forwarded-Prefix: a proxy that takes its prefix off the path (proxy_pass http://opus/;) says here what it was.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedPrefix;
             // Only the configured proxies; the defaults (loopback) would let any local process claim an address.
             forwarded.KnownProxies.Clear();
             forwarded.KnownIPNetworks.Clear();

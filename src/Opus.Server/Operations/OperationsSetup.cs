@@ -14,6 +14,8 @@ public static class OperationsSetup
     /// <summary>The checks /health/ready and /availability run.</summary>
     public const string ReadyTag = "ready";
 
+    private const string MetricsPolicy = "metrics";
+
     public static void AddOpusOperations(this WebApplicationBuilder builder)
     {
         // The slim builder pins the console formatter to "simple" after reading the configuration: read it again
@@ -27,8 +29,20 @@ public static class OperationsSetup
             .AddCheck<GraphvizHealthCheck>("graphviz", tags: [ReadyTag])
             .AddCheck<SlurmHealthCheck>("slurm", tags: [ReadyTag]);
 
-        if (MetricsEnabled(builder.Configuration))
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        if (!MetricsEnabled(builder.Configuration))
+            return;
+        // /metrics tells how busy the server is and what its definitions are called: without credentials only to
+        // the scraper's networks (loopback unless configured), to anyone else only with an admin's credential.
+        var scrapers = (Read<string[]>(builder.Configuration, "Opus:Metrics:AllowedNetworks") is { Length: > 0 } networks ? networks : ["127.0.0.0/8", "::1/128"])
+            .Select(network => System.Net.IPNetwork.TryParse(network, out var parsed) ? parsed
+                : throw new OpusConfigurationException($"Opus:Metrics:AllowedNetworks: '{network}' is no network (address/prefix length, e.g. 10.0.0.0/8)"))
+            .ToList();
+        builder.Services.AddAuthorizationBuilder().AddPolicy(MetricsPolicy, policy => policy
+            .AddAuthenticationSchemes(Auth.OpusAuthenticationHandler.SchemeName)
+            .RequireAssertion(context => context.User.IsInRole(Opus.Core.Users.Caller.AdminRole)
+                || context.Resource is HttpContext { Connection.RemoteIpAddress: { } address }
+                    && scrapers.Any(network => network.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address))));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter(OpusMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddPrometheusExporter());
     }
@@ -43,7 +57,7 @@ public static class OperationsSetup
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync }).AllowAnonymous();
         app.MapVosi(DateTime.UtcNow);
         if (MetricsEnabled(app.Configuration))
-            app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(MetricsPolicy);
     }
 
     private static bool MetricsEnabled(IConfiguration configuration) => Read<bool>(configuration, "Opus:Metrics:Enabled");

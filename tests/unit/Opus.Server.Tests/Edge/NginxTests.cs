@@ -30,6 +30,7 @@ public sealed class NginxTests : IAsyncLifetime
         _server = await OpusServer.StartAsync(AuthSteps.Settings(
             ("Opus:PathBase", "/opus"),
             ("Opus:Proxy:KnownProxies:0", "127.0.0.1"),
+            ("Opus:Metrics:Enabled", "true"),
             ("Opus:Auth:MaxFailures", "3"),
             ("Opus:Auth:FailureWindow", "01:00:00")));
 
@@ -128,6 +129,15 @@ public sealed class NginxTests : IAsyncLifetime
         using var right = Client("127.0.0.3", "admin", OpusServer.AdminToken);
         Assert.Equal(HttpStatusCode.OK, await right.StatusOfAsync("/opus/rest"));
         Assert.Contains("127.0.0.3", await File.ReadAllTextAsync(Path.Combine(_folder, "access.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_are_not_served_through_nginx_but_to_a_local_scraper()
+    {
+        using var outside = Client("127.0.0.5", "admin", OpusServer.AdminToken);
+        Assert.Equal(HttpStatusCode.Forbidden, await outside.StatusOfAsync("/opus/metrics"));
+        using var scraper = new HttpClient { BaseAddress = _server.BaseUri };
+        Assert.Contains("opus_jobs_queued", await scraper.GetStringAsync("/opus/metrics"), StringComparison.Ordinal);
     }
 
     /// <summary>A client of nginx from the loopback address <paramref name="from"/>, trusting the test's certificate.</summary>

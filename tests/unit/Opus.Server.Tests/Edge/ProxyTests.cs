@@ -87,6 +87,26 @@ public sealed class ProxyTests
         Assert.Equal("", (await admin.GetStringAsync("/rest")).Trim());
     }
 
+    [Fact]
+    public async Task A_proxy_that_strips_its_prefix_names_it_in_X_Forwarded_Prefix_believed_from_configured_proxies_only()
+    {
+        var stripped = new Dictionary<string, string> { ["X-Forwarded-Proto"] = "https", ["X-Forwarded-Host"] = "portal.example.org", ["X-Forwarded-Prefix"] = "/vo/opus" };
+        await using (var server = await OpusServer.StartAsync(AuthSteps.Settings(("Opus:Proxy:KnownProxies:0", "127.0.0.1"))))
+        {
+            using var created = await SendAsync(server, HttpMethod.Post, "/rest/copy", "admin", OpusServer.AdminToken, stripped, new FormUrlEncodedContent([new("text", "Hello, sky")]));
+            Assert.Equal(HttpStatusCode.SeeOther, created.StatusCode);
+            Assert.Matches("^https://portal\\.example\\.org/vo/opus/rest/copy/[0-9a-z]{26}$", created.Headers.Location!.OriginalString);
+        }
+
+        // The same headers from an address that is no configured proxy change nothing.
+        await using (var server = await OpusServer.StartAsync(AuthSteps.Settings(("Opus:Proxy:KnownProxies:0", "192.0.2.1"))))
+        {
+            using var created = await SendAsync(server, HttpMethod.Post, "/rest/copy", "admin", OpusServer.AdminToken, stripped, new FormUrlEncodedContent([new("text", "Hello, sky")]));
+            Assert.Equal(HttpStatusCode.SeeOther, created.StatusCode);
+            Assert.StartsWith($"{server.Client.BaseAddress!.GetLeftPart(UriPartial.Authority)}/rest/copy/", created.Headers.Location!.OriginalString);
+        }
+    }
+
     private static async Task<HttpStatusCode> StatusAsync(OpusServer server, string user, string token, string forwardedFor)
     {
         using var response = await SendAsync(server, HttpMethod.Get, "/opus/rest", user, token, new Dictionary<string, string> { ["X-Forwarded-For"] = forwardedFor });

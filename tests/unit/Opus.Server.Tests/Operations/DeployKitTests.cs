@@ -10,6 +10,7 @@ namespace Opus.Server.Tests.Operations;
 /// release folder started and used. Containers cannot run here (no image registry): the Containerfile is checked
 /// against the folder it copies.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DeployKitTests
 {
     private static string Root => OpusServer.RepositoryRoot;
@@ -145,6 +146,12 @@ public sealed class DeployKitTests
             var job = await client.CreateJobAsync("copy", ("text", "in the image"), ("PHASE", "RUN"));
             Assert.Equal("COMPLETED", (await client.WaitForFinalAsync(job)).Phase());
             Assert.Equal("in the image", await client.GetStringAsync($"{job}/results/output"));
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+
+            // The same image as compose.yaml's opus service runs it, on PostgreSQL.
+            await ComposeService.RunAsync(mounted, $"{user[2]}:{user[3]}", config["WorkingDir"]!.GetValue<string>(),
+                config["Env"]!.AsArray().Select(e => e!.GetValue<string>()), Version);
         }
         finally
         {

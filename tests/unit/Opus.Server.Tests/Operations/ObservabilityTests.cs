@@ -132,6 +132,24 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task Metrics_are_served_without_credentials_to_the_scrapers_networks_only_and_otherwise_to_admins()
+    {
+        // Loopback (the test's address) is no scraper network here.
+        await using var server = await OpusServer.StartAsync(AuthSteps.Settings(("Opus:Metrics:Enabled", "true"), ("Opus:Metrics:AllowedNetworks:0", "192.0.2.0/24")));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.GetAsync("/metrics")).StatusCode);
+        var user = AuthSteps.UniqueName("watcher");
+        await server.CreateUserAsync(user, "copy");
+        using (var asUser = server.ClientFor(await server.IssueTokenAsync(user)))
+            Assert.Equal(HttpStatusCode.Forbidden, (await asUser.GetAsync("/metrics")).StatusCode);
+        using (var admin = server.AdminClient())
+            Assert.Contains("opus_jobs_queued", await admin.GetStringAsync("/metrics"), StringComparison.Ordinal);
+
+        // By default loopback scrapes without credentials (as the metrics test above does).
+        await using var local = await OpusServer.StartAsync(AuthSteps.Settings(("Opus:Metrics:Enabled", "true")));
+        Assert.Equal(HttpStatusCode.OK, (await local.Client.GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
     public async Task With_SLURM_ready_asks_the_controller_and_refused_submissions_are_counted()
     {
         await using var server = await SlurmCluster.StartServerAsync(new Dictionary<string, string>
