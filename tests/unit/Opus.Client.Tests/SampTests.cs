@@ -57,6 +57,7 @@ public sealed class SampTests(BrowserFixture fixture) : IDisposable
             ("votable", "table.load.votable", (string?)null, false),
             ("csv", "table.load.stil", "csv", false),
             ("image", "image.load.fits", null, true),
+            ("catalogue", "table.load.fits", null, false),
         })
         {
             var card = Card(page, result);
@@ -81,6 +82,8 @@ public sealed class SampTests(BrowserFixture fixture) : IDisposable
             var expected = await admin.GetByteArrayAsync($"/rest/{SampResults.Definition}/{jobId}/results/{result}");
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), message.GetProperty("sha256").GetString());
             Assert.Equal(expected, await File.ReadAllBytesAsync(message.GetProperty("file").GetString()!));
+            // And it read them as what they were sent as: the one row of each table, the 2 x 2 image.
+            Assert.Equal(result == "image" ? """{"shape":[2,2]}""" : """{"rows":1}""", message.GetProperty("loaded").GetRawText().Replace(" ", ""));
         }
 
         // The hub asked its user (the dialog) about this page once, for the server's origin.

@@ -10,7 +10,7 @@ public static class SampResults
     private const string Yaml = """
         name: samp-results
         version: "1.0"
-        description: A VOTable, a CSV table and a FITS image, each a result a desktop tool loads.
+        description: A VOTable, a CSV table, a FITS image and a FITS table, each a result a desktop tool loads.
         executionDuration: 60
         generated:
           - name: votable
@@ -22,6 +22,9 @@ public static class SampResults
           - name: image
             file: sky.fits
             contentType: application/fits
+          - name: catalogue
+            file: catalogue.fits
+            contentType: application/fits
         script: |
           printf '<?xml version="1.0"?>\n<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE><TABLE><FIELD name="ra" datatype="double" unit="deg"/><FIELD name="dec" datatype="double" unit="deg"/><DATA><TABLEDATA><TR><TD>10.5</TD><TD>-3.25</TD></TR></TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n' > stars.vot
           printf 'ra,dec\n10.5,-3.25\n' > stars.csv
@@ -29,6 +32,12 @@ public static class SampResults
           printf '%2400s' '' >> sky.fits
           printf '\001\002\003\004' >> sky.fits
           head -c 2876 /dev/zero >> sky.fits
+          for card in 'SIMPLE  =                    T' 'BITPIX  =                    8' 'NAXIS   =                    0' 'EXTEND  =                    T' 'END'; do printf '%-80s' "$card"; done > catalogue.fits
+          printf '%2480s' '' >> catalogue.fits
+          for card in "XTENSION= 'BINTABLE'" 'BITPIX  =                    8' 'NAXIS   =                    2' 'NAXIS1  =                    8' 'NAXIS2  =                    1' 'PCOUNT  =                    0' 'GCOUNT  =                    1' 'TFIELDS =                    1' "TTYPE1  = 'ra      '" "TFORM1  = 'D       '" 'END'; do printf '%-80s' "$card"; done >> catalogue.fits
+          printf '%2000s' '' >> catalogue.fits
+          printf '\100\045\000\000\000\000\000\000' >> catalogue.fits
+          head -c 2872 /dev/zero >> catalogue.fits
         """;
 
     /// <summary>Publishes the definition, unless an earlier test did.</summary>

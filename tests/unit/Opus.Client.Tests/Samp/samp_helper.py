@@ -5,8 +5,9 @@
       Prints "hub running", then "asked <name> <origin> accepted|refused" for each page that registers.
   samp_helper.py client --lockfile PATH --name NAME --out DIR MTYPE...
       Registers NAME with the hub, subscribed to the MTYPEs; prints "registered". For each message it
-      downloads params.url (no credentials), saves the bytes in DIR and prints one JSON line
-      {"mtype", "url", "name", "format", "size", "sha256", "file"} (or {"error": ...}).
+      downloads params.url (no credentials), saves the bytes in DIR, loads them as a desktop tool would
+      (astropy's table and FITS readers) and prints one JSON line
+      {"mtype", "url", "name", "format", "size", "sha256", "file", "loaded"} (or {"error": ...}).
 Both run until their standard input closes.
 """
 import argparse
@@ -17,9 +18,21 @@ import sys
 import threading
 import urllib.request
 
+from astropy.io import fits
 from astropy.samp import SAMPHubServer, SAMPIntegratedClient
 from astropy.samp.hub import WebProfileDialog
 from astropy.samp.lockfile_helpers import read_lockfile
+from astropy.table import Table
+
+# How each MType's file is read: a table's row count, an image's shape.
+TABLE_FORMATS = {"table.load.votable": "votable", "table.load.fits": "fits"}
+
+
+def load(path, mtype, params):
+    if mtype == "image.load.fits":
+        return {"shape": list(fits.getdata(path).shape)}
+    table_format = TABLE_FORMATS.get(mtype) or params["format"]
+    return {"rows": len(Table.read(path, format=table_format))}
 
 
 def say(line):
@@ -75,7 +88,8 @@ def run_client(args):
             with open(path, "wb") as f:
                 f.write(content)
             say(json.dumps({"mtype": mtype, "url": params["url"], "name": params.get("name"), "format": params.get("format"),
-                            "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "file": path}))
+                            "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "file": path,
+                            "loaded": load(path, mtype, params)}))
         except Exception as e:  # reported to the test, which fails with it
             say(json.dumps({"mtype": mtype, "url": params.get("url"), "error": str(e)}))
 
