@@ -190,7 +190,7 @@ export async function render(main, route) {
     button.addEventListener('click', async () => {
       if (button.getAttribute('aria-expanded') === 'true') { show(false); return; }
       show(true);
-      say('Asking the SAMP hub which applications can load it…');
+      say('Asking the SAMP hub which applications can load it (the first time, the hub asks you to accept Opus)…');
       try {
         const sampKind = kind === 'fits' ? await fitsKind(path) : kind;
         const mtype = sampHub.mtypeOf(sampKind);
