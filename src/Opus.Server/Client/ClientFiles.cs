@@ -7,7 +7,8 @@ namespace Opus.Server.Client;
 /// Serves the web client (plain HTML, CSS and JavaScript modules from wwwroot) at /client/, before
 /// authentication: the files hold no secret, and the client signs in through the API itself.
 /// The pages get a strict Content-Security-Policy (scripts and styles from this server only, no
-/// inline code); every other response gets the sandboxing <see cref="ApiPolicy"/> from
+/// inline code; connections to this server and to a SAMP hub's Web Profile on the user's own computer,
+/// whose port is fixed by the SAMP standard); every other response gets the sandboxing <see cref="ApiPolicy"/> from
 /// <see cref="ErrorMessages"/>, so a job's HTML or SVG result opened directly in a browser runs no
 /// script in this origin.
 /// </summary>
@@ -16,7 +17,7 @@ public static class ClientFiles
     public const string BasePath = "/client";
 
     public const string PagePolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; " +
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self' http://localhost:21012; " +
         "font-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
     public const string ApiPolicy = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'";

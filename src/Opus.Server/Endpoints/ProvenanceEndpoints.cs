@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Opus.Core;
 using Opus.Core.Jobs;
 using Opus.Core.Provenance;
+using Opus.Core.Users;
 using Opus.Server.Auth;
 
 namespace Opus.Server.Endpoints;
@@ -17,7 +18,7 @@ public static partial class ProvenanceEndpoints
         app.MapGet("/provsap", (HttpContext context, CancellationToken ct) =>
         {
             var query = ProvSapParameters.Parse(Pairs(context.Request.Query), BaseUrl(context));
-            return AnswerAsync(context, query, ct);
+            return AnswerAsync(context, context.Caller(), query, ct);
         });
 
         var job = app.MapGroup("/rest/{definition}/{id}");
@@ -26,7 +27,7 @@ public static partial class ProvenanceEndpoints
             // Another user's job is "not found", as on every UWS resource.
             var found = await jobs.GetAsync(context.Caller(), definition, id, ct);
             var query = ProvSapParameters.Parse(Pairs(context.Request.Query), BaseUrl(context), fixedIds: [found.Id]);
-            return await AnswerAsync(context, query, ct);
+            return await AnswerAsync(context, context.Caller(), query, ct);
         });
         foreach (var (name, format) in ProvenanceFormats.JobResults)
             job.MapGet($"/{name}", (string definition, string id, HttpContext context, CancellationToken ct) => JobResultAsync(definition, id, format, context, ct));
@@ -36,17 +37,31 @@ public static partial class ProvenanceEndpoints
     public static async Task<IResult> JobResultAsync(string definition, string id, ProvenanceFormat format, HttpContext context, CancellationToken ct)
     {
         var found = await context.RequestServices.GetRequiredService<JobService>().GetAsync(context.Caller(), definition, id, ct);
-        return await AnswerAsync(context, ProvenanceQuery.ForJobResult(found.Id, format, BaseUrl(context)), ct);
+        return await AnswerAsync(context, context.Caller(), ProvenanceQuery.ForJobResult(found.Id, format, BaseUrl(context)), ct);
+    }
+
+    /// <summary>
+    /// The same, read through a signed link (no caller): the document shows what the job's owner may see, never more,
+    /// whoever made the link.
+    /// </summary>
+    public static Task<IResult> SignedJobResultAsync(Job job, ProvenanceFormat format, HttpContext context, CancellationToken ct)
+    {
+        var owner = job.Owner is { } name ? new Caller(name, []) : new Caller("anonymous", [], Anonymous: true);
+        return AnswerAsync(context, owner, ProvenanceQuery.ForJobResult(job.Id, format, BaseUrl(context)), ct);
     }
 
     /// <summary>The name of a job's provenance result, or null.</summary>
     public static ProvenanceFormat? JobResultFormat(string name) =>
         ProvenanceFormats.JobResults.Where(r => r.Name == name).Select(r => (ProvenanceFormat?)r.Format).FirstOrDefault();
 
-    private static async Task<IResult> AnswerAsync(HttpContext context, ProvenanceQuery query, CancellationToken ct)
+    /// <summary>The format of <paramref name="name"/> when it is a provenance result the job lists (COMPLETED, no stored result of that name); else null.</summary>
+    public static ProvenanceFormat? ListedJobResultFormat(Job job, string name) =>
+        job.Phase == JobPhase.COMPLETED && job.Results.All(r => r.Id != name) ? JobResultFormat(name) : null;
+
+    private static async Task<IResult> AnswerAsync(HttpContext context, Caller caller, ProvenanceQuery query, CancellationToken ct)
     {
         var provenance = context.RequestServices.GetRequiredService<ProvenanceService>();
-        var document = await provenance.QueryAsync(context.Caller(), query, ct);
+        var document = await provenance.QueryAsync(caller, query, ct);
         using var buffer = new MemoryStream();
         try
         {

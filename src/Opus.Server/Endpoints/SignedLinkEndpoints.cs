@@ -47,7 +47,8 @@ public static class SignedLinkEndpoints
 
         // Owner or admin: another user's job is "not found", as everywhere.
         var job = await jobs.GetAsync(context.Caller(), definition, id, ct);
-        if (job.Results.All(r => r.Id != result))
+        // Its stored results, and the provenance documents a COMPLETED job lists (provjson...), drawn when read.
+        if (job.Results.All(r => r.Id != result) && ProvenanceEndpoints.ListedJobResultFormat(job, result) is null)
             throw new OpusNotFoundException($"job '{id}' has no result '{result}'");
 
         var expires = DateTimeOffset.UtcNow.AddSeconds(seconds).ToUnixTimeSeconds();
@@ -73,6 +74,13 @@ public static class SignedLinkEndpoints
 
         // The signature names this job and result; the job's own permissions were checked when the link was made.
         var ct = context.RequestAborted;
+        var job = await context.RequestServices.GetRequiredService<JobService>().GetAsync(Caller.System, definition, id, ct);
+        if (ProvenanceEndpoints.ListedJobResultFormat(job, result) is { } format)
+        {
+            await (await ProvenanceEndpoints.SignedJobResultAsync(job, format, context, ct)).ExecuteAsync(context);
+            return;
+        }
+
         var files = context.RequestServices.GetRequiredService<JobFiles>();
         var (found, content) = await files.OpenResultAsync(Caller.System, definition, id, result, ct);
         await Results.File(content, found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true).ExecuteAsync(context);

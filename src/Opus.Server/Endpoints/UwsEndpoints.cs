@@ -231,8 +231,8 @@ public static class UwsEndpoints
     private static async Task<IResult> GetResult([AsParameters] JobRoute route, string result, JobFiles files)
     {
         // The provenance results a COMPLETED job lists (provjson...) are served here too.
-        if (ProvenanceEndpoints.JobResultFormat(result) is { } format
-            && await route.GetAsync() is { Phase: JobPhase.COMPLETED } job && job.Results.All(r => r.Id != result))
+        if (ProvenanceEndpoints.JobResultFormat(result) is not null
+            && ProvenanceEndpoints.ListedJobResultFormat(await route.GetAsync(), result) is { } format)
             return await ProvenanceEndpoints.JobResultAsync(route.Definition, route.Id, format, route.Context, route.Ct);
         var (found, content) = await files.OpenResultAsync(route.Caller, route.Definition, route.Id, result, route.Ct);
         return Results.File(content, found.MimeType, Path.GetFileName(found.FileName), enableRangeProcessing: true);

@@ -95,6 +95,42 @@ public sealed class AccessibilityTests(BrowserFixture fixture)
         session.AssertNoErrors();
     }
 
+    [Theory]
+    [InlineData(ColorScheme.Light)]
+    [InlineData(ColorScheme.Dark)]
+    public async Task The_job_page_with_its_send_to_and_copy_link_controls_open_passes_axe(ColorScheme scheme)
+    {
+        await Samp.SampResults.AssertNoHubAsync();
+        using (var admin = fixture.Server.AdminClient())
+            await Samp.SampResults.PublishAsync(admin);
+        await using var session = await OpenAsync(fixture);
+        var page = session.Page;
+        await page.EmulateMediaAsync(new() { ColorScheme = scheme });
+        await session.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = fixture.Server.BaseUri.GetLeftPart(UriPartial.Authority) });
+        await session.SignInAsync();
+        await session.GoAsync($"#/new/{Samp.SampResults.Definition}");
+        await page.GetByLabel("Start at once").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
+        await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
+        var problems = new List<string>();
+        await AssertAccessibleAsync(page, "job page with Send to and Copy link", problems);
+
+        // Opened: the no-hub message, a copied link's confirmation, the provenance documents' own links.
+        var votable = page.Locator("[data-result='votable']");
+        await votable.GetByRole(AriaRole.Button, new() { Name = "Send to…" }).ClickAsync();
+        await Expect(votable.GetByRole(AriaRole.Alert)).ToContainTextAsync("No SAMP hub is running");
+        await votable.GetByRole(AriaRole.Button, new() { Name = "Copy link" }).ClickAsync();
+        await Expect(votable.GetByTestId("link-copied")).ToBeVisibleAsync();
+        await page.GetByText("Provenance documents").ClickAsync();
+        await page.Locator("[data-result='provjson']").GetByRole(AriaRole.Button, new() { Name = "Copy link" }).ClickAsync();
+        await Expect(page.Locator("[data-result='provjson']").GetByTestId("link-copied")).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "job page, controls open", problems);
+        await session.ScreenshotAsync($"job-links-{scheme.ToString().ToLowerInvariant()}");
+
+        Assert.True(problems.Count == 0, "axe found:\n" + string.Join("\n", problems));
+        session.AssertNoErrors();
+    }
+
     [Fact]
     public async Task Keyboard_focus_is_visible_on_links_buttons_and_inputs()
     {

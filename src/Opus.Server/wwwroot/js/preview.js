@@ -130,14 +130,39 @@ function votableTable(text) {
 
 /** The FITS primary header: 80-character cards up to END, from the first 28,800 bytes at most. */
 async function fitsHeader(path) {
+  const header = await fitsCards(path);
+  if (!header) return h('p', { class: 'muted' }, 'Not a FITS header; download it.');
+  if (header.complete) return pre(header.cards.join('\n'));
+  return header.cards.length ? pre(`${header.cards.join('\n')}\n… (header longer than shown)`) : h('p', { class: 'muted' }, 'Not a FITS file.');
+}
+
+/** { cards, complete } of the primary header (read with a Range request); null when it is not a FITS header. */
+async function fitsCards(path) {
   const response = await request('GET', path, { extraHeaders: { Range: 'bytes=0-28799' } });
   const buffer = new Uint8Array(await response.arrayBuffer());
   const cards = [];
   for (let i = 0; i + 80 <= buffer.length; i += 80) {
     const card = String.fromCharCode(...buffer.subarray(i, i + 80));
-    if (!/^[\x20-\x7e]{80}$/.test(card)) return h('p', { class: 'muted' }, 'Not a FITS header; download it.');
+    if (!/^[\x20-\x7e]{80}$/.test(card)) return null;
     cards.push(card.trimEnd());
-    if (card.startsWith('END     ') || card.trim() === 'END') return pre(cards.join('\n'));
+    if (card.startsWith('END     ') || card.trim() === 'END') return { cards, complete: true };
   }
-  return cards.length ? pre(`${cards.join('\n')}\n… (header longer than shown)`) : h('p', { class: 'muted' }, 'Not a FITS file.');
+  return { cards, complete: false };
+}
+
+/**
+ * 'fits-image' when the primary HDU holds an array (NAXIS >= 1, no axis of length 0), else 'fits-table'
+ * (the data are in extensions: a table, as FITS tables always are); null when it is not FITS.
+ */
+export async function fitsKind(path) {
+  const header = await fitsCards(path);
+  if (!header || !header.cards.length || !header.cards[0].startsWith('SIMPLE  =')) return null;
+  const value = key => {
+    const card = header.cards.find(c => c.startsWith(key.padEnd(8) + '='));
+    return card ? Number.parseInt(card.slice(10).split('/')[0].trim(), 10) : NaN;
+  };
+  const axes = value('NAXIS');
+  if (!(axes >= 1)) return 'fits-table';
+  for (let n = 1; n <= axes; n++) if (!(value(`NAXIS${n}`) > 0)) return 'fits-table';
+  return 'fits-image';
 }

@@ -131,6 +131,40 @@ public sealed class SignedLinkTests(VoFixture fixture) : IClassFixture<VoFixture
     }
 
     [Fact]
+    public async Task A_completed_jobs_provenance_documents_have_links_that_show_what_the_owner_sees()
+    {
+        var (job, _) = await fixture.CompletedJobAsync("with provenance");
+        using var owner = Server.ClientFor(fixture.Owner);
+        using var admin = Server.AdminClient();
+        using var anybody = Anybody(Server);
+        foreach (var name in new[] { "provjson", "provxml", "provn" })
+        {
+            // The document the owner reads with credentials, listed as a result of the job.
+            var expected = await owner.GetStringAsync($"{job}/results/{name}");
+            Assert.Contains(job.Split('/')[^1], expected);
+
+            // An admin's link shows the owner's document too: a signed link never shows more than the owner may see.
+            foreach (var maker in new[] { owner, admin })
+            {
+                var link = await LinkAsync(maker, $"{job}/results/{name}");
+                Assert.Equal($"{job}/results/{name}", new Uri(link).AbsolutePath);
+                var (status, body) = await GetAsync(anybody, link);
+                Assert.True(status == HttpStatusCode.OK, $"GET the signed {name}: {(int)status} {body}");
+                Assert.Equal(expected, body);
+            }
+        }
+
+        // The link is bound to its document: provjson's signature does not read provn.
+        var json = new Uri(await LinkAsync(owner, $"{job}/results/provjson"));
+        AssertRefused(HttpStatusCode.Forbidden, await GetAsync(anybody, $"{job}/results/provn{json.Query}"), "provjson's link moved to provn");
+
+        // A job that has not completed lists no provenance document: no link to one.
+        var pendingJob = await owner.CreateJobAsync("copy", ("text", "not run"));
+        using (var refused = await owner.PostFormAsync($"{pendingJob}/results/provjson/link"))
+            AssertRefused(HttpStatusCode.NotFound, (refused.StatusCode, await refused.Content.ReadAsStringAsync()), "provjson of a PENDING job");
+    }
+
+    [Fact]
     public async Task The_key_is_a_file_of_the_server_alone_in_the_data_folder()
     {
         var (_, result) = await fixture.CompletedJobAsync("key");

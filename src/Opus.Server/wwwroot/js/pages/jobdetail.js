@@ -1,9 +1,10 @@
 // One job: summary, parameters (editable while PENDING), results with previews and downloads,
 // stdout and stderr, the error, the provenance graph, and the controls. Updated live from /events.
-import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle } from '../dom.js';
+import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle, uid } from '../dom.js';
 import { getText, request, download, enc, form, ApiError } from '../api.js';
 import { getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal } from '../uws.js';
-import { preview } from '../preview.js';
+import { preview, previewKind, fitsKind } from '../preview.js';
+import * as sampHub from '../samp.js';
 import { provenanceGraph } from '../prov.js';
 import { openEvents } from '../sse.js';
 import { go } from '../app.js';
@@ -115,13 +116,18 @@ export async function render(main, route) {
         replace(slot, h('p', { class: 'muted' }, 'Loading…'));
         try { replace(slot, await preview(path, r.mimeType, r.size, fileName)); } catch (e) { replace(slot, h('div', { class: 'alert' }, e.message)); }
       });
+      const link = copyLink(path, r.id);
+      const sendable = ['votable', 'csv', 'fits'].includes(previewKind(r.mimeType, fileName));
+      const send = sendable && !PROVENANCE.test(r.id) ? sendTo(path, r.id, fileName, previewKind(r.mimeType, fileName)) : null;
       return h('div', { class: 'result', 'data-result': r.id },
         h('div', { class: 'row spread' },
           h('div', {}, h('strong', {}, r.id), ' ', h('span', { class: 'mono' }, fileName), ' ',
             h('span', { class: 'muted' }, `${r.mimeType} · ${bytes(r.size)}`)),
           h('div', { class: 'row' }, toggle,
-            h('button', { type: 'button', onclick: () => download(path, fileName).catch(e => toast(e.message, true)) }, 'Download'))),
+            h('button', { type: 'button', onclick: () => download(path, fileName).catch(e => toast(e.message, true)) }, 'Download'),
+            link.button, send ? send.button : null)),
         r.sha256 ? h('div', { class: 'hint mono' }, `sha256 ${r.sha256}`) : null,
+        link.box, send ? send.box : null,
         slot);
     };
     const own = job.results.filter(r => !PROVENANCE.test(r.id));
@@ -132,6 +138,86 @@ export async function render(main, route) {
     // The first small result of the job's own (not a provenance document) is shown at once.
     const first = job.results.find(r => !PROVENANCE.test(r.id) && r.size !== null && r.size < 256 * 1024);
     if (first) results.querySelector(`[data-result="${CSS.escape(first.id)}"] button`).click();
+  }
+
+  // A signed link (anyone holding it may download the result until it expires) for the result at `path`.
+  async function signedLink(path) {
+    return (await (await request('POST', `${path}/link`)).text()).trim();
+  }
+
+  // "Copy link": a signed link to the clipboard; when the browser refuses the clipboard, in a field to copy from.
+  function copyLink(path, name) {
+    const box = h('div', { class: 'link-box' });
+    const button = h('button', { type: 'button' }, 'Copy link');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const url = await signedLink(path);
+        const until = time(new Date(Number(new URL(url).searchParams.get('exp')) * 1000).toISOString());
+        try {
+          await navigator.clipboard.writeText(url);
+          replace(box, h('p', { class: 'hint', role: 'status', 'data-testid': 'link-copied' },
+            `Link to ${name} copied. Anyone holding it may download the result without signing in, until `, until, '.'));
+        } catch {
+          const fieldId = uid('link');
+          const input = h('input', { id: fieldId, class: 'mono', readonly: true, value: url, 'data-testid': 'link-field' });
+          replace(box, h('label', { for: fieldId }, `Signed link to ${name} (the browser did not let this page use the clipboard: copy it from here; valid until `, until, ')'), input);
+          input.focus();
+          input.select();
+        }
+      } catch (e) {
+        replace(box, h('div', { class: 'alert', role: 'alert' }, e.message));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return { button, box };
+  }
+
+  // "Send to": the SAMP clients (TOPCAT, Aladin, DS9...) that load this kind of result; the chosen one gets a signed link.
+  function sendTo(path, name, fileName, kind) {
+    const box = h('div', { class: 'send-box', id: uid('send'), hidden: true });
+    const button = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': box.id }, 'Send to…');
+    const show = open => {
+      button.setAttribute('aria-expanded', String(open));
+      box.hidden = !open;
+      if (!open) replace(box);
+    };
+    const say = (text, bad) => replace(box, h('div', bad ? { class: 'alert', role: 'alert' } : { class: 'hint', role: 'status' }, text));
+    box.addEventListener('keydown', event => {
+      if (event.key === 'Escape') { show(false); button.focus(); }
+    });
+    button.addEventListener('click', async () => {
+      if (button.getAttribute('aria-expanded') === 'true') { show(false); return; }
+      show(true);
+      say('Asking the SAMP hub which applications can load it (the first time, the hub asks you to accept Opus)…');
+      try {
+        const sampKind = kind === 'fits' ? await fitsKind(path) : kind;
+        const mtype = sampHub.mtypeOf(sampKind);
+        if (!mtype) { say('This file has no FITS header a desktop tool would load.', true); return; }
+        const clients = await sampHub.clientsFor(mtype);
+        if (clients.length === 0) {
+          say(`No application registered with the SAMP hub loads this result (${mtype}). Start TOPCAT, Aladin or DS9, then try again.`, true);
+          return;
+        }
+        replace(box, h('p', { class: 'hint', id: `${box.id}-label` }, `Send ${name} to:`),
+          h('ul', { class: 'send-list', 'aria-labelledby': `${box.id}-label` }, clients.map(client => h('li', {},
+            h('button', { type: 'button', onclick: () => deliver(client, sampKind) }, client.name)))));
+        box.querySelector('button').focus();
+      } catch (e) {
+        say(e.message, true);
+      }
+    });
+    async function deliver(client, sampKind) {
+      try {
+        const url = await signedLink(path);
+        await sampHub.sendTo(client.id, sampHub.sampMessage(sampKind, url, fileName));
+        say(`Sent ${name} to ${client.name}.`);
+      } catch (e) {
+        say(e.message, true);
+      }
+    }
+    return { button, box };
   }
 
   function paintLogs() {
@@ -206,5 +292,8 @@ export async function render(main, route) {
   const events = openEvents(`/events?definition=${enc(definition)}`, (type, change) => {
     if (type === 'job' && change.id === id) reloadSoon();
   }, on => { if (on) reloadSoon(); });
-  return () => events.close();
+  return () => {
+    events.close();
+    sampHub.close();
+  };
 }
