@@ -1,11 +1,9 @@
 // One job: summary, parameters (editable while PENDING), results with previews and downloads,
 // stdout and stderr, the error, the provenance graph, and the controls. Updated live from /events.
 import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle } from '../dom.js';
-import { getText, request, download, enc, form, ApiError } from '../api.js';
-import { getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal } from '../uws.js';
+import { getText, request, download, enc, form, ApiError, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
 import { preview } from '../preview.js';
 import { provenanceGraph } from '../prov.js';
-import { openEvents } from '../sse.js';
 import { go } from '../app.js';
 
 // The provenance documents the server adds to a finished job's results.
@@ -203,7 +201,7 @@ export async function render(main, route) {
   paint();
   paintProvenance();
   const reloadSoon = throttle(reload, 250);
-  const events = openEvents(`/events?definition=${enc(definition)}`, (type, change) => {
+  const events = openEvents(definition, (type, change) => {
     if (type === 'job' && change.id === id) reloadSoon();
   }, on => { if (on) reloadSoon(); });
   return () => events.close();
