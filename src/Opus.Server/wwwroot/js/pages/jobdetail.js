@@ -3,7 +3,7 @@
 import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle } from '../dom.js';
 import { getText, request, download, enc, form, ApiError, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
 import { preview } from '../preview.js';
-import { provenanceGraph } from '../prov.js';
+import { provenancePanel } from '../prov.js';
 import { go } from '../app.js';
 
 // The provenance documents the server adds to a finished job's results.
@@ -159,11 +159,8 @@ export async function render(main, route) {
   function paintProvenance() {
     const show = h('button', { type: 'button', 'data-testid': 'prov-show' }, 'Show provenance graph');
     const slot = h('div');
-    show.addEventListener('click', async () => {
-      show.disabled = true;
-      replace(slot, h('p', { class: 'muted' }, 'Loading…'));
-      try { replace(slot, await provenanceGraph(definition, id)); } catch (e) { replace(slot, h('div', { class: 'alert' }, e.message)); }
-      show.disabled = false;
+    show.addEventListener('click', () => {
+      replace(slot, provenancePanel(definition, id));
       show.textContent = 'Reload provenance graph';
     });
     replace(provBox, h('h2', {}, 'Provenance'), h('p', { class: 'muted' }, 'What this job used and generated, and the jobs before and after it.'), show, slot);
