@@ -154,6 +154,7 @@ public sealed class PortalExampleTests(PortalFixture fixture) : IClassFixture<Po
         using (var gone = await admin.GetAsync($"/rest/copy/{id}"))
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
 
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "portal-example.png"), FullPage = true });
         lock (errors)
             Assert.Empty(errors);
     }

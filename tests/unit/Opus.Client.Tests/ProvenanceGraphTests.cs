@@ -80,6 +80,7 @@ public sealed class ProvenanceGraphTests(BrowserFixture fixture)
         // 1280 px wide: every node label at least 11 px high without zooming.
         var first = await LabelHeightAsync(page);
         Assert.True(first >= 11, $"the smallest node label is {first:F1} px high");
+        await session.ScreenshotAsync("provenance-graph");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Zoom in" }).ClickAsync();
         var zoomedIn = await LabelHeightAsync(page);
@@ -106,6 +107,22 @@ public sealed class ProvenanceGraphTests(BrowserFixture fixture)
         var beforeWheel = await LabelHeightAsync(page);
         await page.Mouse.WheelAsync(0, -300);
         await Eventually.HoldsAsync(() => LabelHeightAsync(page), h => h > beforeWheel * 1.2, "the wheel zooms in");
+
+        // Two fingers moving apart zoom in (touch pointers, as a touch screen sends them).
+        var beforePinch = await LabelHeightAsync(page);
+        await page.EvaluateAsync("""
+            () => {
+              const box = document.querySelector('[data-testid=prov-graph]');
+              const r = box.getBoundingClientRect();
+              const [cx, cy] = [r.left + r.width / 2, r.top + r.height / 2];
+              const send = (type, id, x) => box.dispatchEvent(new PointerEvent(type, { pointerId: id, pointerType: 'touch', isPrimary: id === 1, button: 0, clientX: x, clientY: cy, bubbles: true }));
+              send('pointerdown', 1, cx - 20); send('pointerdown', 2, cx + 20);
+              for (let step = 1; step <= 4; step++) { send('pointermove', 1, cx - 20 - step * 5); send('pointermove', 2, cx + 20 + step * 5); }
+              send('pointerup', 1, cx - 40); send('pointerup', 2, cx + 40);
+            }
+            """);
+        var pinched = await LabelHeightAsync(page);
+        Assert.True(pinched > beforePinch * 1.5, $"pinch: {beforePinch:F1} -> {pinched:F1} px");
 
         // A drag moves the drawing by as much as the pointer moved.
         var before = await page.EvaluateAsync<double[]>(FirstLabel);
