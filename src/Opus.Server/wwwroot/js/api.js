@@ -1,16 +1,14 @@
 // The only way the client talks to the server: the public REST API, with the token as a Bearer header.
 // The token lives in memory and in sessionStorage (this tab only, gone when the tab closes), never in a cookie.
+import { OpusClient } from '../lib/opus-uws.js';
 
 const STORAGE_KEY = 'opus.token';
 let token = sessionStorage.getItem(STORAGE_KEY);
 export let me = null;
 
-export class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
+// The requests, the UWS documents and the event stream are the embeddable client's (lib/opus-uws.js), the one
+// other tools use: what the web client does with it is what a portal can do.
+export { OpusError as ApiError, parseXml, parseJob, jobPath, PHASES, canStart, canAbort, isFinal } from '../lib/opus-uws.js';
 
 export function setToken(value) {
   token = value || null;
@@ -20,59 +18,15 @@ export function setToken(value) {
 
 export const hasToken = () => !!token;
 
-// The server may be reached under a prefix (/opus/client/ behind a proxy): API paths are taken from the
-// folder above the client's (this file is <prefix>/client/js/api.js).
-const PREFIX = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
-export const serverPath = (path) => (path.startsWith('/') ? PREFIX + path : path);
-
-export function headers(extra = {}) {
-  const all = { ...extra };
-  if (token) all.Authorization = `Bearer ${token}`;
-  return all;
-}
+// The server may be reached under a prefix (/opus/client/ behind a proxy): the module takes its root from where it
+// was loaded (<prefix>/client/lib/opus-uws.js). No cookie goes along: the token is the only credential.
+export const opus = new OpusClient({ token: () => token, credentials: 'omit' });
 
 /** fetch with the credentials; a non-2xx answer becomes an ApiError carrying the server's one-line message. */
-export async function request(method, path, { body, contentType, accept, signal, extraHeaders } = {}) {
-  const init = { method, headers: headers(extraHeaders), signal, credentials: 'omit', cache: 'no-store' };
-  if (accept) init.headers.Accept = accept;
-  if (body !== undefined) {
-    init.body = body;
-    if (contentType) init.headers['Content-Type'] = contentType;
-  }
-  const response = await fetch(serverPath(path), init);
-  if (!response.ok) throw new ApiError(response.status, await messageOf(response));
-  return response;
-}
-
-async function messageOf(response) {
-  let text = '';
-  try { text = (await response.text()).trim(); } catch { /* no body */ }
-  if (text.startsWith('{')) {
-    try {
-      const json = JSON.parse(text);
-      text = json.detail || json.message || json.title || text;
-    } catch { /* not JSON after all */ }
-  }
-  return text || `${response.status} ${response.statusText}`;
-}
+export const request = (method, path, options = {}) => opus.request(method, path, { ...options, headers: options.extraHeaders });
 
 export const getJson = async (path, options) => (await request('GET', path, options)).json();
 export const getText = async (path, options) => (await request('GET', path, options)).text();
-export async function getXml(path, options) {
-  const text = await getText(path, options);
-  return parseXml(text);
-}
-
-export function parseXml(text) {
-  const doc = new DOMParser().parseFromString(text, 'application/xml');
-  if (doc.getElementsByTagName('parsererror').length > 0) throw new ApiError(0, 'the server sent XML that does not parse');
-  return doc;
-}
-
-/** POST a form (URLSearchParams or FormData); fetch follows the 303, so the answer is the resource it names. */
-export function postForm(path, form) {
-  return request('POST', path, { body: form });
-}
 
 export function form(entries) {
   const data = new URLSearchParams();
@@ -104,3 +58,9 @@ export async function download(path, fileName) {
 }
 
 export const enc = encodeURIComponent;
+
+export const getJob = (definition, id) => opus.job(definition, id);
+export const setPhase = (definition, id, phase) => opus.setPhase(definition, id, phase);
+export const deleteJob = (definition, id) => opus.delete(definition, id);
+/** The caller's job changes (of one definition, or all): onEvent(type, data), onState(connected); answers { close() }. */
+export const openEvents = (definition, onEvent, onState) => opus.events({ definition, onEvent, onState });

@@ -1,8 +1,7 @@
 // Admin pages: users (SCIM /scim/v2/Users, tokens at /users/NAME/tokens), definitions (publish,
 // export, withdraw through /jdl) and the server status (/status).
 import { h, replace, field, toast, confirmDialog, time, bytes, phaseBadge, uid } from '../dom.js';
-import { getJson, request, enc, me, download, form, ApiError } from '../api.js';
-import { PHASES } from '../uws.js';
+import { getJson, request, enc, me, download, form, ApiError, PHASES } from '../api.js';
 import { setQuery } from '../app.js';
 
 const SCIM = 'application/scim+json';

@@ -1,12 +1,10 @@
 // One job: summary, parameters (editable while PENDING), results with previews and downloads,
 // stdout and stderr, the error, the provenance graph, and the controls. Updated live from /events.
 import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle, uid } from '../dom.js';
-import { getText, request, download, enc, form, ApiError } from '../api.js';
-import { getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal } from '../uws.js';
+import { getText, request, download, enc, form, ApiError, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
 import { preview, previewKind, fitsKind } from '../preview.js';
 import * as sampHub from '../samp.js';
-import { provenanceGraph } from '../prov.js';
-import { openEvents } from '../sse.js';
+import { provenancePanel } from '../prov.js';
 import { go } from '../app.js';
 
 // The provenance documents the server adds to a finished job's results.
@@ -247,11 +245,8 @@ export async function render(main, route) {
   function paintProvenance() {
     const show = h('button', { type: 'button', 'data-testid': 'prov-show' }, 'Show provenance graph');
     const slot = h('div');
-    show.addEventListener('click', async () => {
-      show.disabled = true;
-      replace(slot, h('p', { class: 'muted' }, 'Loading…'));
-      try { replace(slot, await provenanceGraph(definition, id)); } catch (e) { replace(slot, h('div', { class: 'alert' }, e.message)); }
-      show.disabled = false;
+    show.addEventListener('click', () => {
+      replace(slot, provenancePanel(definition, id));
       show.textContent = 'Reload provenance graph';
     });
     replace(provBox, h('h2', {}, 'Provenance'), h('p', { class: 'muted' }, 'What this job used and generated, and the jobs before and after it.'), show, slot);
@@ -289,7 +284,7 @@ export async function render(main, route) {
   paint();
   paintProvenance();
   const reloadSoon = throttle(reload, 250);
-  const events = openEvents(`/events?definition=${enc(definition)}`, (type, change) => {
+  const events = openEvents(definition, (type, change) => {
     if (type === 'job' && change.id === id) reloadSoon();
   }, on => { if (on) reloadSoon(); });
   return () => {

@@ -2,8 +2,7 @@
 // required ones first and optional ones behind a toggle, used entities by upload or URL, control
 // parameters. Prefilled from the query string (#/new/copy?text=hi) or from a job (?from=ID: Rerun).
 import { h, replace, field, uid, toast } from '../dom.js';
-import { getJson, request, enc } from '../api.js';
-import { getJob } from '../uws.js';
+import { getJson, request, enc, getJob } from '../api.js';
 import { checkParameter, fieldOfMessage } from '../checks.js';
 import { go } from '../app.js';
 

@@ -9,9 +9,7 @@
 // focused element with a synchronous style and layout pass over the whole page, the new rows
 // included, inside the script; the user's focus was lost with it.
 import { h, replace, phaseBadge, time, toast, confirmDialog, throttle, uid } from '../dom.js';
-import { getJson, enc, me } from '../api.js';
-import { PHASES, canStart, canAbort, setPhase, deleteJob } from '../uws.js';
-import { openEvents } from '../sse.js';
+import { getJson, enc, me, PHASES, canStart, canAbort, setPhase, deleteJob, openEvents } from '../api.js';
 import { setQuery } from '../app.js';
 
 // Up to 1,000 a page: the most GET /jobs answers (JobBrowser.MaxLimit).
@@ -267,7 +265,7 @@ export async function render(main, route) {
   let events = null;
   function reconnect() {
     if (events) events.close();
-    events = openEvents(state.definition ? `/events?definition=${enc(state.definition)}` : '/events', (type, change) => {
+    events = openEvents(state.definition, (type, change) => {
       if (type !== 'job') return;
       const row = rows.get(change.id);
       if (row && change.deleted) { row.tr.classList.add('muted'); row.start.disabled = row.abort.disabled = row.remove.disabled = true; }
