@@ -48,15 +48,15 @@ run() {
 import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPLETED'] + jobs['ERROR'] + jobs['ABORTED'] >= $n else 1)"; do sleep 0.5; done
   local completed; completed=$(since "$start")
   local errors; errors=$(curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "import json, sys; print(json.load(sys.stdin)['jobs']['ERROR'])")
-  printf '| %s | %d | %s | %s | %.0f | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
-    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors"
+  printf '| %s | %d | %s | %s | %.0f | %s | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
+    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors" "$(cut -d' ' -f1-3 /proc/loadavg)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$data"
 }
 
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; cluster: 2 compute hosts x 4 declared CPUs (same cores)."
 echo
-echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR | load average at the end |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 [ "$which" = rest ] || run ssh
 [ "$which" = ssh ] || run rest
