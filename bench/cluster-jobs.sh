@@ -33,6 +33,8 @@ run() {
   fi
   (cd "$data" && exec dotnet "$server" "${settings[@]}" >"$data/server.log" 2>&1) &
   local pid=$!
+  # A failed step (set -e) must not leave the server running.
+  trap "kill $pid 2>/dev/null || true" EXIT
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
     kill -0 "$pid" 2>/dev/null || { echo "the server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
     sleep 0.2
