@@ -33,6 +33,8 @@ run() {
   fi
   (cd "$data" && exec dotnet "$server" "${settings[@]}" >"$data/server.log" 2>&1) &
   local pid=$!
+  # A failed step (set -e) must not leave the server running.
+  trap "kill $pid 2>/dev/null || true" EXIT
   until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
     kill -0 "$pid" 2>/dev/null || { echo "the server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
     sleep 0.2
@@ -48,15 +50,15 @@ run() {
 import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPLETED'] + jobs['ERROR'] + jobs['ABORTED'] >= $n else 1)"; do sleep 0.5; done
   local completed; completed=$(since "$start")
   local errors; errors=$(curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "import json, sys; print(json.load(sys.stdin)['jobs']['ERROR'])")
-  printf '| %s | %d | %s | %s | %.0f | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
-    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors"
+  printf '| %s | %d | %s | %s | %.0f | %s | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
+    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors" "$(cut -d' ' -f1-3 /proc/loadavg)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$data"
 }
 
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; cluster: 2 compute hosts x 4 declared CPUs (same cores)."
 echo
-echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR | load average at the end |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 [ "$which" = rest ] || run ssh
 [ "$which" = ssh ] || run rest

@@ -61,7 +61,7 @@ internal static class DefinitionCleanup
             r.Account = Text(r.Account);
             r.Qos = Text(r.Qos);
             if (r is { Manager: null, Partition: null, Cpus: null, Memory: null, Network: null, CpuTime: null, Processes: null, OutputSize: null,
-                     Nodes: null, Tasks: null, Gres: null, Constraint: null, Account: null, Qos: null })
+                     Nodes: null, Tasks: null, Gres: null, Constraint: null, Account: null, Qos: null, Requeue: null })
                 d.Resources = null;
         }
 

@@ -85,7 +85,9 @@ public static class DefinitionVoTable
                 resources.Gres is null ? null : TextParam("gres", resources.Gres, "opus:JobResources.gres"),
                 resources.Constraint is null ? null : TextParam("constraint", resources.Constraint, "opus:JobResources.constraint"),
                 resources.Account is null ? null : TextParam("account", resources.Account, "opus:JobResources.account"),
-                resources.Qos is null ? null : TextParam("qos", resources.Qos, "opus:JobResources.qos")));
+                resources.Qos is null ? null : TextParam("qos", resources.Qos, "opus:JobResources.qos"),
+                resources.Requeue is not { } requeue ? null : new XElement(Namespace + "PARAM", new XAttribute("name", "requeue"),
+                    new XAttribute("value", requeue ? "true" : "false"), new XAttribute("datatype", "boolean"), new XAttribute("utype", "opus:JobResources.requeue"))));
         }
 
         var root = new XElement(Namespace + "VOTABLE",
@@ -372,6 +374,7 @@ public static class DefinitionVoTable
                     case "constraint": resources.Constraint = value; break;
                     case "account": resources.Account = value; break;
                     case "qos": resources.Qos = value; break;
+                    case "requeue": resources.Requeue = value is null ? null : Flag(param, value); break;
                 }
             }
 

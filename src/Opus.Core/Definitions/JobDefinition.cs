@@ -172,6 +172,12 @@ public sealed class JobResources
     /// <summary>SLURM quality of service (--qos).</summary>
     public string? Qos { get; set; }
 
+    /// <summary>
+    /// True: a SLURM job whose node fails runs again from the start (--requeue), the job going back to QUEUED;
+    /// otherwise (--no-requeue, whatever the site's JobRequeue) it ends in ERROR saying the node failed.
+    /// </summary>
+    public bool? Requeue { get; set; }
+
     /// <summary>The job's network: "allowed" (default: codes fetch data) or "none" (a sandboxed local job gets no network at all).</summary>
     public string? Network { get; set; }
 

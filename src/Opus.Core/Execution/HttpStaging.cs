@@ -85,12 +85,14 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         return code switch
         {
             CannotMakeScratch => "the compute node could not make the job's scratch folder" + (string.IsNullOrEmpty(options.Slurm.Scratch) ? "" : $" under {options.Slurm.Scratch}"),
-            CannotFetch => $"the compute node could not fetch the job's files from the server at {ServerUrl} (is Opus:CallbackUrl reachable from the nodes?)",
+            CannotFetch => $"the compute node could not reach the server at {ServerUrl} to fetch the job's files {ReachHint}",
             BundleDamaged => "the job's files arrived damaged on the compute node (SHA-256 check failed three times)",
-            CannotSend => $"the compute node could not send the job's results back to the server at {ServerUrl}",
+            CannotSend => $"the compute node could not send the job's results back to the server at {ServerUrl} {ReachHint}",
             _ => null,
         };
     }
+
+    private const string ReachHint = "(the nodes must reach Opus:PublicUrl, or Opus:CallbackUrl when it is set)";
 
     /// <summary>
     /// The job-folder path a node's upload goes to, from the name in its URL (the file's path in the job's folder:

@@ -66,6 +66,8 @@ public sealed record SlurmSubmission(
             arguments.Add($"--account={account}");
         if (Options.Qos is { } qos)
             arguments.Add($"--qos={qos}");
+        // Always said: a site whose JobRequeue=1 would otherwise run a job again behind the definition's back.
+        arguments.Add(Options.Requeue ? "--requeue" : "--no-requeue");
         // sbatch runs with exactly the submission's environment: ALL exports that, nothing of the server's.
         arguments.Add("--export=ALL");
         return arguments;
@@ -107,6 +109,9 @@ public sealed record SlurmJobOptions
     public string? Account { get; init; }
 
     public string? Qos { get; init; }
+
+    /// <summary>Whether SLURM runs the job again when its node fails (the definition's resources.requeue).</summary>
+    public bool Requeue { get; init; }
 
     /// <summary><see cref="Memory"/> in MiB (slurmrestd's memory_per_node); null when none is asked for.</summary>
     public long? MemoryMegabytes()

@@ -82,6 +82,7 @@ public sealed class SlurmControl(OpusOptions options, ICommandRunner commands, I
         Constraint = Text(resources?.Constraint),
         Account = Text(resources?.Account) ?? Text(slurm.Account),
         Qos = Text(resources?.Qos) ?? Text(slurm.Qos),
+        Requeue = resources?.Requeue == true,
     };
 
     /// <summary>The environment of sbatch, and so of the job: the same small one the local manager gives.</summary>

@@ -2,8 +2,8 @@ using Opus.Core.Jobs;
 
 namespace Opus.Core.Execution;
 
-/// <summary>One job as `scontrol show job -o` describes it (the fields Opus uses).</summary>
-public sealed record SlurmJobState(string JobId, string JobName, string State, string? Reason, string? ExitCode, string? TimeLimit)
+/// <summary>One job as `scontrol show job -o` describes it (the fields Opus uses); <paramref name="Restarts"/>: times SLURM requeued it.</summary>
+public sealed record SlurmJobState(string JobId, string JobName, string State, string? Reason, string? ExitCode, string? TimeLimit, int Restarts = 0)
 {
     /// <summary>
     /// Parses `scontrol show job -o` output: one line per job of space-separated Key=Value pairs. A value
@@ -32,11 +32,15 @@ public sealed record SlurmJobState(string JobId, string JobName, string State, s
 
             if (fields.TryGetValue("JobId", out var id) && fields.TryGetValue("JobState", out var state))
                 jobs.Add(new SlurmJobState(id, fields.GetValueOrDefault("JobName") ?? "", state,
-                    fields.GetValueOrDefault("Reason"), fields.GetValueOrDefault("ExitCode"), fields.GetValueOrDefault("TimeLimit")));
+                    fields.GetValueOrDefault("Reason"), fields.GetValueOrDefault("ExitCode"), fields.GetValueOrDefault("TimeLimit"),
+                    int.TryParse(fields.GetValueOrDefault("Restarts"), System.Globalization.CultureInfo.InvariantCulture, out var restarts) ? restarts : 0));
         }
 
         return jobs;
     }
+
+    /// <summary>Waiting to run again after SLURM requeued it (its node failed, and the definition allows it).</summary>
+    public bool IsRequeued => Restarts > 0 && State is "PENDING" or "REQUEUED" or "REQUEUE_FED";
 
     /// <summary>True for states after which the job never runs again.</summary>
     public bool IsFinal => State is "COMPLETED" or "FAILED" or "CANCELLED" or "TIMEOUT" or "NODE_FAIL" or "OUT_OF_MEMORY"

@@ -98,7 +98,47 @@ public sealed class SlurmManager : BackgroundService, IJobManager
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await using var registration = stoppingToken.Register(() => _stopping.Cancel());
-        await Task.WhenAll(Task.Run(ReconcileLoopAsync, CancellationToken.None), Task.Run(SettleLoopAsync, CancellationToken.None));
+        var submitters = Enumerable.Range(0, Math.Max(1, _options.Slurm.SubmitConcurrency)).Select(_ => Task.Run(SubmitLoopAsync, CancellationToken.None));
+        await Task.WhenAll([Task.Run(ReconcileLoopAsync, CancellationToken.None), Task.Run(SettleLoopAsync, CancellationToken.None), .. submitters]);
+    }
+
+    // Jobs handed over by RUN, waiting for a submitter; the set keeps a job from being queued twice.
+    private readonly System.Threading.Channels.Channel<string> _submissions = System.Threading.Channels.Channel.CreateUnbounded<string>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// PHASE=RUN hands the job over and answers at once; <see cref="SlurmOptions.SubmitConcurrency"/> submitters run
+    /// sbatch (or slurmrestd's submit) side by side, so a burst is submitted as fast as the cluster takes it, not one
+    /// request's round trip at a time. A job still waiting here when the server stops is QUEUED without a SLURM id,
+    /// which the reconcile submits after a restart, as for any submission cut short.
+    /// </summary>
+    public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
+    {
+        if (_queued.TryAdd(job.Id, 0))
+            _submissions.Writer.TryWrite(job.Id);
+        return Task.CompletedTask;
+    }
+
+    private async Task SubmitLoopAsync()
+    {
+        try
+        {
+            await foreach (var jobId in _submissions.Reader.ReadAllAsync(_stopping.Token))
+            {
+                _queued.TryRemove(jobId, out _);
+                try
+                {
+                    await SubmitNowAsync(jobId, _stopping.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogError(e, "Job {JobId}: SLURM submission failed; the reconcile tries again", jobId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>A submission still in flight after this long was left by a process that died.</summary>
@@ -106,9 +146,9 @@ public sealed class SlurmManager : BackgroundService, IJobManager
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
+    private async Task SubmitNowAsync(string jobId, CancellationToken cancellationToken)
     {
-        var current = await _jobs.FindAsync(job.Id, cancellationToken);
+        var current = await _jobs.FindAsync(jobId, cancellationToken);
         if (current is not { Phase: JobPhase.QUEUED })
             return;
         if (IsSlurmId(current.ManagerJobId))
@@ -119,7 +159,7 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         }
 
         var claim = ClaimPrefix + NowMs.ToString(CultureInfo.InvariantCulture);
-        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, current.ManagerJobId, claim, [JobPhase.QUEUED], cancellationToken))
+        if (!await _jobs.TrySetManagerJobIdAsync(jobId, current.ManagerJobId, claim, [JobPhase.QUEUED], cancellationToken))
             return; // another process submits it, or it was aborted meanwhile
 
         string slurmId;
@@ -132,13 +172,13 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             // script that fetches the job's files from the server into node-local scratch and sends results back.
             var submission = _options.Slurm.IsHttpStaging
                 ? SlurmControl.Submission(current, definition.Resources, _options.Slurm, _staging.NodeFolder, "", userSettable,
-                    await _staging.BatchScriptAsync(job.Id, cancellationToken), ownerAccount)
+                    await _staging.BatchScriptAsync(jobId, cancellationToken), ownerAccount)
                 : SlurmControl.Submission(
-                    current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(job.Id), _workspace.RunnerPath(job.Id), userSettable,
+                    current, definition.Resources, _options.Slurm, _workspace.DirectoryOf(jobId), _workspace.RunnerPath(jobId), userSettable,
                     ownerAccount: ownerAccount);
             if (submission.Options.TimeMinutes is { } minutes && minutes * 60 != current.ExecutionDuration)
                 _logger.LogInformation("Job {JobId}: execution duration {Seconds} s becomes --time={Minutes} (SLURM limits are whole minutes, rounded up)",
-                    job.Id, current.ExecutionDuration, minutes);
+                    jobId, current.ExecutionDuration, minutes);
             slurmId = await _slurm.SubmitAsync(submission, cancellationToken);
             Reached();
         }
@@ -146,28 +186,28 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         {
             // Nothing was submitted: the job stays QUEUED and goes when the cluster answers again.
             Lost(e);
-            if (await _jobs.TrySetManagerJobIdAsync(job.Id, claim, null, [JobPhase.QUEUED], cancellationToken))
-                _waiting[job.Id] = 0;
+            if (await _jobs.TrySetManagerJobIdAsync(jobId, claim, null, [JobPhase.QUEUED], cancellationToken))
+                _waiting[jobId] = 0;
             return;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or OpusNotFoundException)
         {
-            _logger.LogWarning("Job {JobId}: not submitted to SLURM: {Reason}", job.Id, e.Message);
+            _logger.LogWarning("Job {JobId}: not submitted to SLURM: {Reason}", jobId, e.Message);
             _metrics.SlurmSubmissionFailed();
-            await _events.FinishAsync(job.Id, JobPhase.ERROR, e.Message, cancellationToken: cancellationToken);
+            await _events.FinishAsync(jobId, JobPhase.ERROR, e.Message, cancellationToken: cancellationToken);
             return;
         }
 
-        _logger.LogInformation("Job {JobId}: SLURM job {SlurmId}", job.Id, slurmId);
-        if (!await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, JobPhases.Active, cancellationToken))
+        _logger.LogInformation("Job {JobId}: SLURM job {SlurmId}", jobId, slurmId);
+        if (!await _jobs.TrySetManagerJobIdAsync(jobId, claim, slurmId, JobPhases.Active, cancellationToken))
         {
             // A fast job may have run and reported its end before sbatch answered here (a loaded machine): that
             // one keeps its id. Aborted (or destroyed) while sbatch ran: the SLURM job must not run on.
-            var now = await _jobs.FindAsync(job.Id, cancellationToken);
+            var now = await _jobs.FindAsync(jobId, cancellationToken);
             if (now is { Phase: JobPhase.COMPLETED or JobPhase.ERROR }
-                && await _jobs.TrySetManagerJobIdAsync(job.Id, claim, slurmId, [now.Phase], cancellationToken))
+                && await _jobs.TrySetManagerJobIdAsync(jobId, claim, slurmId, [now.Phase], cancellationToken))
                 return;
-            await _slurm.CancelAsync(SlurmControl.JobName(job.Id), slurmId, cancellationToken);
+            await _slurm.CancelAsync(SlurmControl.JobName(jobId), slurmId, cancellationToken);
         }
     }
 
@@ -333,6 +373,17 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             return;
         switch (mapped.Phase)
         {
+            case JobPhase.QUEUED when state.IsRequeued:
+                // Its node failed and the definition allows a new run: it waits again, then starts from the beginning.
+                if (await _events.ObserveAsync(job.Id, JobTransitions.Requeue, cancellationToken))
+                {
+                    _logger.LogInformation("Job {JobId}: SLURM requeued it (restart {Restarts}); it runs again from the start", job.Id, state.Restarts);
+                    // A shared folder's events file still says EXECUTING from the lost run: set aside, it must not start the job again.
+                    if (!_options.Slurm.IsHttpStaging && File.Exists(_workspace.EventsPath(job.Id)))
+                        File.Move(_workspace.EventsPath(job.Id), _workspace.EventsPath(job.Id) + ".requeued", overwrite: true);
+                }
+
+                break;
             case JobPhase.QUEUED:
                 await _events.ObserveAsync(job.Id, JobTransitions.Release, cancellationToken);
                 break;
@@ -388,6 +439,8 @@ public sealed class SlurmManager : BackgroundService, IJobManager
                     var active = (await _jobs.InPhasesAsync(JobPhases.Active, _stopping.Token)).Where(j => j.Manager == ManagerName).ToList();
                     if (active.Count > 0)
                         await ReconcileAsync(active, _stopping.Token);
+                    else
+                        await PingAsync(_stopping.Token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -397,6 +450,20 @@ public sealed class SlurmManager : BackgroundService, IJobManager
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>With no job to ask about, the controller is pinged so that /status says whether the cluster answers now.</summary>
+    private async Task PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _slurm.PingAsync(cancellationToken);
+            Reached();
+        }
+        catch (SlurmUnreachableException e)
+        {
+            Lost(e);
         }
     }
 

@@ -30,6 +30,9 @@ public sealed class SlurmOptions
     /// <summary>Longest an sbatch, scancel or scontrol call may take.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Submissions at once (sbatch over ssh, or slurmrestd calls): PHASE=RUN hands the job to one of these and answers.</summary>
+    public int SubmitConcurrency { get; set; } = 8;
+
     /// <summary>Folder of the SLURM client commands; empty: found on PATH.</summary>
     public string? BinPath { get; set; }
 
@@ -88,6 +91,12 @@ public sealed class SlurmSshOptions
 
     /// <summary>Keep-alive probe interval of the one connection (a lost connection is noticed and re-made).</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Commands at once over the one connection, each a channel of its own; more wait their turn. Keep it under
+    /// the login node's sshd MaxSessions (OpenSSH's default is 10), which refuses a channel beyond it.
+    /// </summary>
+    public int MaxChannels { get; set; } = 8;
 }
 
 /// <summary>slurmrestd (openapi/v0.0.38) with JWT authentication.</summary>

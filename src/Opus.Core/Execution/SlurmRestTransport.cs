@@ -62,6 +62,7 @@ public sealed class SlurmRestTransport : ISlurmTransport, IDisposable
             job["account"] = account;
         if (o.Qos is { } qos)
             job["qos"] = qos;
+        job["requeue"] = o.Requeue;
 
         var answer = await SendAsync(HttpMethod.Post, "job/submit", new JsonObject { ["script"] = submission.Script, ["job"] = job }, cancellationToken);
         // A job id means SLURM took the job, even with "errors" beside it (right after a slurmctld restart:
@@ -137,7 +138,8 @@ public sealed class SlurmRestTransport : ISlurmTransport, IDisposable
             job["job_state"]?.GetValue<string>() ?? "",
             job["state_reason"]?.GetValue<string>(),
             $"{(status >> 8) & 0xff}:{status & 0x7f}",
-            limit);
+            limit,
+            job["restart_cnt"]?.GetValue<int>() ?? 0);
     }
 
     private static string? Errors(JsonNode? body)

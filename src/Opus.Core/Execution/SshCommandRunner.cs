@@ -16,6 +16,9 @@ namespace Opus.Core.Execution;
 public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunner> logger) : ICommandRunner, IDisposable
 {
     private readonly SemaphoreSlim _connecting = new(1, 1);
+
+    // A channel sshd refuses (over its MaxSessions) would look like a lost connection and drop every command in flight.
+    private readonly SemaphoreSlim _channels = new(Math.Max(1, options.Slurm.Ssh.MaxChannels));
     private SshClient? _client;
 
     private SlurmSshOptions Ssh => options.Slurm.Ssh;
@@ -25,6 +28,19 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
         CancellationToken cancellationToken = default)
     {
         var line = CommandLine(program, arguments, environment);
+        await _channels.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunOnChannelAsync(program, line, input, timeout, cancellationToken);
+        }
+        finally
+        {
+            _channels.Release();
+        }
+    }
+
+    private async Task<CommandResult> RunOnChannelAsync(string program, string line, string? input, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var client = await ConnectedAsync(cancellationToken);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
@@ -148,5 +164,6 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
     {
         _client?.Dispose();
         _connecting.Dispose();
+        _channels.Dispose();
     }
 }

@@ -12,6 +12,8 @@ set -o pipefail
 umask 077
 
 job_dir="${opus_scratch:-${TMPDIR:-/tmp}}/opus-$opus_job-${SLURM_JOB_ID:-0}"
+# A run again after SLURM requeued the job (its node failed) gets a folder of its own: scratch may be shared.
+[ "${SLURM_RESTART_COUNT:-0}" = 0 ] || job_dir+=".$SLURM_RESTART_COUNT"
 job_url="$opus_base/jobs/$opus_job"
 
 say() { echo "opus staging: $*" >&2; [ -d "$job_dir" ] && echo "opus staging: $*" >>"$job_dir/runner.log"; }

@@ -27,6 +27,9 @@ public static class JobTransitions
     /// <summary>The runner reports that the script started (or the scheduler says it runs again).</summary>
     public static readonly JobTransition Start = new("start", [JobPhase.QUEUED, JobPhase.HELD, JobPhase.SUSPENDED], JobPhase.EXECUTING);
 
+    /// <summary>The scheduler runs a job again from the start (SLURM requeued it when its node failed, as its definition allows).</summary>
+    public static readonly JobTransition Requeue = new("requeue", [JobPhase.EXECUTING, JobPhase.SUSPENDED], JobPhase.QUEUED);
+
     /// <summary>The scheduler suspends a running job.</summary>
     public static readonly JobTransition Suspend = new("suspend", [JobPhase.EXECUTING], JobPhase.SUSPENDED);
 
@@ -45,7 +48,7 @@ public static class JobTransitions
     /// </summary>
     public static readonly JobTransition Archive = new("archive", [JobPhase.PENDING, JobPhase.COMPLETED, JobPhase.ERROR, JobPhase.ABORTED], JobPhase.ARCHIVED);
 
-    public static readonly IReadOnlyList<JobTransition> All = [Queue, Release, Hold, Start, Suspend, Complete, Fail, Abort, Archive];
+    public static readonly IReadOnlyList<JobTransition> All = [Queue, Release, Hold, Start, Requeue, Suspend, Complete, Fail, Abort, Archive];
 
     /// <summary>The transition that ends a job in <paramref name="phase"/> (COMPLETED, ERROR or ABORTED).</summary>
     public static JobTransition Ending(JobPhase phase) => phase switch

@@ -78,6 +78,28 @@ public sealed class AdminTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task The_user_list_shows_the_SLURM_account_a_users_jobs_are_charged_to()
+    {
+        var name = $"carol{Guid.NewGuid():N}"[..13];
+        using (var admin = fixture.Server.AdminClient())
+        {
+            using var body = new StringContent(
+                $$$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:opus:scim:schemas:extension:2.0:User"],"userName":"{{{name}}}","urn:opus:scim:schemas:extension:2.0:User":{"slurmAccount":"astro-lab"}}""",
+                System.Text.Encoding.UTF8, "application/scim+json");
+            using var created = await admin.PostAsync("/scim/v2/Users", body);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await using var session = await ClientSession.OpenAsync(fixture.Browser, fixture.Server);
+        var page = session.Page;
+        await session.SignInAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Admin" }).ClickAsync();
+        await Expect(page.Locator($"tr[data-user='{name}']").GetByTestId("slurm-account")).ToHaveTextAsync("astro-lab");
+        await Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "SLURM account" })).ToBeVisibleAsync();
+        session.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task An_admin_links_users_to_OIDC_subjects_and_sees_a_taken_or_invalid_one_at_its_field()
     {
         var olga = $"olga{Guid.NewGuid():N}"[..12];

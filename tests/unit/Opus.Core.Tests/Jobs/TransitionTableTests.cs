@@ -12,6 +12,8 @@ public sealed class TransitionTableTests
         (JobPhase.QUEUED, JobPhase.HELD),
         (JobPhase.QUEUED, JobPhase.EXECUTING), (JobPhase.HELD, JobPhase.EXECUTING), (JobPhase.SUSPENDED, JobPhase.EXECUTING),
         (JobPhase.EXECUTING, JobPhase.SUSPENDED),
+        // SLURM requeued a job whose node failed (its definition's resources.requeue).
+        (JobPhase.EXECUTING, JobPhase.QUEUED), (JobPhase.SUSPENDED, JobPhase.QUEUED),
         (JobPhase.QUEUED, JobPhase.COMPLETED), (JobPhase.EXECUTING, JobPhase.COMPLETED), (JobPhase.HELD, JobPhase.COMPLETED), (JobPhase.SUSPENDED, JobPhase.COMPLETED),
         (JobPhase.QUEUED, JobPhase.ERROR), (JobPhase.EXECUTING, JobPhase.ERROR), (JobPhase.HELD, JobPhase.ERROR), (JobPhase.SUSPENDED, JobPhase.ERROR),
         (JobPhase.PENDING, JobPhase.ABORTED), (JobPhase.QUEUED, JobPhase.ABORTED), (JobPhase.EXECUTING, JobPhase.ABORTED),

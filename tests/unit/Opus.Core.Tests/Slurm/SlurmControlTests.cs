@@ -52,7 +52,7 @@ public sealed class SlurmControlTests
         Assert.Equal(
             [
                 "--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/data/jobs/abc'234",
-                "--output=/data/jobs/abc'234/slurm.out", "--error=/data/jobs/abc'234/slurm.err", "--export=ALL",
+                "--output=/data/jobs/abc'234/slurm.out", "--error=/data/jobs/abc'234/slurm.err", "--no-requeue", "--export=ALL",
             ],
             arguments);
         // The batch script comes on standard input: it runs the runner on the job folder, both single-quoted.
@@ -91,7 +91,7 @@ public sealed class SlurmControlTests
         var arguments = Submission(NewJob(), definition, server).SbatchArguments();
         Assert.Equal(
             ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
-             "--partition=gpu", "--cpus-per-task=8", "--mem=16G", "--export=ALL"],
+             "--partition=gpu", "--cpus-per-task=8", "--mem=16G", "--no-requeue", "--export=ALL"],
             arguments);
     }
 
@@ -102,9 +102,17 @@ public sealed class SlurmControlTests
         var arguments = Submission(NewJob(), definition, new SlurmOptions { Account = "server", Qos = "low" }).SbatchArguments();
         Assert.Equal(
             ["--parsable", "--job-name=opus-abc234", "--time=2", "--chdir=/j", "--output=/j/slurm.out", "--error=/j/slurm.err",
-             "--nodes=2", "--ntasks=4", "--cpus-per-task=3", "--gres=gpu:1", "--constraint=n1", "--account=$(x)", "--qos=high", "--export=ALL"],
+             "--nodes=2", "--ntasks=4", "--cpus-per-task=3", "--gres=gpu:1", "--constraint=n1", "--account=$(x)", "--qos=high", "--no-requeue", "--export=ALL"],
             arguments);
         Assert.Contains("--account=server", Submission(NewJob(), null, new SlurmOptions { Account = "server" }).SbatchArguments());
+    }
+
+    [Fact]
+    public void Only_a_definition_that_allows_it_is_requeued_when_its_node_fails()
+    {
+        Assert.Contains("--requeue", Submission(NewJob(), new JobResources { Requeue = true }).SbatchArguments());
+        Assert.Contains("--no-requeue", Submission(NewJob(), new JobResources { Requeue = false }).SbatchArguments());
+        Assert.DoesNotContain("--requeue", Submission(NewJob(), null).SbatchArguments());
     }
 
     [Fact]
@@ -243,6 +251,16 @@ public sealed class SlurmControlTests
         Assert.Equal(2, jobs.Count);
         Assert.Equal(new SlurmJobState("1", "opus-a", "COMPLETED", "None", "0:0", "UNLIMITED"), jobs[0]);
         Assert.Equal("opus b", jobs[1].JobName);
+    }
+
+    [Fact]
+    public void A_job_pending_again_after_a_restart_is_requeued()
+    {
+        var jobs = SlurmJobState.Parse("JobId=7 JobName=opus-a JobState=PENDING Reason=BeginTime Requeue=1 Restarts=1 ExitCode=0:0\n");
+        Assert.Equal(1, jobs[0].Restarts);
+        Assert.True(jobs[0].IsRequeued);
+        Assert.False((jobs[0] with { Restarts = 0 }).IsRequeued);
+        Assert.False((jobs[0] with { State = "RUNNING" }).IsRequeued);
     }
 
     [Theory]

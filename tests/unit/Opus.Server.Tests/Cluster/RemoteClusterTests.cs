@@ -193,6 +193,71 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
     }
 
     [Fact]
+    public async Task A_job_whose_definition_allows_it_is_requeued_when_its_compute_host_dies_and_completes_on_the_other()
+    {
+        await TestCluster.WaitForNodesAsync();
+        var job = await Client.CreateJobAsync("rerun", ("PHASE", "RUN"));
+        var id = JobSteps.JobId(job);
+        string? node = null;
+        try
+        {
+            await Client.WaitForPhaseAsync(job, "EXECUTING", Eventually.Bound);
+            var running = await TestCluster.WaitForStateAsync(id, s => s == "RUNNING", Eventually.Bound);
+            node = running?.Node;
+            Assert.Contains(node, new[] { "n1", "n2" });
+            await TestCluster.StopAsync($"slurmd-{node}.pid", kill: true);
+            TestCluster.KillJobOnItsHost(id, running!.Value.SlurmId);
+
+            // After SlurmdTimeout (20 s) slurmctld declares the node DOWN and requeues the job: QUEUED again, not ended.
+            // SLURM holds a requeued job about two minutes (BeginTime) before it runs it again, on the other host.
+            await Client.WaitForPhaseAsync(job, "QUEUED", TimeSpan.FromMinutes(2));
+            var done = await Client.WaitForEndAsync(job, TimeSpan.FromMinutes(5));
+            Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}\n{Server.Log}");
+            Assert.Equal(node == "n1" ? "n2" : "n1", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "host")).Trim());
+            Assert.Equal("1", Encoding.UTF8.GetString(await Client.GetResultBytesAsync(job, "restarts")).Trim());
+        }
+        finally
+        {
+            if (node is not null)
+            {
+                await TestCluster.OnAsync(node, "/usr/sbin/slurmd", "-N", node);
+                await TestCluster.OnAsync("ctl", "scontrol", "update", $"nodename={node}", "state=resume");
+                await TestCluster.WaitForNodesAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_reach_the_server_ends_the_job_in_ERROR_saying_so()
+    {
+        // A firewall between the compute hosts and the server: on n1 and n2 every packet to this machine is refused.
+        var blocked = new List<string>();
+        try
+        {
+            foreach (var node in new[] { "n1", "n2" })
+            {
+                var (code, output) = await TestCluster.OnAsync(node, "ip", "route", "add", "prohibit", $"{TestCluster.ThisMachine}/32");
+                Assert.True(code == 0, output);
+                blocked.Add(node);
+            }
+
+            var job = await Client.CreateJobAsync("several", ("text", "never fetched"), ("PHASE", "RUN"));
+            var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+            Assert.Equal("ERROR", done.Phase());
+            Assert.Matches(
+                $"^the compute node could not reach the server at http://{TestCluster.ThisMachine.Replace(".", "\\.", StringComparison.Ordinal)}:[0-9]+ to fetch the job's files " +
+                "\\(the nodes must reach Opus:PublicUrl, or Opus:CallbackUrl when it is set\\)$",
+                done.ErrorMessage() ?? "");
+            Assert.Equal("FAILED", (await TestCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "FAILED", Eventually.Bound))?.State);
+        }
+        finally
+        {
+            foreach (var node in blocked)
+                await TestCluster.OnAsync(node, "ip", "route", "del", "prohibit", $"{TestCluster.ThisMachine}/32");
+        }
+    }
+
+    [Fact]
     public async Task Nothing_is_lost_when_slurmctld_restarts()
     {
         await TestCluster.WaitForNodesAsync();
@@ -255,6 +320,32 @@ public abstract class RemoteClusterTests<TFixture>(TFixture fixture) where TFixt
         {
             JobProcesses.Kill(id, directory);
         }
+    }
+
+    [Fact]
+    public async Task The_admin_status_says_whether_the_cluster_answers_with_no_job_to_ask_about()
+    {
+        await Eventually.HoldsAsync(() => ClusterStatusAsync(), c => c?["reachable"]?.GetValue<bool>() == true, "/status says the cluster answers");
+        await StopLoginAsync();
+        try
+        {
+            var status = await Eventually.HoldsAsync(() => ClusterStatusAsync(), c => c?["reachable"]?.GetValue<bool>() == false, "/status says the cluster is unreachable");
+            Assert.StartsWith("the cluster is unreachable: ", status!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(fixture.Transport, status["transport"]!.GetValue<string>());
+            Assert.NotNull(status["since"]);
+        }
+        finally
+        {
+            await StartLoginAsync();
+        }
+
+        await Eventually.HoldsAsync(() => ClusterStatusAsync(), c => c?["reachable"]?.GetValue<bool>() == true, "/status says the cluster answers again");
+    }
+
+    private async Task<JsonNode?> ClusterStatusAsync()
+    {
+        using var admin = Server.AdminClient();
+        return JsonNode.Parse(await admin.GetStringAsync("/status"))!["cluster"];
     }
 
     [Fact]

@@ -113,6 +113,50 @@ public static class TestCluster
         await Eventually.HoldsAsync(() => !Directory.Exists($"/proc/{pid}"), $"{pidFile} ({pid}) exits");
     }
 
+    /// <summary>
+    /// What the death of a compute host does to a job running there: its slurmstepd, then every process of the
+    /// batch script (SLURM_JOB_ID and SLURM_JOB_NAME in its environment), SIGKILLed so that no trap runs and
+    /// nothing reports. The hosts share this machine's process table.
+    /// </summary>
+    public static void KillJobOnItsHost(string jobId, string slurmId)
+    {
+        var stepd = $"slurmstepd: [{slurmId}.";
+        var environment = new[] { $"SLURM_JOB_ID={slurmId}", $"SLURM_JOB_NAME=opus-{jobId}" };
+        foreach (var pass in new Func<int, bool>[]
+                 {
+                     pid => Read($"/proc/{pid}/cmdline").StartsWith(stepd, StringComparison.Ordinal),
+                     pid => Read($"/proc/{pid}/environ").Split('\0') is var entries && environment.All(entries.Contains),
+                 })
+        {
+            foreach (var pid in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!, System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                if (!pass(pid))
+                    continue;
+                try
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Gone already.
+                }
+            }
+        }
+
+        static string Read(string path)
+        {
+            try
+            {
+                return File.ReadAllText(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return "";
+            }
+        }
+    }
+
     public static Task StartSshdAsync() =>
         OnAsync("ctl", "/usr/sbin/sshd", "-f", Path.Combine(Base, "ssh", "sshd_config"), "-E", Path.Combine(Base, "log", "sshd.log"));
 
@@ -290,6 +334,24 @@ public abstract class ClusterServerFixture(string transport, string staging = "h
               cat "$input" > output.txt
               echo "$text" >> output.txt
               hostname > host.txt
+            """);
+        // Runs until the host of its first run dies; SLURM requeues it (resources.requeue) and the next run completes at once.
+        await File.WriteAllTextAsync(Path.Combine(folder, "rerun.yaml"), """
+            name: rerun
+            version: "1"
+            description: Requeued by SLURM when its node fails; only its first run waits.
+            executionDuration: 900
+            resources:
+              requeue: true
+            generated:
+              - name: host
+                file: host.txt
+              - name: restarts
+                file: restarts.txt
+            script: |
+              hostname > host.txt
+              echo "${SLURM_RESTART_COUNT:-0}" > restarts.txt
+              [ "${SLURM_RESTART_COUNT:-0}" != 0 ] || sleep 3600
             """);
         await File.WriteAllTextAsync(Path.Combine(folder, "one-minute.yaml"), """
             name: one-minute

@@ -207,7 +207,7 @@ public sealed class SlurmHttpStagingUnreachableTests
 
             var done = await server.Client.WaitForEndAsync(job, Eventually.Bound);
             Assert.Equal("ERROR", done.Phase());
-            Assert.Equal($"the compute node could not fetch the job's files from the server at {nowhere} (is Opus:CallbackUrl reachable from the nodes?)", done.ErrorMessage());
+            Assert.Equal($"the compute node could not reach the server at {nowhere} to fetch the job's files (the nodes must reach Opus:PublicUrl, or Opus:CallbackUrl when it is set)", done.ErrorMessage());
             Assert.Equal("FAILED", (await SlurmCluster.StateOfAsync(JobSteps.JobId(job)))?.State);
             Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
         }

@@ -72,7 +72,9 @@ async function users(panel) {
       h('td', {}, active),
       h('td', {}, h('div', { class: 'row' }, roles, saveRoles)),
       h('td', {}, externalIdEditor(user, patch)),
-      // Last active: the user's last authenticated request or token use (Opus's SCIM extension), not the record's last change.
+      // The SLURM account the user's jobs are charged to (sbatch --account), and the last authenticated request or
+      // token use (not the record's last change): both from Opus's SCIM extension.
+      h('td', { class: 'mono', 'data-testid': 'slurm-account' }, (user['urn:opus:scim:schemas:extension:2.0:User'] || {}).slurmAccount || '—'),
       h('td', {}, time((user['urn:opus:scim:schemas:extension:2.0:User'] || {}).lastSeen)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'small', onclick: () => showTokens(user.userName) }, 'Tokens'),
@@ -121,7 +123,7 @@ async function users(panel) {
 
   replace(panel,
     h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Users', 'data-testid': 'users' },
-      h('thead', {}, h('tr', {}, ['User', 'E-mail', 'Active', 'Roles', 'OIDC subject (externalId)', 'Last active', ''].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['User', 'E-mail', 'Active', 'Roles', 'OIDC subject (externalId)', 'SLURM account', 'Last active', ''].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows))),
     h('p', { class: 'muted' }, `${list.totalResults} users.`),
     tokens, create);
@@ -244,6 +246,11 @@ async function status(panel) {
       h('dt', {}, 'Version'), h('dd', {}, s.version || '—'),
       h('dt', {}, 'Running since'), h('dd', {}, time(s.startedAt)),
       h('dt', {}, 'Job managers'), h('dd', {}, (s.managers || []).join(', ')),
+      // The SLURM cluster (null without SLURM): whether its login node, slurmrestd or slurmctld answered last time it was asked.
+      s.cluster ? h('dt', {}, 'SLURM cluster') : null,
+      s.cluster ? h('dd', { 'data-testid': 'cluster' }, s.cluster.reachable
+        ? `reachable (${s.cluster.transport})`
+        : h('div', { class: 'alert', role: 'status' }, s.cluster.reason, s.cluster.since ? h('span', {}, ' since ', time(s.cluster.since)) : null)) : null,
       h('dt', {}, 'Jobs at once'), h('dd', {}, String(s.maxConcurrentJobs)),
       h('dt', {}, 'Active jobs per user'), h('dd', {}, String(s.maxActiveJobsPerUser)),
       h('dt', {}, 'Definitions'), h('dd', {}, String(s.definitions)),
