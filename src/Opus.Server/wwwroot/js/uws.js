@@ -52,6 +52,9 @@ export function parseJob(doc) {
   const info = root.getElementsByTagNameNS(UWS, 'jobInfo')[0];
   const definition = info && [...info.children].find(el => el.localName === 'definition');
   job.definitionVersion = definition ? definition.getAttribute('version') : null;
+  // And the last progress its script reported (opus_progress), if any.
+  const progress = info && [...info.children].find(el => el.localName === 'progress');
+  job.progress = progress ? { percent: Number(progress.getAttribute('percent')), message: progress.textContent } : null;
   return job;
 }
 
