@@ -50,6 +50,7 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<ProvenanceService>();
         services.AddSingleton<JobFinishQueue>();
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<JobProgressReports>();
         services.AddSingleton<JobService>();
         services.AddSingleton<JobFiles>();
         services.AddSingleton<DefinitionService>();

@@ -81,7 +81,8 @@ send() { # send FILE NAME: PUT with its SHA-256; a refused or damaged transfer i
 }
 
 report "$EPOCHREALTIME EXECUTING" || say "the EXECUTING report did not reach $opus_callback"
-bash "$job_dir/runner.sh" "$job_dir" &
+# The runner sends the script's progress itself (its phases come from here, after the results).
+OPUS_PROGRESS_URL=$opus_callback bash "$job_dir/runner.sh" "$job_dir" &
 runner=$!
 # scancel and the time limit signal every process of the job: the runner records ERROR 143, and
 # that report goes to the server, which asks SLURM whether it was an abort or the time limit.

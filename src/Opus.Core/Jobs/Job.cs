@@ -50,6 +50,15 @@ public sealed class Job
     /// <summary>SHA-256 of the per-job callback token; the token itself lives only in the job directory.</summary>
     public string? CallbackTokenHash { get; set; }
 
+    /// <summary>The percentage the job's script last reported with opus_progress; null before any report.</summary>
+    public int? ProgressPercent { get; set; }
+
+    /// <summary>The message of that report (see <see cref="JobProgress"/>).</summary>
+    public string? ProgressMessage { get; set; }
+
+    /// <summary>The last progress report, or null.</summary>
+    public JobProgress? Progress => ProgressPercent is { } percent ? new JobProgress(percent, ProgressMessage ?? "") : null;
+
     /// <summary>
     /// The claim of the one finisher collecting the job's results (set by compare-and-set before any file
     /// moves, cleared when the final phase is written): what the job ends as, and the results once known,

@@ -3,8 +3,11 @@ using System.Threading.Channels;
 
 namespace Opus.Core.Jobs;
 
-/// <summary>One change of a job as the feed broadcasts it; <see cref="Phase"/> is null when the job was deleted.</summary>
-public sealed record JobChange(string Id, string Definition, string? Owner, JobPhase? Phase, DateTime At);
+/// <summary>
+/// One change of a job as the feed broadcasts it; <see cref="Phase"/> is null when the job was deleted.
+/// A progress report (<see cref="Progress"/> set) leaves the phase as it was.
+/// </summary>
+public sealed record JobChange(string Id, string Definition, string? Owner, JobPhase? Phase, DateTime At, JobProgress? Progress = null);
 
 /// <summary>
 /// In-process broadcast of job creations, phase changes and deletions, for live views (the web

@@ -129,6 +129,25 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         return changed > 0;
     }
 
+    // A late report (the last one, coalesced, may land just after the end) still counts; a job not yet run takes none.
+    private static readonly JobPhase[] ProgressPhases =
+        [JobPhase.QUEUED, JobPhase.EXECUTING, JobPhase.SUSPENDED, JobPhase.COMPLETED, JobPhase.ERROR, JobPhase.ABORTED];
+
+    /// <summary>
+    /// Records the job's last progress report and tells the live views; false when the job is gone or was never run.
+    /// Not a change WAIT wakes for: the phase stays as it was.
+    /// </summary>
+    public async Task<bool> TrySetProgressAsync(string id, JobProgress progress, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var changed = await db.Jobs.Where(j => j.Id == id && ProgressPhases.Contains(j.Phase)).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.ProgressPercent, progress.Percent)
+            .SetProperty(j => j.ProgressMessage, progress.Message), cancellationToken);
+        if (changed > 0 && feed.HasSubscribers && await ChangedAsync(db, id, cancellationToken) is { } job)
+            feed.Publish(new JobChange(id, job.Definition, job.Owner, job.Phase, DateTime.UtcNow, progress));
+        return changed > 0;
+    }
+
     /// <summary>
     /// Compare-and-set of the manager's handle: sets <paramref name="value"/> only while the handle is still
     /// <paramref name="expected"/> and the job is in one of <paramref name="phases"/>. This is how one process
@@ -160,10 +179,10 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
     private sealed record Ownership(string Definition, string? Owner);
 
-    private sealed record Changed(string Definition, string? Owner, DateTime? StartTime, DateTime? EndTime);
+    private sealed record Changed(string Definition, string? Owner, JobPhase Phase, DateTime? StartTime, DateTime? EndTime);
 
     private static Task<Changed?> ChangedAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
-        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Changed(j.Definition, j.Owner, j.StartTime, j.EndTime)).FirstOrDefaultAsync(cancellationToken);
+        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Changed(j.Definition, j.Owner, j.Phase, j.StartTime, j.EndTime)).FirstOrDefaultAsync(cancellationToken);
 
     // What the feed and the audit trail need to tell whose job changed: one primary-key read per change.
     private static Task<Ownership?> OwnershipAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>

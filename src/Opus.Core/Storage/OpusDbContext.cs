@@ -45,6 +45,8 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         job.Property(j => j.ManagerJobId).HasMaxLength(64);
         job.Property(j => j.CallbackTokenHash).HasMaxLength(64);
         job.Property(j => j.ErrorType).HasMaxLength(16);
+        job.Property(j => j.ProgressMessage).HasMaxLength(JobProgress.MaxMessageLength);
+        job.Ignore(j => j.Progress);
         job.Property(j => j.Parameters).HasConversion(JsonConverter<List<JobParameter>>(), JsonComparer<List<JobParameter>>());
         job.Property(j => j.Results).HasConversion(JsonConverter<List<JobResult>>(), JsonComparer<List<JobResult>>());
         job.Property(j => j.Inputs).HasConversion(JsonConverter<List<JobInput>>(), JsonComparer<List<JobInput>>());

@@ -194,12 +194,14 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
             _signals.Wake(jobId);
     }
 
-    // One change as a JSON array: [id, definition, owner or null, phase or null (deleted), Unix time in ms].
+    // One change as a JSON array: [id, definition, owner or null, phase or null (deleted), Unix time in ms],
+    // and for a progress report its percent and message after them.
     private static string Encode(JobChange change)
     {
         var at = new DateTimeOffset(change.At.ToUniversalTime()).ToUnixTimeMilliseconds();
+        var progress = change.Progress is { } p ? string.Create(CultureInfo.InvariantCulture, $",{p.Percent},{Quote(p.Message)}") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{Quote(change.Id)},{Quote(change.Definition)},{Quote(change.Owner)},{Quote(change.Phase?.ToString())},{at}]");
+            $"[{Quote(change.Id)},{Quote(change.Definition)},{Quote(change.Owner)},{Quote(change.Phase?.ToString())},{at}{progress}]");
 
         static string Quote(string? text) => text is null ? "null" : $"\"{JsonEncodedText.Encode(text)}\"";
     }
@@ -230,7 +232,8 @@ public sealed class PostgresJobNotifications : IHostedService, IDisposable
                 }
 
                 var at = DateTimeOffset.FromUnixTimeMilliseconds(item[4].GetInt64()).UtcDateTime;
-                _feed.PublishRemote(new JobChange(id, definition, item[2].GetString(), phase, at));
+                var progress = item.GetArrayLength() >= 7 ? JobProgress.Of(item[5].GetInt32(), item[6].GetString()) : null;
+                _feed.PublishRemote(new JobChange(id, definition, item[2].GetString(), phase, at, progress));
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)

@@ -39,6 +39,9 @@ public sealed record UwsJob
 
     public string? ErrorType { get; init; }
 
+    /// <summary>The last progress the job's script reported (opus_progress), or null.</summary>
+    public JobProgress? Progress { get; init; }
+
     public IReadOnlyList<JobParameter> Parameters { get; init; } = [];
 
     public IReadOnlyList<UwsResult> Results { get; init; } = [];
@@ -60,6 +63,7 @@ public sealed record UwsJob
         Destruction = job.Destruction,
         ErrorMessage = job.Phase == JobPhase.ERROR ? job.ErrorMessage : null,
         ErrorType = job.Phase == JobPhase.ERROR ? job.ErrorType : null,
+        Progress = job.Progress,
         Parameters = job.Parameters.ToList(),
         Results = job.Results.Select(r => new UwsResult(job.Definition, job.Id, r.Id, r.FileName, r.Size, r.MimeType, r.Sha256)).ToList(),
     };

@@ -110,6 +110,15 @@ public static class UwsXml
         xml.WriteAttributeString("name", job.Definition);
         xml.WriteAttributeString("version", job.DefinitionVersion);
         xml.WriteEndElement();
+        // How far the job's script says it is (opus_progress): its last report.
+        if (job.Progress is { } progress)
+        {
+            xml.WriteStartElement("opus", "progress", CustomNamespace);
+            xml.WriteAttributeString("percent", progress.Percent.ToString(CultureInfo.InvariantCulture));
+            xml.WriteString(XmlSafe(progress.Message));
+            xml.WriteEndElement();
+        }
+
         xml.WriteEndElement();
 
         xml.WriteEndElement();

@@ -36,11 +36,15 @@ public static class UwsXmlReader
         var root = Load(stream, "job");
         var id = Text(root, "jobId") ?? throw new InvalidDataException("the job document has no jobId");
         var error = root.Element(Uws + "errorSummary");
+        var info = root.Element(Uws + "jobInfo");
         return new UwsJob
         {
             Definition = definition,
             Id = id,
-            DefinitionVersion = (string?)root.Element(Uws + "jobInfo")?.Element(XName.Get("definition", UwsXml.CustomNamespace))?.Attribute("version"),
+            DefinitionVersion = (string?)info?.Element(Custom + "definition")?.Attribute("version"),
+            Progress = info?.Element(Custom + "progress") is { } progress && int.TryParse((string?)progress.Attribute("percent"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var percent)
+                ? JobProgress.Of(percent, progress.Value)
+                : null,
             RunId = Text(root, "runId"),
             Owner = Text(root, "ownerId"),
             Phase = Phase(root),

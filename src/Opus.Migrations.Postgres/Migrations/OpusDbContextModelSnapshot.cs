@@ -128,6 +128,13 @@ namespace Opus.Migrations.Postgres.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("ProgressMessage")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int?>("ProgressPercent")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("Quote")
                         .HasColumnType("timestamp with time zone");
 

@@ -122,6 +122,13 @@ namespace Opus.Migrations.Sqlite.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ProgressMessage")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ProgressPercent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("Quote")
                         .HasColumnType("INTEGER");
 

@@ -8,7 +8,7 @@ namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
 /// <para type="synopsis">Waits until UWS jobs end (COMPLETED, ERROR or ABORTED) and writes them out.</para>
-/// <para type="description">Jobs from the pipeline are waited for one after the other, with a progress bar showing the phase and the time waited. With -Timeout, a job still running when the time is up is written in its current phase with a warning. Ctrl+C stops waiting; the jobs go on.</para>
+/// <para type="description">Jobs from the pipeline are waited for one after the other, with a progress bar showing the phase, the time waited, and the progress the job's script reports (opus_progress), looked at every two seconds while it runs. With -Timeout, a job still running when the time is up is written in its current phase with a warning. Ctrl+C stops waiting; the jobs go on.</para>
 /// </summary>
 /// <example>
 /// <code>New-UwsJob sleep @{ seconds = 30 } -Start | Wait-UwsJob -Timeout 120</code>
@@ -23,6 +23,9 @@ namespace Opus.PowerShell.Cmdlets;
 public sealed class WaitUwsJobCommand : UwsJobCmdlet
 {
     private const int ActivityId = 41;
+
+    // While a job runs its document is read this often, so the bar follows the progress its script reports.
+    private static readonly TimeSpan ProgressRefresh = TimeSpan.FromSeconds(2);
     private readonly List<(OpusSession Session, string? Definition, string Id)> _jobs = [];
 
     /// <summary><para type="description">Longest time to wait for all the jobs, in seconds; no limit when absent.</para></summary>
@@ -49,7 +52,9 @@ public sealed class WaitUwsJobCommand : UwsJobCmdlet
                 if (remaining <= TimeSpan.Zero)
                     break;
                 var current = job;
-                var step = remaining < TimeSpan.FromSeconds(30) ? remaining : TimeSpan.FromSeconds(30);
+                var longest = job.Phase == JobPhase.EXECUTING ? ProgressRefresh : TimeSpan.FromSeconds(30);
+                var step = remaining < longest ? remaining : longest;
+                WriteProgress(ActivityId, ProgressText.Wait(current, DateTime.UtcNow - started, limit, DateTime.UtcNow));
                 if (!TryRun(ct => session.Client.WaitJobAsync(current.Definition, current.Id, step, ct), "UwsJob", id, out job,
                         () => WriteProgress(ActivityId, ProgressText.Wait(current, DateTime.UtcNow - started, limit, DateTime.UtcNow))))
                 {

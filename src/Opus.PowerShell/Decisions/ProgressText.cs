@@ -8,7 +8,8 @@ namespace Opus.PowerShell.Decisions;
 internal sealed record ProgressText(string Activity, string Status, int Percent, int SecondsRemaining)
 {
     /// <summary>
-    /// Waiting for a job: with a timeout the bar is the time used of it; without one, an executing job's
+    /// Waiting for a job: the job's own progress when its script reports one (opus_progress), its message
+    /// in the status; else with a timeout the bar is the time used of it; without one, an executing job's
     /// time against its quote (the definition's expected run time), else unknown.
     /// </summary>
     public static ProgressText Wait(UwsJob job, TimeSpan elapsed, TimeSpan? timeout, DateTime now)
@@ -26,6 +27,12 @@ internal sealed record ProgressText(string Activity, string Status, int Percent,
         else if (job.Phase == JobPhase.EXECUTING && job.StartTime is { } start && job.Quote is { } quote && quote > job.CreationTime)
         {
             percent = PercentOf((now - start).TotalSeconds, (quote - job.CreationTime).TotalSeconds);
+        }
+
+        if (job.Progress is { } progress && !job.Phase.IsFinal())
+        {
+            percent = progress.Percent;
+            status += string.IsNullOrEmpty(progress.Message) ? $", {progress.Percent} %" : $", {progress.Percent} %: {progress.Message}";
         }
 
         if (job.Phase.IsFinal())

@@ -72,7 +72,8 @@ public static class ClientApiEndpoints
 
     /// <summary>
     /// text/event-stream: a "ready" event (with the reconnection delay), then one "job" event per creation,
-    /// phase change or deletion of a job the caller may see (optionally of the given definitions), and a
+    /// phase change or deletion of a job the caller may see (optionally of the given definitions), one
+    /// "progress" event per progress report recorded (at most one a second a job), and a
     /// "keepalive" event with empty data after 15 s of silence, so proxies see traffic (EventSource ignores
     /// events nobody listens to). Ends when the client goes or the server stops.
     /// </summary>
@@ -104,6 +105,13 @@ public static class ClientApiEndpoints
             {
                 if (!caller.MayRead(change.Owner) || (definitions.Count > 0 ? !definitions.Contains(change.Definition) : !caller.MayUse(change.Definition)))
                     continue;
+                if (change.Progress is { } progress)
+                {
+                    var report = new JobProgressView(change.Id, change.Definition, progress.Percent, progress.Message, UwsTime.Format(change.At));
+                    yield return new SseItem<string>(JsonSerializer.Serialize(report, ServerJson.Default.JobProgressView), "progress");
+                    continue;
+                }
+
                 var data = new JobChangeView(change.Id, change.Definition, change.Phase?.ToString(), change.Phase is null, UwsTime.Format(change.At));
                 yield return new SseItem<string>(JsonSerializer.Serialize(data, ServerJson.Default.JobChangeView), "job");
             }
@@ -193,6 +201,9 @@ public static class ClientApiEndpoints
 
 /// <summary>One job change on the event stream (event: job).</summary>
 public sealed record JobChangeView(string Id, string Definition, string? Phase, bool Deleted, string At);
+
+/// <summary>A running job's progress report, as the "progress" event carries it.</summary>
+public sealed record JobProgressView(string Id, string Definition, int Percent, string Message, string At);
 
 public sealed record Me(string UserName, bool Anonymous, bool Admin, IReadOnlyList<string> Roles, bool Oidc);
 

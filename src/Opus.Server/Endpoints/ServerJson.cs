@@ -10,6 +10,7 @@ namespace Opus.Server.Endpoints;
 [JsonSerializable(typeof(DefinitionList))]
 [JsonSerializable(typeof(Me))]
 [JsonSerializable(typeof(JobChangeView))]
+[JsonSerializable(typeof(JobProgressView))]
 [JsonSerializable(typeof(SignInMethods))]
 [JsonSerializable(typeof(JobPageView))]
 [JsonSerializable(typeof(ServerStatus))]

@@ -274,7 +274,8 @@ public static class UwsEndpoints
 
     private static async Task<IResult> LogFile(JobRoute route, JobLog log, JobFiles files) =>
         await files.OpenLogAsync(route.Caller, route.Definition, route.Id, log, route.Ct) is { } content
-            ? Results.File(content, TextPlain)
+            // Ranges: the job page follows a running job's output by asking for the bytes after those it has.
+            ? Results.File(content, TextPlain, enableRangeProcessing: true)
             : Results.Text("", TextPlain);
 
     private static List<KeyValuePair<string, string>> Pairs(IFormCollection form, string[] exclude) =>

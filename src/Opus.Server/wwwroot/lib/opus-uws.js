@@ -58,7 +58,8 @@ function namespacedAttribute(el, name) {
 
 /**
  * A UWS job document as a plain object: jobId, runId, ownerId, phase, times, parameters [{id, byReference, value}],
- * results [{id, href, size, mimeType, sha256, fileName}], error {type, message} or null, definitionVersion.
+ * results [{id, href, size, mimeType, sha256, fileName}], error {type, message} or null, definitionVersion, and
+ * progress {percent, message} (the last its script reported with opus_progress) or null.
  */
 export function parseJob(doc) {
   const root = doc.documentElement;
@@ -96,6 +97,8 @@ export function parseJob(doc) {
   const info = root.getElementsByTagNameNS(UWS, 'jobInfo')[0];
   const definition = info && [...info.children].find(el => el.localName === 'definition');
   job.definitionVersion = definition ? definition.getAttribute('version') : null;
+  const progress = info && [...info.children].find(el => el.localName === 'progress');
+  job.progress = progress ? { percent: Number(progress.getAttribute('percent')), message: progress.textContent } : null;
   return job;
 }
 
@@ -269,7 +272,7 @@ export class OpusClient {
 
   /**
    * The caller's job changes, live (Server-Sent Events over fetch, so the token goes along): onEvent(type, data) with
-   * type 'ready', 'job' ({id, definition, phase, deleted, at}) or 'keepalive'; onState(true|false) when the stream opens or
+   * type 'ready', 'job' ({id, definition, phase, deleted, at}), 'progress' ({id, definition, percent, message, at}) or 'keepalive'; onState(true|false) when the stream opens or
    * drops. Reconnects after a drop (1 s, doubling to 15 s). Answers { close() }.
    * @param {{definition?: string|string[], onEvent: Function, onState?: Function}} options
    */

@@ -1,7 +1,8 @@
 // One job: summary, parameters (editable while PENDING), results with previews and downloads,
-// stdout and stderr, the error, the provenance graph, and the controls. Updated live from /events.
+// stdout and stderr (followed while the job runs), the error, the provenance graph, and the controls.
+// Updated live from /events: phase changes, and the progress its script reports (opus_progress).
 import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle, uid } from '../dom.js';
-import { getText, request, download, enc, form, ApiError, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
+import { getText, request, download, enc, form, ApiError, opus, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
 import { preview, previewKind, fitsKind } from '../preview.js';
 import * as sampHub from '../samp.js';
 import { provenancePanel } from '../prov.js';
@@ -9,6 +10,10 @@ import { go } from '../app.js';
 
 // The provenance documents the server adds to a finished job's results.
 const PROVENANCE = /^prov(json|xml|svg|n)$/;
+// The most of stdout or stderr the page holds: the newest bytes, earlier ones dropped.
+const LOG_SHOWN = 256 * 1024;
+// How often an open log of a running job asks for what was written since.
+const LOG_POLL_MS = 1500;
 
 export async function render(main, route) {
   const [definition, id] = route.parts;
@@ -21,6 +26,7 @@ export async function render(main, route) {
   const parameters = h('div', { class: 'panel' });
   const results = h('div', { class: 'panel', 'data-testid': 'job-results' });
   const logs = h('div', { class: 'panel' });
+  const progressBox = h('div');
   const errorBox = h('div');
   const provBox = h('div', { class: 'panel' });
   const title = h('h1', {}, `Job `, h('span', { class: 'mono' }, id));
@@ -28,7 +34,7 @@ export async function render(main, route) {
   replace(main,
     h('p', {}, h('a', { href: `#/jobs?definition=${enc(definition)}` }, `← ${definition} jobs`)),
     h('div', { class: 'row spread' }, title, controls),
-    errorBox, summary, parameters, results, logs, provBox);
+    errorBox, summary, progressBox, parameters, results, logs, provBox);
 
   let shownPhase = null;
   function paint() {
@@ -51,9 +57,10 @@ export async function render(main, route) {
         h('dt', {}, 'Quote'), h('dd', {}, time(job.quote)),
         h('dt', {}, 'Destruction'), h('dd', {}, time(job.destruction))));
     paintParameters();
+    paintProgress(job.progress);
     if (shownPhase !== job.phase) {
       paintResults();
-      paintLogs();
+      followers.forEach(f => f.refresh());
       paintError();
     }
     shownPhase = job.phase;
@@ -218,21 +225,86 @@ export async function render(main, route) {
     return { button, box };
   }
 
-  function paintLogs() {
-    const log = (name) => {
-      const body = h('pre', { 'data-testid': `log-${name}` }, '');
-      const box = h('details', {}, h('summary', {}, name), body);
-      box.addEventListener('toggle', async () => {
-        if (!box.open) return;
-        try {
-          const text = await getText(`${base}/${name}`);
-          body.textContent = text || `(${name} is empty)`;
-        } catch (e) { body.textContent = e.message; }
-      });
-      return box;
-    };
-    replace(logs, h('h2', {}, 'Output'), log('stdout'), log('stderr'));
+  // The job's own report of how far it is; nothing until its script reports.
+  function paintProgress(progress) {
+    if (!progress) { replace(progressBox); return; }
+    replace(progressBox, h('div', { class: 'panel', 'data-testid': 'job-progress' },
+      h('h2', {}, 'Progress'),
+      h('progress', { class: 'progress-bar', max: '100', value: String(progress.percent), 'aria-label': 'Job progress', 'data-testid': 'progress-bar' }, `${progress.percent} %`),
+      ' ', h('span', { 'data-testid': 'progress-percent' }, `${progress.percent} %`),
+      h('p', { class: 'mono', 'data-testid': 'progress-message' }, progress.message || '')));
   }
+
+  // stdout or stderr: read when opened (its newest LOG_SHOWN bytes), then, while the job runs, the bytes
+  // written since, by Range requests. Stops when the box closes or the job ends (after one last read).
+  function follower(name) {
+    const body = h('pre', { 'data-testid': `log-${name}`, tabindex: '0', 'aria-label': name }, '');
+    const box = h('details', {}, h('summary', {}, name), body);
+    let offset = 0;
+    let text = '';
+    let cut = false;
+    let decoder = new TextDecoder();
+    let timer = null;
+    let loading = null;
+
+    function show() {
+      if (text.length > LOG_SHOWN) { text = text.slice(-LOG_SHOWN); cut = true; }
+      const atEnd = body.scrollTop + body.clientHeight >= body.scrollHeight - 4;
+      body.textContent = (cut ? '… (earlier output not shown)\n' : '') + (text || (isFinal(job.phase) ? `(${name} is empty)` : `(nothing on ${name} yet)`));
+      if (atEnd) body.scrollTop = body.scrollHeight;
+    }
+
+    async function read() {
+      const range = offset === 0 ? `bytes=-${LOG_SHOWN}` : `bytes=${offset}-`;
+      const response = await fetch(opus.url(`${base}/${name}`), { headers: opus.headers({ Range: range }), credentials: 'omit', cache: 'no-store' });
+      const total = /\/(\d+)$/.exec(response.headers.get('Content-Range') || '');
+      if (response.status === 416) {
+        // Nothing new, or the file is shorter than what was read (written anew): then from the start.
+        if (total && Number(total[1]) < offset) { offset = 0; text = ''; cut = false; decoder = new TextDecoder(); }
+        return;
+      }
+      if (!response.ok) throw new ApiError(response.status, (await response.text()).trim() || `${response.status}`);
+      const bytesRead = new Uint8Array(await response.arrayBuffer());
+      const range206 = /bytes (\d+)-(\d+)\/(\d+)/.exec(response.headers.get('Content-Range') || '');
+      if (response.status === 206 && range206) {
+        if (offset === 0 && Number(range206[1]) > 0) cut = true;
+        offset = Number(range206[2]) + 1;
+      } else {
+        // The whole file (or none yet): start over with it.
+        text = ''; decoder = new TextDecoder();
+        offset = bytesRead.length;
+      }
+      text += decoder.decode(bytesRead, { stream: true });
+    }
+
+    async function load() {
+      if (!loading) {
+        loading = read().then(show, e => { body.textContent = e.message; }).finally(() => { loading = null; });
+      }
+      return loading;
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = null;
+      if (box.open && !isFinal(job.phase)) timer = setTimeout(async () => { await load(); schedule(); }, LOG_POLL_MS);
+    }
+
+    box.addEventListener('toggle', async () => {
+      if (!box.open) { clearTimeout(timer); timer = null; return; }
+      await load();
+      schedule();
+    });
+    return {
+      box,
+      // A phase change: read what is new (the last bytes of an ended job), and follow only while it runs.
+      async refresh() { if (box.open) { await load(); schedule(); } },
+      stop() { clearTimeout(timer); box.removeAttribute('open'); },
+    };
+  }
+
+  const followers = [follower('stdout'), follower('stderr')];
+  replace(logs, h('h2', {}, 'Output'), followers.map(f => f.box));
 
   async function paintError() {
     if (job.phase !== 'ERROR') { replace(errorBox); return; }
@@ -286,9 +358,14 @@ export async function render(main, route) {
   const reloadSoon = throttle(reload, 250);
   const events = openEvents(definition, (type, change) => {
     if (type === 'job' && change.id === id) reloadSoon();
+    else if (type === 'progress' && change.id === id) {
+      job.progress = { percent: change.percent, message: change.message };
+      paintProgress(job.progress);
+    }
   }, on => { if (on) reloadSoon(); });
   return () => {
     events.close();
+    followers.forEach(f => f.stop());
     sampHub.close();
   };
 }
