@@ -90,9 +90,9 @@ export function forget() {
   me = null;
 }
 
-/** Downloads a resource through fetch (so the token goes along) and saves it under `fileName`. */
-export async function download(path, fileName) {
-  const blob = await (await request('GET', path)).blob();
+/** Downloads a resource through fetch (so the token goes along) and saves it under `fileName`; a `body` makes it a POST. */
+export async function download(path, fileName, body) {
+  const blob = await (await request(body === undefined ? 'GET' : 'POST', path, { body })).blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

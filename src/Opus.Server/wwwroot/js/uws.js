@@ -78,3 +78,22 @@ export const PHASES = ['PENDING', 'QUEUED', 'EXECUTING', 'COMPLETED', 'ERROR', '
 export const canStart = phase => phase === 'PENDING' || phase === 'HELD';
 export const canAbort = phase => ['PENDING', 'QUEUED', 'EXECUTING', 'HELD', 'SUSPENDED'].includes(phase);
 export const isFinal = phase => ['COMPLETED', 'ERROR', 'ABORTED', 'ARCHIVED'].includes(phase);
+
+/** A by-reference parameter (a stored file) is given again by its store digest. */
+export function storeReference(url) {
+  const m = /([0-9a-f]{64})\s*$/i.exec(url || '');
+  return m ? `opus_store:${m[1]}` : url;
+}
+
+/**
+ * Rerun: a new job of the same definition with the job's parameters, inputs (by their store digest) and
+ * run ID, started at once. Answers the new job's id. The server checks everything as for any new job.
+ */
+export async function rerunJob(definition, id) {
+  const job = await getJob(definition, id);
+  const data = form(job.parameters.map(p => [p.id, p.byReference ? storeReference(p.value) : p.value]));
+  if (job.runId) data.append('RUNID', job.runId);
+  data.append('PHASE', 'RUN');
+  const response = await request('POST', `/rest/${enc(definition)}`, { body: data });
+  return new URL(response.url).pathname.split('/').pop();
+}
