@@ -10,7 +10,8 @@ namespace Opus.Bench;
 /// Fills the jobs table straight through SQLite while the server is stopped: rows shaped as the
 /// server writes them (times as UTC ticks, phase as text, parameters and results as JSON; columns
 /// added later take their defaults), all COMPLETED copy jobs of one owner, older than the jobs
-/// already there, in one transaction.
+/// already there, in one transaction. Job i has run ID fill-{i / 1000}-{i} and text "filled {i}",
+/// with its row in job_parameter_keys, as the server writes it (the list's parameter filter).
 /// </summary>
 public static class DirectFill
 {
@@ -56,7 +57,7 @@ public static class DirectFill
             """
             INSERT INTO jobs (Id, Definition, DefinitionVersion, RunId, Owner, Phase, CreationTime, StartTime, EndTime,
                               ExecutionDuration, Destruction, Quote, ErrorMessage, ErrorType, Parameters, Results, Inputs, Manager, ManagerJobId, CallbackTokenHash)
-            VALUES ($id, $definition, $version, NULL, $owner, 'COMPLETED', $created, $started, $ended,
+            VALUES ($id, $definition, $version, $runId, $owner, 'COMPLETED', $created, $started, $ended,
                     60, $destruction, $quote, NULL, NULL, $parameters, '[]', '[]', 'local', NULL, NULL)
             """;
         var id = insert.Parameters.Add("$id", SqliteType.Text);
@@ -69,21 +70,32 @@ public static class DirectFill
         var destruction = insert.Parameters.Add("$destruction", SqliteType.Integer);
         var quote = insert.Parameters.Add("$quote", SqliteType.Integer);
         var parameters = insert.Parameters.Add("$parameters", SqliteType.Text);
+        var runId = insert.Parameters.Add("$runId", SqliteType.Text);
         insert.Prepare();
+        using var insertKey = connection.CreateCommand();
+        insertKey.Transaction = transaction;
+        insertKey.CommandText = "INSERT INTO job_parameter_keys (JobId, Name, ValueSha256) VALUES ($id, 'text', $digest)";
+        var keyId = insertKey.Parameters.Add("$id", SqliteType.Text);
+        var digest = insertKey.Parameters.Add("$digest", SqliteType.Text);
+        insertKey.Prepare();
 
         // One job a second going back from the oldest one; each lives 7 days from now, so no sweep destroys them during the run.
         var lifetime = DateTime.UtcNow.AddDays(7).Ticks;
         for (var i = 1; i <= missing; i++)
         {
             var creation = oldest - i * TimeSpan.TicksPerSecond;
-            id.Value = NewJobId();
+            id.Value = keyId.Value = NewJobId();
+            runId.Value = $"fill-{i / 1000}-{i}";
             created.Value = creation;
             started.Value = creation + 20 * TimeSpan.TicksPerMillisecond;
             ended.Value = creation + 40 * TimeSpan.TicksPerMillisecond;
             destruction.Value = lifetime;
             quote.Value = creation + TimeSpan.TicksPerSecond;
-            parameters.Value = JsonSerializer.Serialize(new List<JobParameter> { new("text", $"filled {i}") }, Json);
+            var text = $"filled {i}";
+            parameters.Value = JsonSerializer.Serialize(new List<JobParameter> { new("text", text) }, Json);
             insert.ExecuteNonQuery();
+            digest.Value = JobParameterKey.DigestOf(text);
+            insertKey.ExecuteNonQuery();
         }
 
         transaction.Commit();

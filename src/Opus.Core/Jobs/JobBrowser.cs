@@ -5,13 +5,28 @@ using Opus.Core.Users;
 
 namespace Opus.Core.Jobs;
 
-/// <summary>What a job list page asks for: definitions (empty = every one the caller may use), phases, a page, the order.</summary>
+/// <summary>What a job list page asks for: definitions (empty = every one the caller may use), phases, a page, the order, more filters.</summary>
 public sealed record JobPageQuery(
     IReadOnlyCollection<string> Definitions,
     IReadOnlyCollection<JobPhase> Phases,
     int Offset = 0,
     int Limit = 50,
-    bool NewestFirst = true);
+    bool NewestFirst = true,
+    JobFilter? Filter = null);
+
+/// <summary>
+/// The job list's filters besides definition and phase, combined with AND: the run ID (exactly, or
+/// starting with <see cref="RunIdPrefix"/>), parameter values (name = value, each exactly), the owner
+/// (admins: anyone's; others only their own), and the creation time (From inclusive, To exclusive).
+/// Every one is answered from an index (see OpusDbContext).
+/// </summary>
+public sealed record JobFilter(
+    string? RunId = null,
+    string? RunIdPrefix = null,
+    IReadOnlyList<KeyValuePair<string, string>>? Parameters = null,
+    string? Owner = null,
+    DateTime? CreatedFrom = null,
+    DateTime? CreatedTo = null);
 
 /// <summary>One row of a job list page.</summary>
 public sealed record JobRow(
@@ -59,6 +74,8 @@ public sealed class JobBrowser(IDbContextFactory<OpusDbContext> contexts, Defini
 
         if (!caller.IsAdmin)
             visible = caller.Anonymous ? visible.Where(j => j.Owner == null) : visible.Where(j => j.Owner == caller.UserName);
+        if (query.Filter is { } filter)
+            visible = Filtered(db, visible, filter, caller);
 
         var counts = (await visible.GroupBy(j => j.Phase).Select(g => new { Phase = g.Key, Count = g.Count() }).ToListAsync(cancellationToken))
             .ToDictionary(c => c.Phase, c => c.Count);
@@ -85,6 +102,41 @@ public sealed class JobBrowser(IDbContextFactory<OpusDbContext> contexts, Defini
             .Select(j => new JobRow(j.Id, j.Definition, j.Phase, j.RunId, j.Owner, j.CreationTime, j.StartTime, j.EndTime))
             .ToListAsync(cancellationToken);
         return new JobPage(total, rows, counts);
+    }
+
+    private static IQueryable<Job> Filtered(OpusDbContext db, IQueryable<Job> jobs, JobFilter filter, Caller caller)
+    {
+        if (filter.Owner is { } owner)
+        {
+            // Another user's jobs are refused outright rather than answered as an empty list.
+            if (!caller.IsAdmin && owner != caller.UserName)
+                throw new OpusStateException("only admins may list other users' jobs");
+            jobs = jobs.Where(j => j.Owner == owner);
+        }
+
+        if (filter.RunId is { } runId)
+            jobs = jobs.Where(j => j.RunId == runId);
+        if (filter.RunIdPrefix is { Length: > 0 } prefix)
+        {
+            // A range both databases answer from the RunId index (a LIKE is not, under SQLite's case rules or
+            // PostgreSQL's collations); StartsWith then keeps exactly the run IDs that begin with the prefix.
+            var end = prefix + char.ConvertFromUtf32(0x10FFFF);
+            jobs = jobs.Where(j => j.RunId != null && string.Compare(j.RunId, prefix) >= 0 && string.Compare(j.RunId, end) < 0 && j.RunId.StartsWith(prefix));
+        }
+
+        foreach (var (name, value) in filter.Parameters ?? [])
+        {
+            var key = JobParameterKey.NameOf(name);
+            var digest = JobParameterKey.DigestOf(value);
+            var ids = db.JobParameterKeys.Where(k => k.Name == key && k.ValueSha256 == digest).Select(k => k.JobId);
+            jobs = jobs.Where(j => ids.Contains(j.Id));
+        }
+
+        if (filter.CreatedFrom is { } from)
+            jobs = jobs.Where(j => j.CreationTime >= from);
+        if (filter.CreatedTo is { } to)
+            jobs = jobs.Where(j => j.CreationTime < to);
+        return jobs;
     }
 
     /// <summary>Every job counted per phase (server status).</summary>

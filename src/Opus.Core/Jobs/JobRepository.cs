@@ -24,6 +24,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Jobs.Add(job);
+        db.JobParameterKeys.AddRange(JobParameterKey.For(job.Id, job.Parameters));
         await db.SaveChangesAsync(cancellationToken);
         audit.JobCreated(job.Id, job.Definition, job.Owner, job.Phase);
         metrics.JobCreated(job.Definition);
@@ -148,6 +149,23 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         return changed > 0;
     }
 
+    /// <summary>Replaces a PENDING job's parameters and their filter keys in one transaction; false when it was not PENDING.</summary>
+    public async Task<bool> TrySetParametersAsync(string id, List<JobParameter> parameters, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = await db.Jobs.Where(j => j.Id == id && j.Phase == JobPhase.PENDING)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.Parameters, parameters), cancellationToken);
+        if (changed == 0)
+            return false;
+        await db.JobParameterKeys.Where(p => p.JobId == id).ExecuteDeleteAsync(cancellationToken);
+        db.JobParameterKeys.AddRange(JobParameterKey.For(id, parameters));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        signals.Notify(id);
+        return true;
+    }
+
     /// <summary>
     /// Compare-and-set of the manager's handle: sets <paramref name="value"/> only while the handle is still
     /// <paramref name="expected"/> and the job is in one of <paramref name="phases"/>. This is how one process
@@ -167,6 +185,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var gone = await OwnershipAsync(db, id, cancellationToken);
         var deleted = await db.Jobs.Where(j => j.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await db.JobParameterKeys.Where(p => p.JobId == id).ExecuteDeleteAsync(cancellationToken);
         signals.Notify(id);
         if (deleted > 0 && gone is not null)
         {

@@ -138,7 +138,7 @@ public sealed class JobService(
             throw new OpusValidationException($"input '{input}' is set when the job is created; create a new job to change it");
         var changed = ValidateParameters(jobDefinition, values, requireAll: false);
         var merged = job.Parameters.Where(p => changed.All(c => c.Name != p.Name)).Concat(changed).ToList();
-        if (!await jobs.TryUpdateAsync(id, [JobPhase.PENDING], set => set.SetProperty(j => j.Parameters, merged), cancellationToken))
+        if (!await jobs.TrySetParametersAsync(id, merged, cancellationToken))
             throw StateError(await GetAsync(caller, definition, id, cancellationToken), "its parameters cannot change");
         return await GetAsync(caller, definition, id, cancellationToken);
     }

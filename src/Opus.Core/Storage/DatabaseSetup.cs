@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Opus.Core.Jobs;
 
 namespace Opus.Core.Storage;
 
@@ -23,8 +24,31 @@ public static class DatabaseSetup
         await ExclusivelyAsync(contexts, async () =>
         {
             await AdoptHandWrittenChainAsync(db, cancellationToken);
+            var fillKeys = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any(m => m.EndsWith("_JobListFilters", StringComparison.Ordinal));
             await db.Database.MigrateAsync(cancellationToken);
+            if (fillKeys)
+                await FillParameterKeysAsync(db, cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Once, when the migration that made job_parameter_keys is applied: the keys of the jobs made before it,
+    /// so the job list's parameter filter finds them too. A thousand jobs at a time, in id order.
+    /// </summary>
+    private static async Task FillParameterKeysAsync(OpusDbContext db, CancellationToken cancellationToken)
+    {
+        var after = "";
+        while (true)
+        {
+            var batch = await db.Jobs.AsNoTracking().Where(j => string.Compare(j.Id, after) > 0).OrderBy(j => j.Id)
+                .Select(j => new { j.Id, j.Parameters }).Take(1000).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+                return;
+            db.JobParameterKeys.AddRange(batch.SelectMany(j => JobParameterKey.For(j.Id, j.Parameters)));
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            after = batch[^1].Id;
+        }
     }
 
     // The ids of the migrations written by hand before dotnet-ef was available here.

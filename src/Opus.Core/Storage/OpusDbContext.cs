@@ -20,6 +20,8 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
 
     public DbSet<StoredEntity> Entities => Set<StoredEntity>();
 
+    public DbSet<JobParameterKey> JobParameterKeys => Set<JobParameterKey>();
+
     public DbSet<DefinitionRecord> Definitions => Set<DefinitionRecord>();
 
     public DbSet<User> Users => Set<User>();
@@ -59,6 +61,18 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         // Reconcile and the sweeper look for active and expiring jobs across definitions.
         job.HasIndex(j => j.Phase);
         job.HasIndex(j => j.Destruction);
+        // The client's filters (GET /jobs): by run ID (exact or prefix), by owner, by creation date.
+        job.HasIndex(j => j.RunId);
+        job.HasIndex(j => new { j.Owner, j.CreationTime });
+        job.HasIndex(j => j.CreationTime);
+
+        var parameterKey = modelBuilder.Entity<JobParameterKey>();
+        parameterKey.ToTable("job_parameter_keys");
+        parameterKey.HasKey(p => new { p.JobId, p.Name });
+        parameterKey.Property(p => p.JobId).HasMaxLength(32);
+        parameterKey.Property(p => p.Name).HasMaxLength(64);
+        parameterKey.Property(p => p.ValueSha256).HasMaxLength(64);
+        parameterKey.HasIndex(p => new { p.Name, p.ValueSha256 });
 
         var entity = modelBuilder.Entity<StoredEntity>();
         entity.ToTable("entities");

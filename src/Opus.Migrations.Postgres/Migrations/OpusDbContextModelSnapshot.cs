@@ -151,15 +151,43 @@ namespace Opus.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreationTime");
+
                     b.HasIndex("Destruction");
 
                     b.HasIndex("Phase");
 
+                    b.HasIndex("RunId");
+
                     b.HasIndex("Definition", "CreationTime");
+
+                    b.HasIndex("Owner", "CreationTime");
 
                     b.HasIndex("Definition", "Phase", "CreationTime");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Opus.Core.Jobs.JobParameterKey", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ValueSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("JobId", "Name");
+
+                    b.HasIndex("Name", "ValueSha256");
+
+                    b.ToTable("job_parameter_keys", (string)null);
                 });
 
             modelBuilder.Entity("Opus.Core.Provenance.ProvActivityRow", b =>

@@ -35,6 +35,9 @@ public static class ClientApiEndpoints
         }).WithMetadata(new ProblemErrors());
 
         app.MapGet("/jobs", ListJobs).WithMetadata(new ProblemErrors());
+        // Every result of the jobs named (job=DEFINITION/ID, repeatable) or, without names, of the jobs the
+        // query string's filters find (at most JobBrowser.MaxLimit): one zip, a folder per job.
+        app.MapPost("/jobs/results.zip", ResultsZip.SelectionAsync).DisableAntiforgery().WithMetadata(new ProblemErrors());
         app.MapGet("/events", StreamEvents);
         app.MapGet("/status", Status).WithMetadata(new ProblemErrors()).RequireAdmin("only admins may see the server status");
         // Reads a definition in any format (body or a multipart file), validates it and answers it in
@@ -55,20 +58,48 @@ public static class ClientApiEndpoints
     private static async Task<Ok<JobPageView>> ListJobs(HttpContext context, JobBrowser browser, CancellationToken ct)
     {
         var query = context.Request.Query;
-        var definitions = query["definition"].Where(d => !string.IsNullOrEmpty(d)).Select(d => d!).ToList();
-        var phases = query["phase"].Where(p => !string.IsNullOrEmpty(p)).Select(p => UwsRequest.ParsePhase(p!, "phase")).ToList();
         var offset = UwsRequest.Single(query, "offset") is { } o ? UwsRequest.ParseInt(o, "offset") : 0;
         var limit = UwsRequest.Single(query, "limit") is { } l ? UwsRequest.ParseInt(l, "limit") : 50;
         var order = UwsRequest.Single(query, "order") ?? "desc";
         if (order is not ("asc" or "desc"))
             throw new OpusValidationException($"order: '{UwsRequest.Shorten(order)}' is not asc or desc");
 
-        var page = await browser.PageAsync(context.Caller(), new JobPageQuery(definitions, phases, offset, limit, order == "desc"), ct);
+        var page = await browser.PageAsync(context.Caller(), ParseListQuery(query) with { Offset = offset, Limit = limit, NewestFirst = order == "desc" }, ct);
         var jobs = page.Jobs.Select(j => new JobRowView(j.Id, j.Definition, j.Phase.ToString(), j.RunId, j.Owner, UwsTime.Format(j.CreationTime),
             j.StartTime is { } s ? UwsTime.Format(s) : null, j.EndTime is { } e ? UwsTime.Format(e) : null)).ToList();
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new JobPageView(page.Total, offset, limit, order, PerPhase(page.Counts), jobs));
     }
+
+    /// <summary>
+    /// The job list's filters from a query string (GET /jobs, POST /jobs/results.zip): definition and phase
+    /// (each repeatable), runId (exact), runIdPrefix, param=NAME=VALUE (repeatable, all must hold), owner,
+    /// createdFrom (inclusive) and createdTo (exclusive; a date alone means the end of that day, UTC).
+    /// </summary>
+    internal static JobPageQuery ParseListQuery(IQueryCollection query)
+    {
+        var definitions = query["definition"].Where(d => !string.IsNullOrEmpty(d)).Select(d => d!).ToList();
+        var phases = query["phase"].Where(p => !string.IsNullOrEmpty(p)).Select(p => UwsRequest.ParsePhase(p!, "phase")).ToList();
+        var parameters = query["param"].Where(p => !string.IsNullOrEmpty(p)).Select(p =>
+        {
+            var equals = p!.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+                throw new OpusValidationException($"param: '{UwsRequest.Shorten(p)}' is not NAME=VALUE");
+            return new KeyValuePair<string, string>(p[..equals], p[(equals + 1)..]);
+        }).ToList();
+        var from = UwsRequest.Single(query, "createdFrom") is { Length: > 0 } f ? UwsRequest.ParseInstant(f, "createdFrom") : (DateTime?)null;
+        DateTime? to = null;
+        if (UwsRequest.Single(query, "createdTo") is { Length: > 0 } t)
+            to = UwsRequest.ParseInstant(t, "createdTo") is var instant && t.Trim().Length == 10 ? instant.AddDays(1) : instant;
+        if (from is not null && to is not null && from >= to)
+            throw new OpusValidationException("createdFrom: must be before createdTo");
+        var filter = new JobFilter(
+            NonEmpty(UwsRequest.Single(query, "runId")), NonEmpty(UwsRequest.Single(query, "runIdPrefix")), parameters,
+            NonEmpty(UwsRequest.Single(query, "owner")), from, to);
+        return new JobPageQuery(definitions, phases, Filter: filter);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>
     /// text/event-stream: a "ready" event (with the reconnection delay), then one "job" event per creation,

@@ -66,6 +66,8 @@ public static class UwsEndpoints
             return Xml(UwsXml.Render(xml => UwsXml.WriteResults(xml, found, route.Url, CanDraw(route.Context))));
         });
         job.MapGet("/results/{result}", GetResult);
+        // Every result in one zip, streamed (an Opus extension, see ResultsZip).
+        job.MapGet("/results.zip", ResultsZip.JobAsync);
 
         job.MapGet("/parameters", async ([AsParameters] JobRoute route) =>
         {

@@ -239,6 +239,13 @@ public sealed class LooksTests(BrowserFixture fixture)
         {
             new Page("job-detail", jobHash, p => Expect(p.GetByTestId("job-results").GetByTestId("preview-text")).ToHaveTextAsync("A sky by day and by night")),
             new Page("job-list", "#/jobs", p => Expect(p.Locator("tbody tr").First).ToBeVisibleAsync()),
+            // The list with its filters applied and a selection: the bulk actions' bar is showing.
+            new Page("job-list-selected", "#/jobs?runIdMatch=prefix&runId=&param=text%3DA%20sky%20by%20day%20and%20by%20night", async p =>
+            {
+                await Expect(p.Locator("tbody tr[data-id]")).ToHaveCountAsync(1);
+                await p.GetByTestId("select-page").CheckAsync();
+                await Expect(p.GetByTestId("selected-count")).ToHaveTextAsync("1 selected");
+            }),
             new Page("job-form", "#/new/sleep", p => Expect(p.GetByRole(AriaRole.Heading, new() { Name = "New job: sleep" })).ToBeVisibleAsync()),
             new Page("definitions", "#/definitions", p => Expect(p.GetByRole(AriaRole.Link, new() { Name = "sleep", Exact = true })).ToBeVisibleAsync()),
             new Page("definition-editor", "#/definitions/copy", p => Expect(p.GetByTestId("versions")).ToBeVisibleAsync()),

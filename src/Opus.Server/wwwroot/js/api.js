@@ -44,9 +44,9 @@ export function forget() {
   me = null;
 }
 
-/** Downloads a resource through fetch (so the token goes along) and saves it under `fileName`. */
-export async function download(path, fileName) {
-  const blob = await (await request('GET', path)).blob();
+/** Downloads a resource through fetch (so the token goes along) and saves it under `fileName`; a `body` makes it a POST. */
+export async function download(path, fileName, body) {
+  const blob = await (await request(body === undefined ? 'GET' : 'POST', path, { body })).blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -64,3 +64,22 @@ export const setPhase = (definition, id, phase) => opus.setPhase(definition, id,
 export const deleteJob = (definition, id) => opus.delete(definition, id);
 /** The caller's job changes (of one definition, or all): onEvent(type, data), onState(connected); answers { close() }. */
 export const openEvents = (definition, onEvent, onState) => opus.events({ definition, onEvent, onState });
+
+/** A by-reference parameter (a stored file) is given again by its store digest. */
+export function storeReference(url) {
+  const m = /([0-9a-f]{64})\s*$/i.exec(url || '');
+  return m ? `opus_store:${m[1]}` : url;
+}
+
+/**
+ * Rerun: a new job of the same definition with the job's parameters, inputs (by their store digest) and
+ * run ID, started at once. Answers the new job's id. The server checks everything as for any new job.
+ */
+export async function rerunJob(definition, id) {
+  const job = await getJob(definition, id);
+  const data = form(job.parameters.map(p => [p.id, p.byReference ? storeReference(p.value) : p.value]));
+  if (job.runId) data.append('RUNID', job.runId);
+  data.append('PHASE', 'RUN');
+  const response = await request('POST', `/rest/${enc(definition)}`, { body: data });
+  return new URL(response.url).pathname.split('/').pop();
+}

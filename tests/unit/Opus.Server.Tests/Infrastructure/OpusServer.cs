@@ -45,6 +45,9 @@ public sealed class OpusServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server process's id (to read its memory use from /proc).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("the server is not running");
+
     public Uri BaseUri { get; }
 
     /// <summary>A client that does not follow redirects, so tests see the 303s.</summary>

@@ -137,7 +137,9 @@ export async function render(main, route) {
     };
     const own = job.results.filter(r => !PROVENANCE.test(r.id));
     const provenance = job.results.filter(r => PROVENANCE.test(r.id));
-    replace(results, h('h2', {}, 'Results'),
+    // Every result of the job's own in one zip, streamed by the server (.../results.zip).
+    const all = own.length ? h('button', { type: 'button', onclick: () => download(`${base}/results.zip`, `${id}-results.zip`).catch(e => toast(e.message, true)) }, 'Download all') : null;
+    replace(results, h('div', { class: 'row spread' }, h('h2', {}, 'Results'), all),
       own.length ? own.map(card) : h('p', { class: 'muted' }, 'The job generated no result of its own.'),
       provenance.length ? h('details', { class: 'result-group' }, h('summary', {}, `Provenance documents (${provenance.length})`), provenance.map(card)) : null);
     // The first small result of the job's own (not a provenance document) is shown at once.

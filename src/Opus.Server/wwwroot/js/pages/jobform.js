@@ -2,7 +2,7 @@
 // required ones first and optional ones behind a toggle, used entities by upload or URL, control
 // parameters. Prefilled from the query string (#/new/copy?text=hi) or from a job (?from=ID: Rerun).
 import { h, replace, field, uid, toast } from '../dom.js';
-import { getJson, request, enc, getJob } from '../api.js';
+import { getJson, request, enc, getJob, storeReference } from '../api.js';
 import { checkParameter, fieldOfMessage } from '../checks.js';
 import { go } from '../app.js';
 
@@ -131,12 +131,6 @@ function utcInputValue(text) {
   const time = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(given) ? given : `${given}Z`);
   if (Number.isNaN(time.getTime())) return null;
   return time.toISOString().slice(0, 19);
-}
-
-/** A by-reference parameter (a stored file) is given again by its store digest. */
-function storeReference(url) {
-  const m = /([0-9a-f]{64})\s*$/i.exec(url || '');
-  return m ? `opus_store:${m[1]}` : url;
 }
 
 function describe(p) {
