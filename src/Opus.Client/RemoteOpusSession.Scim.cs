@@ -90,6 +90,8 @@ public sealed partial class RemoteOpusSession
             operations.Add(account.Length == 0
                 ? new JsonObject { ["op"] = "remove", ["path"] = $"{OpusUserSchema}:slurmAccount" }
                 : Replace($"{OpusUserSchema}:slurmAccount", account));
+        if (changes.NotifyOnJobEnd is { } notify)
+            operations.Add(Replace($"{OpusUserSchema}:notifyOnJobEnd", notify));
         if (operations.Count == 0)
             return user;
         var patch = new JsonObject { ["schemas"] = new JsonArray(ScimPatch), ["Operations"] = operations };
@@ -138,6 +140,7 @@ public sealed partial class RemoteOpusSession
             Active = (bool?)document["active"] ?? true,
             ExternalSubject = (string?)document["externalId"],
             SlurmAccount = (string?)document[OpusUserSchema]?["slurmAccount"],
+            NotifyOnJobEnd = (bool?)document[OpusUserSchema]?["notifyOnJobEnd"] ?? false,
             Roles = (document["roles"] as JsonArray ?? []).Select(r => r is JsonObject o ? (string?)o["value"] : (string?)r).OfType<string>().ToList(),
             CreatedAt = UwsTime.Parse((string?)document["meta"]?["created"]) ?? default,
         };

@@ -84,6 +84,9 @@ public sealed class OpusOptions
     /// <summary>Configuration section Opus:ResultLinks: lifetimes of signed result links.</summary>
     public Jobs.ResultLinkOptions ResultLinks { get; set; } = new();
 
+    /// <summary>Configuration section Opus:Mail: the SMTP server of notices by e-mail; off without a host.</summary>
+    public Notifications.MailOptions Mail { get; set; } = new();
+
     public string FullDataPath => Path.GetFullPath(DataPath);
 
     public string JobsPath => Path.Combine(FullDataPath, "jobs");

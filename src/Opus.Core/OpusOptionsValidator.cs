@@ -99,6 +99,12 @@ public sealed partial class OpusOptionsValidator : IValidateOptions<OpusOptions>
         Require(o.ResultLinks.MaxSeconds >= 1, $"Opus:ResultLinks:MaxSeconds: {o.ResultLinks.MaxSeconds} must be positive");
         Require(o.ResultLinks.DefaultSeconds >= 1 && o.ResultLinks.DefaultSeconds <= o.ResultLinks.MaxSeconds,
             $"Opus:ResultLinks:DefaultSeconds: {o.ResultLinks.DefaultSeconds} is not between 1 and Opus:ResultLinks:MaxSeconds ({o.ResultLinks.MaxSeconds})");
+        Require(!o.Mail.Enabled || MimeKit.MailboxAddress.TryParse(o.Mail.From ?? "", out _),
+            $"Opus:Mail:From: '{o.Mail.From}' is not a sender address (e.g. \"Opus <opus@example.org>\"); required with Opus:Mail:Host");
+        Require(o.Mail.Port is >= 0 and <= 65535, $"Opus:Mail:Port: {o.Mail.Port} is not a port; 0 for the usual one of Opus:Mail:Security");
+        Require(o.Mail.Attempts is >= 1 and <= 100, $"Opus:Mail:Attempts: {o.Mail.Attempts} is not between 1 and 100");
+        Require(o.Mail.RetryDelay >= TimeSpan.Zero, $"Opus:Mail:RetryDelay: {o.Mail.RetryDelay} is negative");
+        Require(o.Mail.Timeout > TimeSpan.Zero, $"Opus:Mail:Timeout: {o.Mail.Timeout} must be positive");
         return failures;
     }
 

@@ -58,6 +58,9 @@ public static class OpusServiceCollectionExtensions
         services.AddSingleton<Users.UserDirectory>();
         services.AddSingleton<Users.ApiTokens>();
         services.AddSingleton<Users.ExternalIdentities>();
+        services.AddSingleton<Users.PortalAccounts>();
+        services.AddSingleton<Notifications.MailNotifications>();
+        services.AddHostedService(sp => sp.GetRequiredService<Notifications.MailNotifications>());
 
         // Hosted services start in this order: the database and definitions first, then what runs jobs.
         services.AddSingleton<JobMaintenance>();

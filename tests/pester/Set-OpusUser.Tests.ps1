@@ -65,3 +65,23 @@ Describe 'Set-OpusUser -SlurmAccount on a server (SCIM)' {
         (Get-OpusUser erin).SlurmAccount | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Set-OpusUser -NotifyOnJobEnd' {
+    It 'sets the preference, keeps it through other changes, and clears it with $false' {
+        (Set-OpusUser carol -NotifyOnJobEnd $true -PassThru).NotifyOnJobEnd | Should -BeTrue
+        (Set-OpusUser carol -Role copy -PassThru).NotifyOnJobEnd | Should -BeTrue
+        Get-HostOutput { Set-OpusUser carol -NotifyOnJobEnd $false -WhatIf } | Should -BeLike '*What if: *stop mailing the user when their jobs end*'
+        (Get-OpusUser carol).NotifyOnJobEnd | Should -BeTrue
+        (Set-OpusUser carol -NotifyOnJobEnd $false -PassThru).NotifyOnJobEnd | Should -BeFalse
+    }
+    It 'sets it over SCIM on a server as on a local session' {
+        $server = Start-TestServer
+        try {
+            Connect-TestServer $server | Out-Null
+            New-OpusUser erin -Role copy | Out-Null
+            (Set-OpusUser erin -NotifyOnJobEnd $true -PassThru).NotifyOnJobEnd | Should -BeTrue
+            (Get-OpusUser erin).NotifyOnJobEnd | Should -BeTrue
+        }
+        finally { Stop-TestServer $server }
+    }
+}

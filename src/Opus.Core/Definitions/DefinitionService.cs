@@ -8,7 +8,7 @@ namespace Opus.Core.Definitions;
 /// anyone signed in may propose a definition or a new version of one they may use; admins publish
 /// and withdraw; a definition without a role for it is 403.
 /// </summary>
-public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions options)
+public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions options, Notifications.MailNotifications mail)
 {
     public DefinitionLimits Limits => options.Definitions;
 
@@ -57,7 +57,10 @@ public sealed class DefinitionService(DefinitionCatalog catalog, OpusOptions opt
             caller.RequireAdmin("publish a definition");
         // Admins publish what they propose when they like; a user's proposals wait for them, so they are counted.
         var maxPending = caller.IsAdmin ? 0 : Limits.MaxPendingProposalsPerUser;
-        return await catalog.ProposeAsync(definition, caller.UserName, publish, maxPending, cancellationToken);
+        var record = await catalog.ProposeAsync(definition, caller.UserName, publish, maxPending, cancellationToken);
+        if (record.Status == DefinitionStatus.Proposed)
+            mail.Proposed(record.Name, record.Version, caller.UserName);
+        return record;
     }
 
     /// <summary>Reads a file (YAML, JSON or VOTable by content) and proposes it, published when the caller is an admin and asks for it.</summary>

@@ -19,7 +19,7 @@ public static partial class DefinitionValidator
     // UWS control parameters share the form with job parameters (UWS 3.4, 9.4).
     private static readonly HashSet<string> ControlNames = new(StringComparer.OrdinalIgnoreCase)
     {
-        "PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION", "WAIT", "LAST", "AFTER", "QUOTE", "OWNER",
+        "PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION", "WAIT", "LAST", "AFTER", "QUOTE", "OWNER", "NOTIFY",
     };
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]

@@ -57,6 +57,7 @@ public static class DefinitionWadl
                         QueryParam("RUNID", "xs:string", false, null, "A client's label for the job"),
                         QueryParam("EXECUTIONDURATION", "xs:int", false, DurationDefault(definition), "Maximum run time in seconds (0: the server's limit)"),
                         QueryParam("DESTRUCTION", "xs:dateTime", false, null, "When the job and its results are deleted"),
+                        QueryParam("NOTIFY", "xs:boolean", false, null, "Mail the owner when the job ends (true), or not (false); by default the owner's preference"),
                         .. JobParams(definition),
                     ]),
                 responses: [Status(303, "Redirects to the newly created job /{job-id}"), Status(400), Status(500)]),

@@ -34,6 +34,9 @@ public sealed class Job
     /// <summary>"transient" or "fatal", as the schema's ErrorType.</summary>
     public string? ErrorType { get; set; }
 
+    /// <summary>NOTIFY at creation: mail the owner when the job ends (true), or not (false); null follows the owner's preference.</summary>
+    public bool? Notify { get; set; }
+
     public List<JobParameter> Parameters { get; set; } = [];
 
     public List<JobResult> Results { get; set; } = [];

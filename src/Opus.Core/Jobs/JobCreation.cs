@@ -17,6 +17,9 @@ public sealed class JobCreation
 
     public DateTime? Destruction { get; init; }
 
+    /// <summary>NOTIFY: mail the owner when the job ends (true) or not (false); null follows the owner's preference.</summary>
+    public bool? Notify { get; init; }
+
     /// <summary>PHASE=RUN in the creation request: queue the job at once.</summary>
     public bool Run { get; init; }
 }

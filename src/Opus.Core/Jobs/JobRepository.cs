@@ -9,7 +9,8 @@ namespace Opus.Core.Jobs;
 /// Reads jobs and applies every phase change as one compare-and-set UPDATE
 /// (WHERE id = @id AND phase IN @expected); a change that loses the race changes nothing.
 /// </summary>
-public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed, OpusAudit audit, OpusMetrics metrics)
+public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed, OpusAudit audit, OpusMetrics metrics,
+    Notifications.MailNotifications mail)
 {
     private static readonly Func<OpusDbContext, string, Task<Job?>> FindById =
         EF.CompileAsyncQuery((OpusDbContext db, string id) => db.Jobs.AsNoTracking().FirstOrDefault(j => j.Id == id));
@@ -72,6 +73,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
             {
                 audit.PhaseChanged(id, job.Definition, job.Owner, transition.To);
                 metrics.PhaseChanged(id, job.Definition, transition.To, job.StartTime, job.EndTime);
+                mail.JobEnd(id, job.Definition, job.Owner, transition.To);
                 if (feed.HasSubscribers)
                     feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
             }

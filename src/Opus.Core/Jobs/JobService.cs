@@ -43,6 +43,7 @@ public sealed class JobService(
         }
 
         RequireRunIdLength(request.RunId);
+        RequireNotify(request.Notify, owner);
         var slots = InputResolver.SlotsOf(definition);
         bool IsInput(string name) => slots.Any(slot => slot.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         var parameters = ValidateParameters(definition, request.Parameters.Where(p => !IsInput(p.Key)).ToList(), requireAll: true);
@@ -72,6 +73,7 @@ public sealed class JobService(
             ExecutionDuration = ClampDuration(request.ExecutionDuration ?? (definition.ExecutionDuration > 0 ? definition.ExecutionDuration : options.DefaultExecutionDuration)),
             Destruction = ClampDestruction(request.Destruction, now),
             Quote = definition.Quote is { } quote ? now.AddSeconds(quote) : null,
+            Notify = request.Notify,
             Parameters = parameters,
             Inputs = inputs,
             // The definition may name its own manager; otherwise the server's.
@@ -493,6 +495,17 @@ public sealed class JobService(
     {
         if (runId is { Length: > 1024 })
             throw new OpusValidationException($"RUNID: {runId.Length} characters; at most 1024");
+    }
+
+    /// <summary>NOTIFY=true needs someone to tell and a way to tell them.</summary>
+    private void RequireNotify(bool? notify, string? owner)
+    {
+        if (notify != true)
+            return;
+        if (owner is null)
+            throw new OpusValidationException("NOTIFY: sign in to be notified; an anonymous job has no one to mail");
+        if (!options.Mail.Enabled)
+            throw new OpusValidationException("NOTIFY: this server sends no mail (Opus:Mail:Host is not set)");
     }
 
     private static void RequirePending(Job job, string what)

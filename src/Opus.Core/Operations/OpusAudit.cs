@@ -41,6 +41,16 @@ public sealed partial class OpusAudit(ILoggerFactory loggers)
 
     public void UserLinked(string userName, string issuer) => Link("user.link", userName, issuer);
 
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "{Action}: user {UserName} created by portal {Portal}, roles {Roles}")]
+    private partial void PortalUser(string action, string userName, string portal, string roles);
+
+    public void PortalUserCreated(string userName, string portal, IEnumerable<string> roles) => PortalUser("user.create", userName, portal, string.Join(",", roles));
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "{Action}: portal {Portal} acts as {UserName}: {Method} {Path}")]
+    private partial void OnBehalf(string action, string portal, string userName, string method, string path);
+
+    public void ActedOnBehalf(string portal, string userName, string method, string path) => OnBehalf("portal.act", portal, userName, method, path);
+
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "{Action}: token {TokenName} of user {UserName}")]
     private partial void Token(string action, string tokenName, string userName);
 

@@ -273,7 +273,7 @@ public sealed class LocalOpusSession : IOpusSession
 
     public Task<User> UpdateUserAsync(string idOrName, UserChanges changes, CancellationToken cancellationToken = default) =>
         _users.UpdateAsync(_caller, idOrName, null, changes.DisplayName, changes.Email, changes.Active, changes.Roles, changes.ExternalId, cancellationToken,
-            changes.SlurmAccount);
+            changes.SlurmAccount, changes.NotifyOnJobEnd);
 
     public Task RemoveUserAsync(string idOrName, CancellationToken cancellationToken = default) =>
         _users.DeleteAsync(_caller, idOrName, cancellationToken);

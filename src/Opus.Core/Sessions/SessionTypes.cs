@@ -70,9 +70,11 @@ public sealed record UserChanges(
     string? Email = null,
     string? DisplayName = null,
     string? ExternalId = null,
-    string? SlurmAccount = null)
+    string? SlurmAccount = null,
+    bool? NotifyOnJobEnd = null)
 {
-    public bool IsEmpty => Roles is null && Active is null && Email is null && DisplayName is null && ExternalId is null && SlurmAccount is null;
+    public bool IsEmpty => Roles is null && Active is null && Email is null && DisplayName is null && ExternalId is null && SlurmAccount is null
+        && NotifyOnJobEnd is null;
 }
 
 /// <summary>An API token as it may be shown: never its hash; the secret only in the answer that issued it.</summary>

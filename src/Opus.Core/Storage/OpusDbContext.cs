@@ -107,6 +107,7 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         user.Property(u => u.ExternalSubject).HasMaxLength(255);
         user.Ignore(u => u.ExternalId);
         user.Property(u => u.SlurmAccount).HasMaxLength(UserFields.SlurmAccountMaxLength);
+        user.Property(u => u.CreatedByPortalId).HasMaxLength(32);
         user.Property(u => u.Roles).HasConversion(JsonConverter<List<string>>(), JsonComparer<List<string>>());
         user.HasIndex(u => u.UserName).IsUnique();
         // OIDC users are found by issuer and subject, never by name: one Opus user per person at a provider.

@@ -40,6 +40,15 @@ public sealed class User
     public string? SlurmAccount { get; set; }
 
     /// <summary>
+    /// The id of the portal account that created this user on first acting on its behalf (X-Opus-On-Behalf-Of);
+    /// only that portal may act as it. Null for a user created otherwise, whom no portal may act as.
+    /// </summary>
+    public string? CreatedByPortalId { get; set; }
+
+    /// <summary>Mail the user (at <see cref="Email"/>) when one of their jobs ends, unless the job says NOTIFY=false.</summary>
+    public bool NotifyOnJobEnd { get; set; }
+
+    /// <summary>
     /// The SCIM externalId: <see cref="ExternalSubject"/> under the name admins use for it (SCIM, the web
     /// client, the cmdlets' -ExternalId). Not stored on its own.
     /// </summary>

@@ -14,13 +14,13 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task<User> CreateAsync(Caller caller, string userName, string? displayName = null, string? email = null, IEnumerable<string>? roles = null,
-        bool active = true, string? externalId = null, CancellationToken cancellationToken = default, string? slurmAccount = null)
+        bool active = true, string? externalId = null, CancellationToken cancellationToken = default, string? slurmAccount = null, bool notifyOnJobEnd = false)
     {
         caller.RequireAdmin("create users");
         // An externalId is linked to an issuer at the first sign-in of this subject.
         var user = await InsertAsync(userName, roles ?? [],
-            u => (u.DisplayName, u.Email, u.Active, u.ExternalSubject, u.SlurmAccount) =
-                (displayName, email, active, UserFields.CheckExternalId(externalId), UserFields.CheckSlurmAccount(slurmAccount)), cancellationToken);
+            u => (u.DisplayName, u.Email, u.Active, u.ExternalSubject, u.SlurmAccount, u.NotifyOnJobEnd) =
+                (displayName, email, active, UserFields.CheckExternalId(externalId), UserFields.CheckSlurmAccount(slurmAccount), notifyOnJobEnd), cancellationToken);
         audit.UserCreated(userName, user.Roles);
         return user;
     }
@@ -88,6 +88,16 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
         return (total, page);
     }
 
+    /// <summary>The user names of these ids (those that exist): the portals that created users, as SCIM shows them.</summary>
+    public async Task<Dictionary<string, string>> NamesAsync(IEnumerable<string> ids, CancellationToken cancellationToken = default)
+    {
+        var wanted = ids.Distinct(StringComparer.Ordinal).ToList();
+        if (wanted.Count == 0)
+            return [];
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Users.AsNoTracking().Where(u => wanted.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, cancellationToken);
+    }
+
     /// <summary>
     /// Changes what is given (null leaves a field as it is, "" clears it). A new <paramref name="externalId"/>
     /// (the OIDC sub) unlinks the user from its issuer until that subject signs in; clearing it makes
@@ -95,7 +105,7 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
     /// </summary>
     public async Task<User> UpdateAsync(Caller caller, string idOrName, string? userName = null, string? displayName = null, string? email = null,
         bool? active = null, IEnumerable<string>? roles = null, string? externalId = null, CancellationToken cancellationToken = default,
-        string? slurmAccount = null)
+        string? slurmAccount = null, bool? notifyOnJobEnd = null)
     {
         caller.RequireAdmin("change users");
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -119,6 +129,8 @@ public sealed class UserDirectory(IDbContextFactory<OpusDbContext> contexts, Tok
             user.Roles = UserFields.CheckRoles(roles);
         if (slurmAccount is not null)
             user.SlurmAccount = UserFields.CheckSlurmAccount(slurmAccount);
+        if (notifyOnJobEnd is { } notify)
+            user.NotifyOnJobEnd = notify;
         if (externalId is not null && UserFields.CheckExternalId(externalId) is var subject && subject != user.ExternalSubject)
         {
             if (subject is not null && await db.Users.AnyAsync(u => u.Id != user.Id && u.ExternalSubject == subject, cancellationToken))

@@ -115,6 +115,9 @@ namespace Opus.Migrations.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<bool?>("Notify")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Owner")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -387,6 +390,10 @@ namespace Opus.Migrations.Postgres.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("CreatedByPortalId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -408,6 +415,9 @@ namespace Opus.Migrations.Postgres.Migrations
 
                     b.Property<DateTime>("ModifiedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("NotifyOnJobEnd")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Roles")
                         .IsRequired()

@@ -109,6 +109,9 @@ namespace Opus.Migrations.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool?>("Notify")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Owner")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -381,6 +384,10 @@ namespace Opus.Migrations.Sqlite.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("CreatedByPortalId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -401,6 +408,9 @@ namespace Opus.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("ModifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("NotifyOnJobEnd")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Roles")

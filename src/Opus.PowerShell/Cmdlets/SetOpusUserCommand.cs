@@ -6,7 +6,7 @@ using Opus.PowerShell.Decisions;
 namespace Opus.PowerShell.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address, display name, externalId or SLURM account.</para>
+/// <para type="synopsis">Changes an Opus user's roles, active state, e-mail address, display name, externalId, SLURM account or notice preference.</para>
 /// <para type="description">Only what is given changes; -Role replaces the roles. An empty -Email, -DisplayName, -ExternalId or -SlurmAccount clears it. -SlurmAccount is the account the user's SLURM jobs are charged to (sbatch --account), unless a job sets its own slurm_account. Deactivating a user stops its tokens from working. A new -ExternalId links the account to that subject at its next sign-in through the identity provider; clearing it unlinks the account. Admins only.</para>
 /// </summary>
 /// <example>
@@ -20,6 +20,10 @@ namespace Opus.PowerShell.Cmdlets;
 /// <example>
 /// <code>Set-OpusUser alice -SlurmAccount astro-lab</code>
 /// <para>Charges alice's SLURM jobs to the account astro-lab, so fair-share and accounting follow her.</para>
+/// </example>
+/// <example>
+/// <code>Set-OpusUser alice -Email alice@example.org -NotifyOnJobEnd $true</code>
+/// <para>Mails alice whenever one of her jobs ends (COMPLETED, ERROR or ABORTED), with the job's link.</para>
 /// </example>
 /// <example>
 /// <code>Set-OpusUser alice -ExternalId ''</code>
@@ -58,6 +62,10 @@ public sealed class SetOpusUserCommand : OpusSessionCmdlet
     [Parameter]
     public string? SlurmAccount { get; set; }
 
+    /// <summary><para type="description">$true to mail the user (their e-mail address) when one of their jobs ends, unless the job was created with NOTIFY=false; $false to stop. The server needs Opus:Mail:Host.</para></summary>
+    [Parameter]
+    public bool? NotifyOnJobEnd { get; set; }
+
     /// <summary><para type="description">Write the user out after changing it.</para></summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -66,7 +74,7 @@ public sealed class SetOpusUserCommand : OpusSessionCmdlet
     protected override void ProcessRecord()
     {
         var roles = Role?.SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        var changes = new UserChanges(roles, Active, Email, DisplayName, ExternalId, SlurmAccount);
+        var changes = new UserChanges(roles, Active, Email, DisplayName, ExternalId, SlurmAccount, NotifyOnJobEnd);
         var (target, action) = ShouldProcessText.SetUser(UserName, changes);
         if (!ShouldProcess(target, action))
             return;

@@ -63,6 +63,8 @@ internal static class ShouldProcessText
             parts.Add(externalId.Length == 0 ? "clear the externalId (unlink the OIDC account)" : $"set the externalId to '{Shorten(externalId)}' (link the OIDC subject at its next sign-in)");
         if (changes.SlurmAccount is { } account)
             parts.Add(account.Length == 0 ? "clear the SLURM account" : $"set the SLURM account to '{account}'");
+        if (changes.NotifyOnJobEnd is { } notify)
+            parts.Add(notify ? "mail the user when their jobs end" : "stop mailing the user when their jobs end");
         return ($"user '{user}'", parts.Count == 0 ? "Change nothing" : Capitalize(string.Join("; ", parts)));
     }
 

@@ -18,7 +18,9 @@ public sealed class OpusAuthenticationHandler(
     UrlEncoder encoder,
     TokenAuthentication users,
     AuthOptions options,
-    FailedAttempts failures)
+    FailedAttempts failures,
+    PortalAccounts portals,
+    Opus.Core.Operations.OpusAudit audit)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "Opus";
@@ -34,9 +36,13 @@ public sealed class OpusAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (header.Length == 0)
         {
-            return options.AnonymousEnabled
-                ? Success(new Caller("anonymous", options.AnonymousRoles, Anonymous: true), CallerExtensions.AnonymousType)
-                : AuthenticateResult.NoResult();
+            if (!options.AnonymousEnabled)
+                return AuthenticateResult.NoResult();
+            var anonymous = new Caller("anonymous", options.AnonymousRoles, Anonymous: true);
+            // Anonymous is no portal: asking to act for someone is refused, not ignored.
+            if (OnBehalfOf.IsAsked(Request))
+                await OnBehalfOf.PrincipalAsync(Context, anonymous, portals, audit);
+            return Success(anonymous, CallerExtensions.AnonymousType);
         }
 
         // Failures count per (client address after a trusted proxy, user name). The credential is checked even
@@ -59,6 +65,8 @@ public sealed class OpusAuthenticationHandler(
             if (options.Oidc.Enabled && token.Count(c => c == '.') == 2)
             {
                 var jwt = await Context.AuthenticateAsync(JwtSchemeName);
+                if (jwt.Succeeded && OnBehalfOf.IsAsked(Request))
+                    throw new Opus.Core.Jobs.OpusStateException($"{OnBehalfOf.HeaderName} is for a portal's API token, not an OIDC access token");
                 if (jwt.Succeeded)
                     return AuthenticateResult.Success(new AuthenticationTicket(jwt.Principal, SchemeName));
                 return Failed(address, user, jwt.Failure?.Message ?? "the bearer token is not valid");
@@ -70,6 +78,9 @@ public sealed class OpusAuthenticationHandler(
         if (caller is null)
             return Failed(address, user, "the credentials are not valid");
 
+        // A portal acting for one of its users: the request is that user's from here on.
+        if (OnBehalfOf.IsAsked(Request))
+            return AuthenticateResult.Success(new AuthenticationTicket(await OnBehalfOf.PrincipalAsync(Context, caller, portals, audit), SchemeName));
         return Success(caller, SchemeName);
     }
 

@@ -22,7 +22,7 @@ public sealed record ScimValue(string Value);
 
 public sealed record ScimEmail(string Value, bool Primary);
 
-public sealed record ScimOpusUser(string? LastSeen, string? SlurmAccount);
+public sealed record ScimOpusUser(string? LastSeen, string? SlurmAccount, bool NotifyOnJobEnd, string? CreatedByPortal);
 
 public sealed record ScimMeta(string ResourceType, string? Created, string? LastModified, string Location);
 

@@ -70,27 +70,29 @@ public static partial class ScimEndpoints
             var startIndex = UwsRequest.Single(query, "startIndex") is { } s ? Math.Max(1, UwsRequest.ParseInt(s, "startIndex")) : 1;
             var count = UwsRequest.Single(query, "count") is { } c ? Math.Clamp(UwsRequest.ParseInt(c, "count"), 0, 1000) : 100;
             var (total, page) = await users.ListAsync(context.Caller(), userName, startIndex, count, externalId, ct);
-            return Scim(ListOf(page.Select(u => UserDocument(context, u)).ToList(), total, startIndex));
+            var portals = await users.NamesAsync(page.Select(u => u.CreatedByPortalId).OfType<string>(), ct);
+            return Scim(ListOf(page.Select(u => UserDocument(context, u, portals)).ToList(), total, startIndex));
         });
         scim.MapPost("/Users", async (HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             var body = await ReadAsync(context, ct);
             var user = await users.CreateAsync(context.Caller(),
                 RequiredString(body, "userName"), OptionalString(body, "displayName"), PrimaryEmail(body),
-                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct, SlurmAccount(body));
+                Roles(body), body["active"]?.GetValue<bool>() ?? true, ExternalId(body), ct, SlurmAccount(body), NotifyOnJobEnd(body) ?? false);
             context.Response.Headers.Location = UserUrl(context, user);
-            return Scim(UserDocument(context, user), StatusCodes.Status201Created);
+            return Scim(await UserDocumentAsync(context, users, user, ct), StatusCodes.Status201Created);
         });
         scim.MapGet("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
-            Scim(UserDocument(context, await users.GetAsync(context.Caller(), id, ct))));
+            Scim(await UserDocumentAsync(context, users, await users.GetAsync(context.Caller(), id, ct), ct)));
         scim.MapPut("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
             // PUT replaces: attributes left out are cleared (RFC 7644 3.5.1), except externalId, which links
             // the account to a person (cleared only by an explicit null or ""; 3.5.1 allows either reading).
             var body = await ReadAsync(context, ct);
             var user = await users.UpdateAsync(context.Caller(), id, RequiredString(body, "userName"), OptionalString(body, "displayName") ?? "",
-                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct, SlurmAccount(body) ?? "");
-            return Scim(UserDocument(context, user));
+                PrimaryEmail(body) ?? "", body["active"]?.GetValue<bool>() ?? true, Roles(body) ?? [], ExternalId(body), ct, SlurmAccount(body) ?? "",
+                NotifyOnJobEnd(body) ?? false);
+            return Scim(await UserDocumentAsync(context, users, user, ct));
         });
         scim.MapMethods("/Users/{id}", ["PATCH"], async Task<Results<JsonHttpResult<ScimUser>, JsonHttpResult<ScimError>>> (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
@@ -104,12 +106,13 @@ public static partial class ScimEndpoints
             var active = user.Active;
             var externalId = user.ExternalSubject;
             var slurmAccount = user.SlurmAccount;
+            var notifyOnJobEnd = user.NotifyOnJobEnd;
             foreach (var operation in body["Operations"] as JsonArray ?? throw new OpusValidationException("Operations is missing"))
                 Apply(operation as JsonObject ?? throw new OpusValidationException("an operation is not an object"), roles, ref email, ref displayName, ref active,
-                    ref externalId, ref slurmAccount);
+                    ref externalId, ref slurmAccount, ref notifyOnJobEnd);
             var updated = await users.UpdateAsync(context.Caller(), user.Id, null, displayName ?? "", email ?? "", active, roles, externalId ?? "", ct,
-                slurmAccount ?? "");
-            return Scim(UserDocument(context, updated));
+                slurmAccount ?? "", notifyOnJobEnd);
+            return Scim(await UserDocumentAsync(context, users, updated, ct));
         });
         scim.MapDelete("/Users/{id}", async (string id, HttpContext context, UserDirectory users, CancellationToken ct) =>
         {
@@ -120,7 +123,7 @@ public static partial class ScimEndpoints
 
     /// <summary>One PATCH operation on the attributes we support (RFC 7644 3.5.2).</summary>
     private static void Apply(JsonObject operation, List<string> roles, ref string? email, ref string? displayName, ref bool active, ref string? externalId,
-        ref string? slurmAccount)
+        ref string? slurmAccount, ref bool notifyOnJobEnd)
     {
         var op = operation["op"]?.GetValue<string>().ToLowerInvariant() ?? throw new OpusValidationException("an operation has no op");
         var path = operation["path"]?.GetValue<string>();
@@ -134,7 +137,7 @@ public static partial class ScimEndpoints
                 throw new OpusValidationException("an operation without a path needs an object value (add or replace)");
             foreach (var (name, inner) in attributes)
                 Apply(new JsonObject { ["op"] = op, ["path"] = name, ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName, ref active,
-                    ref externalId, ref slurmAccount);
+                    ref externalId, ref slurmAccount, ref notifyOnJobEnd);
             return;
         }
 
@@ -143,7 +146,7 @@ public static partial class ScimEndpoints
         {
             foreach (var (name, inner) in value as JsonObject ?? throw new OpusValidationException($"path '{path}' needs an object value"))
                 Apply(new JsonObject { ["op"] = op, ["path"] = $"{OpusUserSchema}:{name}", ["value"] = inner?.DeepClone() }, roles, ref email, ref displayName,
-                    ref active, ref externalId, ref slurmAccount);
+                    ref active, ref externalId, ref slurmAccount, ref notifyOnJobEnd);
             return;
         }
 
@@ -167,6 +170,11 @@ public static partial class ScimEndpoints
             case "slurmaccount":
                 slurmAccount = op == "remove" ? null : value?.GetValue<string>();
                 break;
+            case "notifyonjobend":
+                notifyOnJobEnd = op != "remove" && (value?.GetValue<bool>() ?? throw new OpusValidationException("notifyOnJobEnd needs a boolean value"));
+                break;
+            case "createdbyportal":
+                throw new ScimException("mutability", "createdByPortal is read-only");
             case "emails":
                 email = op == "remove" ? null : value is JsonArray list ? list.Select(e => e?["value"]?.GetValue<string>()).FirstOrDefault(e => e is not null) : value?["value"]?.GetValue<string>();
                 break;
@@ -185,7 +193,7 @@ public static partial class ScimEndpoints
                 roles.Remove(filtered.Groups["v"].Value);
                 break;
             default:
-                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails, externalId, roles or {OpusUserSchema}:slurmAccount");
+                throw new ScimException("invalidPath", $"path '{path}' is not supported; use active, displayName, emails, externalId, roles, {OpusUserSchema}:slurmAccount or {OpusUserSchema}:notifyOnJobEnd");
         }
     }
 
@@ -224,6 +232,13 @@ public static partial class ScimEndpoints
             ? given.Value?.GetValue<string>() ?? ""
             : null;
 
+    /// <summary>The extension's notifyOnJobEnd as given; null when left out.</summary>
+    private static bool? NotifyOnJobEnd(JsonObject body) =>
+        body.FirstOrDefault(kv => kv.Key.Equals(OpusUserSchema, StringComparison.OrdinalIgnoreCase)).Value is JsonObject extension
+        && extension.FirstOrDefault(kv => kv.Key.Equals("notifyOnJobEnd", StringComparison.OrdinalIgnoreCase)) is { Key: not null } given
+            ? given.Value?.GetValue<bool>() ?? false
+            : null;
+
     /// <summary>A filter's quoted value, unescaped as the JSON string it is; null when it is not one (an unknown escape).</summary>
     private static string? FilterValue(string quoted)
     {
@@ -242,18 +257,26 @@ public static partial class ScimEndpoints
     private static string UserUrl(HttpContext context, User user) =>
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/scim/v2/Users/{user.Id}";
 
-    private static ScimUser UserDocument(HttpContext context, User user) =>
-        new(user.LastSeenAt is null && user.SlurmAccount is null ? [UserSchema] : [UserSchema, OpusUserSchema], user.Id, user.UserName, user.Active,
+    private static async Task<ScimUser> UserDocumentAsync(HttpContext context, UserDirectory users, User user, CancellationToken ct) =>
+        UserDocument(context, user, await users.NamesAsync(user.CreatedByPortalId is { } portal ? [portal] : [], ct));
+
+    /// <summary>The user's SCIM document; <paramref name="portals"/> names the portals by id (a deleted one shows its id).</summary>
+    private static ScimUser UserDocument(HttpContext context, User user, IReadOnlyDictionary<string, string> portals) =>
+        new(HasExtension(user) ? [UserSchema, OpusUserSchema] : [UserSchema], user.Id, user.UserName, user.Active,
             user.Roles.Select(r => new ScimValue(r)).ToList(),
             new ScimMeta("User", UwsTime.Format(user.CreatedAt), UwsTime.Format(user.ModifiedAt), UserUrl(context, user)))
         {
-            Opus = user.LastSeenAt is null && user.SlurmAccount is null
+            Opus = !HasExtension(user)
                 ? null
-                : new ScimOpusUser(user.LastSeenAt is { } seen ? UwsTime.Format(seen) : null, user.SlurmAccount),
+                : new ScimOpusUser(user.LastSeenAt is { } seen ? UwsTime.Format(seen) : null, user.SlurmAccount, user.NotifyOnJobEnd,
+                    user.CreatedByPortalId is { } portal ? portals.GetValueOrDefault(portal, portal) : null),
             ExternalId = user.ExternalSubject,
             DisplayName = user.DisplayName,
             Emails = user.Email is null ? null : [new ScimEmail(user.Email, true)],
         };
+
+    private static bool HasExtension(User user) =>
+        user.LastSeenAt is not null || user.SlurmAccount is not null || user.NotifyOnJobEnd || user.CreatedByPortalId is not null;
 
     private static ScimList<T> ListOf<T>(IReadOnlyList<T> resources, int total, int startIndex) => new([ListSchema], total, startIndex, resources.Count, resources);
 
@@ -294,6 +317,10 @@ public static partial class ScimEndpoints
             Attribute("lastSeen", "dateTime", false, false, "The user's last authenticated request or token use, to the minute", mutability: "readOnly"),
             Attribute("slurmAccount", "string", false, false,
                 "The SLURM account the user's jobs are charged to (--account) unless a job sets slurm_account: letters, digits, _ - .", caseExact: true),
+            Attribute("notifyOnJobEnd", "boolean", false, false,
+                "Mail the user (primary e-mail) when one of their jobs ends, unless the job was created with NOTIFY=false"),
+            Attribute("createdByPortal", "string", false, false,
+                "The portal account that created this user by acting on its behalf (X-Opus-On-Behalf-Of); only it may act as this user", mutability: "readOnly"),
         ],
         new ScimMeta("Schema", null, null, $"/scim/v2/Schemas/{OpusUserSchema}"));
 

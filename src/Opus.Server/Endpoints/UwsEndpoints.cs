@@ -18,7 +18,7 @@ public static class UwsEndpoints
     private const string TextPlain = "text/plain; charset=utf-8";
 
     // Control parameters a creation POST may carry (UWS 3.4); the rest are job parameters.
-    private static readonly string[] ControlNames = ["PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION"];
+    private static readonly string[] ControlNames = ["PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "NOTIFY"];
 
     public static void MapUws(this IEndpointRouteBuilder app)
     {
@@ -127,6 +127,7 @@ public static class UwsEndpoints
             throw new OpusValidationException($"PHASE: '{UwsRequest.Shorten(phase)}' cannot be given at creation; only PHASE=RUN");
         var duration = UwsRequest.Single(form, "EXECUTIONDURATION");
         var destruction = UwsRequest.Single(form, "DESTRUCTION");
+        var notify = UwsRequest.Single(form, "NOTIFY");
         var created = await jobs.CreateAsync(context.Caller(), new JobCreation
         {
             Definition = definition,
@@ -136,6 +137,7 @@ public static class UwsEndpoints
             ExecutionDuration = duration is null ? null : UwsRequest.ParseInt(duration, "EXECUTIONDURATION"),
             Destruction = destruction is null ? null : UwsRequest.ParseInstant(destruction, "DESTRUCTION"),
             Run = phase is not null,
+            Notify = notify is null ? null : UwsRequest.ParseBool(notify, "NOTIFY"),
         }, ct);
         return SeeJob(context, definition, created.Id);
     }

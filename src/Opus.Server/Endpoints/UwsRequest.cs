@@ -58,6 +58,14 @@ internal static class UwsRequest
             ? number
             : throw new OpusValidationException($"{name}: '{Shorten(value)}' is not an integer");
 
+    public static bool ParseBool(string value, string name) =>
+        value.Trim().ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw new OpusValidationException($"{name}: '{Shorten(value)}' is not true or false"),
+        };
+
     public static DateTime ParseInstant(string value, string name) =>
         UwsTime.Parse(value) ?? throw new OpusValidationException($"{name}: '{Shorten(value)}' is not an ISO 8601 instant such as 2026-01-31T12:00:00Z");
 

@@ -22,12 +22,20 @@ public sealed partial class RequestLog(RequestDelegate next, ILoggerFactory logg
         finally
         {
             var user = context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : "-";
+            var path = $"{context.Request.PathBase}{context.Request.Path}";
+            var duration = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
             // A request that failed with an exception not yet turned into an answer is still a 500 here.
-            Request(context.Request.Method, $"{context.Request.PathBase}{context.Request.Path}", context.Response.StatusCode,
-                Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1), user);
+            if (context.User.FindFirst(Auth.OnBehalfOf.PortalClaim)?.Value is { } portal)
+                RequestOnBehalf(context.Request.Method, path, context.Response.StatusCode, duration, user, portal);
+            else
+                Request(context.Request.Method, path, context.Response.StatusCode, duration, user);
         }
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {DurationMs} ms {User}")]
     private partial void Request(string method, string path, int statusCode, double durationMs, string user);
+
+    // A portal's request on behalf of one of its users (X-Opus-On-Behalf-Of): both names.
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {DurationMs} ms {User} by portal {Portal}")]
+    private partial void RequestOnBehalf(string method, string path, int statusCode, double durationMs, string user, string portal);
 }

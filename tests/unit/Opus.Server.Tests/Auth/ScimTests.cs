@@ -78,7 +78,10 @@ public sealed class ScimTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         var opus = await ScimAsync(HttpMethod.Get, $"/scim/v2/Schemas/{extension}");
         Assert.Equal(opus.ToJsonString(), schemas["Resources"]![1]!.ToJsonString());
         var mutability = opus["attributes"]!.AsArray().ToDictionary(a => a!["name"]!.GetValue<string>(), a => a!["mutability"]!.GetValue<string>());
-        Assert.Equal(new Dictionary<string, string> { ["lastSeen"] = "readOnly", ["slurmAccount"] = "readWrite" }, mutability);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["lastSeen"] = "readOnly", ["slurmAccount"] = "readWrite", ["notifyOnJobEnd"] = "readWrite", ["createdByPortal"] = "readOnly",
+        }, mutability);
     }
 
     [Fact]

@@ -66,16 +66,18 @@ async function users(panel) {
       try { await patch(user, [{ op: 'replace', path: 'roles', value: values }]); toast(`Roles of ${user.userName} saved`); } catch (e) { toast(e.message, true); }
     } }, 'Save roles');
     const email = (user.emails || [])[0];
+    const extension = user['urn:opus:scim:schemas:extension:2.0:User'] || {};
     return h('tr', { dataset: { user: user.userName } },
-      h('td', {}, h('strong', {}, user.userName), user.displayName ? h('div', { class: 'muted' }, user.displayName) : null),
+      h('td', {}, h('strong', {}, user.userName), user.displayName ? h('div', { class: 'muted' }, user.displayName) : null,
+        extension.createdByPortal ? h('div', { class: 'muted' }, `created by portal ${extension.createdByPortal}`) : null),
       h('td', {}, email ? email.value : ''),
       h('td', {}, active),
       h('td', {}, h('div', { class: 'row' }, roles, saveRoles)),
       h('td', {}, externalIdEditor(user, patch)),
       // The SLURM account the user's jobs are charged to (sbatch --account), and the last authenticated request or
       // token use (not the record's last change): both from Opus's SCIM extension.
-      h('td', { class: 'mono', 'data-testid': 'slurm-account' }, (user['urn:opus:scim:schemas:extension:2.0:User'] || {}).slurmAccount || '—'),
-      h('td', {}, time((user['urn:opus:scim:schemas:extension:2.0:User'] || {}).lastSeen)),
+      h('td', { class: 'mono', 'data-testid': 'slurm-account' }, extension.slurmAccount || '—'),
+      h('td', {}, time(extension.lastSeen)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'small', onclick: () => showTokens(user.userName) }, 'Tokens'),
         user.userName === me.userName ? null : h('button', { type: 'button', class: 'small danger', onclick: async () => {
