@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Opus.Client.Tests;
 
 /// <summary>
-/// Result views: tables (CSV, VOTable BINARY2, FITS BINTABLE) open as uPlot plots with column
+/// Result views: tables (CSV, VOTable BINARY2 and BINARY, FITS BINTABLE) open as uPlot plots with column
 /// pickers, log axes, zoom and the table a click away; a FITS image (BITPIX 16, BSCALE/BZERO, TAN
 /// WCS) on a canvas with stretch, colour map, and the value and sky position under the cursor.
 /// The files come from a job whose script writes them with numpy and astropy (the image by hand,
@@ -29,6 +29,9 @@ public sealed partial class ResultViewTests(BrowserFixture fixture)
             contentType: text/csv
           - name: votable
             file: table.vot
+            contentType: application/x-votable+xml
+          - name: votbinary
+            file: table-binary.vot
             contentType: application/x-votable+xml
           - name: fitstable
             file: table.fits
@@ -68,6 +71,7 @@ public sealed partial class ResultViewTests(BrowserFixture fixture)
           document = votable.from_table(table)
           document.get_first_table().get_field_by_id('counts').values.null = -1  # astropy wants one for a masked integer
           document.to_xml('table.vot', tabledata_format='binary2')
+          document.to_xml('table-binary.vot', tabledata_format='binary')
 
           # The image by hand (BITPIX 16 with BSCALE/BZERO, TAN WCS with a CD matrix), read back by astropy below.
           nx, ny = 300, 200
@@ -194,6 +198,14 @@ public sealed partial class ResultViewTests(BrowserFixture fixture)
         Assert.Equal(expected.Row10, await TableRowAsync(votable, 10));
         Assert.Equal("", (await TableRowAsync(votable, 5))[1]);
         Assert.Equal("", (await TableRowAsync(votable, 6))[2]);
+
+        // The same table in BINARY (no null flags: NaN and VALUES null are the blanks).
+        var binary = await OpenResultAsync(page, "votbinary");
+        await AssertPlotAsync(binary, "wavelength [Angstrom]", "flux [mJy]", 300);
+        await binary.GetByRole(AriaRole.Button, new() { Name = "Table", Exact = true }).ClickAsync();
+        Assert.Equal(expected.Row10, await TableRowAsync(binary, 10));
+        Assert.Equal("", (await TableRowAsync(binary, 5))[1]);
+        Assert.Equal("", (await TableRowAsync(binary, 6))[2]);
 
         // The FITS binary table: the same columns (astropy writes ct as count), its header a click away too.
         var fitsTable = await OpenResultAsync(page, "fitstable");

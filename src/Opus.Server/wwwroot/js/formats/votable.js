@@ -50,7 +50,8 @@ function tableData(body, fields) {
       if (!NUMERIC.has(f.datatype) || f.array) return text;
       if (text.trim() === '') return null;
       const value = Number(text);
-      return Number.isNaN(value) && !/^\s*nan\s*$/i.test(text) ? text : value === f.nullValue ? null : value;
+      if (Number.isNaN(value)) return /^\s*nan\s*$/i.test(text) ? null : text;
+      return value === f.nullValue ? null : value;
     }));
   }
   return rows;
@@ -97,7 +98,8 @@ function binary(bytes, fields, withNullFlags) {
       if (f.datatype === 'bit') return Array.from({ length: count }, (_, b) => (bytes[at + (b >> 3)] >> (7 - (b & 7))) & 1).join('');
       if (!f.array) {
         const value = scalar(view, at, f.datatype);
-        return value === f.nullValue && NUMERIC.has(f.datatype) ? null : value;
+        // NaN is the null of float and double; integers name theirs in VALUES null.
+        return Number.isNaN(value) || (value === f.nullValue && NUMERIC.has(f.datatype)) ? null : value;
       }
       return Array.from({ length: count }, (_, k) => scalar(view, at + k * SIZES[f.datatype], f.datatype)).join(' ');
     });
