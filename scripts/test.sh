@@ -37,6 +37,8 @@ command -v dot >/dev/null || need+=(graphviz)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # Debian's nginx in front of a server: the tests of deploy/nginx/opus.conf (started by the test itself).
 [ -x /usr/sbin/nginx ] || need+=(nginx)
+# numpy and astropy write (and read back) the FITS and VOTable files of the result-view browser tests.
+/usr/bin/python3 -c 'import astropy, numpy' 2>/dev/null || need+=(python3-astropy)
 # A font, so the browser tests' screenshots show text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # The deployment kit's tests: systemd-analyze checks deploy/systemd/opus.service; sqlite3 backs up a running server.

@@ -5,7 +5,7 @@ namespace Opus.Bench;
 /// <summary>
 /// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
 /// temporary data folder, measures it over loopback HTTP and prints a markdown table.
-/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov|sandbox]
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov|sandbox|wait|client]
 ///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
 /// </summary>
 public static class Program
@@ -33,7 +33,7 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | lists | prov | sandbox | wait: one part, for quicker experiments.
+            // --only load | lists | prov | sandbox | wait | client: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
@@ -45,6 +45,8 @@ public static class Program
                 await ProvenanceBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "sandbox")
                 await SandboxBench.RunAsync(serverAssembly, report, stop.Token);
+            if (only is null or "client")
+                await ClientBench.RunAsync(serverAssembly, report, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -75,6 +75,8 @@ public sealed class LooksTests(BrowserFixture fixture)
         await page.GetByLabel("Start at once").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
         await Expect(page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
+        // A CSV opens as a plot; its table is one click away.
+        await page.GetByTestId("job-results").GetByRole(AriaRole.Button, new() { Name = "Table", Exact = true }).ClickAsync();
         var headers = page.GetByTestId("job-results").GetByTestId("preview-table").Locator("thead th");
         await Expect(headers).ToHaveCountAsync(2);
         // innerText: the text as shown, text-transform applied.

@@ -1,10 +1,17 @@
 // Result previews, all built from text nodes and blob URLs: text; JSON and XML pretty-printed;
-// images and SVG as <img> (an SVG in an <img> runs no script); CSV and VOTable as tables; the
-// header of a FITS file (read with a Range request). Anything else: download only.
+// images and SVG as <img> (an SVG in an <img> runs no script); CSV, TSV, VOTable and FITS tables
+// as a plot with the table one click away; FITS images on a canvas (parsed in a worker), with the
+// headers a click away; a FITS file too large to load shows its primary header (a Range request).
+// Anything else: download only.
 import { h } from './dom.js';
 import { request, parseXml } from './api.js';
+import { plotView, columnLabel } from './plot.js';
+import { imageView } from './fitsimage.js';
+import { readVotable } from './formats/votable.js';
 
 const TEXT_LIMIT = 1024 * 1024;
+const TABLE_LIMIT = 64 * 1024 * 1024;
+const FITS_LIMIT = 256 * 1024 * 1024;
 const ROW_LIMIT = 200;
 
 export function previewKind(mimeType, fileName = '') {
@@ -26,8 +33,9 @@ export function previewKind(mimeType, fileName = '') {
 export async function preview(path, mimeType, size, fileName) {
   const kind = previewKind(mimeType, fileName);
   if (!kind) return h('p', { class: 'muted' }, `No preview for ${mimeType}; download it.`);
-  if (kind === 'fits') return fitsHeader(path);
-  if (size !== null && size > (kind === 'image' || kind === 'svg' ? 20 * TEXT_LIMIT : TEXT_LIMIT))
+  if (kind === 'fits') return size !== null && size <= FITS_LIMIT ? fitsPreview(path, fileName) : fitsHeader(path);
+  const limit = kind === 'image' || kind === 'svg' ? 20 * TEXT_LIMIT : ['csv', 'tsv', 'votable'].includes(kind) ? TABLE_LIMIT : TEXT_LIMIT;
+  if (size !== null && size > limit)
     return h('p', { class: 'muted' }, 'Too large to preview here; download it.');
   const response = await request('GET', path);
   if (kind === 'image' || kind === 'svg') {
@@ -111,21 +119,75 @@ export function parseDelimited(text, separator) {
   return rows.filter(r => r.length > 1 || r[0] !== '');
 }
 
+/**
+ * Buttons that switch between views of one result (Plot / Table / Header), each built when first
+ * shown and kept; the first is shown at once.
+ */
+export function switcher(views) {
+  const slot = h('div', { class: 'view' });
+  const built = new Map();
+  const buttons = views.map(view => h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => show(view) }, view.name));
+  function show(view) {
+    views.forEach((v, i) => buttons[i].setAttribute('aria-pressed', String(v === view)));
+    if (!built.has(view)) built.set(view, view.render());
+    for (const [v, el] of built) el.hidden = v !== view;
+    if (!built.get(view).isConnected) slot.append(built.get(view));
+  }
+  show(views[0]);
+  return h('div', { class: 'views' }, h('div', { class: 'row view-switch', role: 'group', 'aria-label': 'View' }, buttons), slot);
+}
+
+/** A table of columns (see js/plot.js) as a plot with its table a click away (and more views), or the table alone. */
+function tabular(data, more = []) {
+  // A cell as written in the file (CSV) or as the number reads (binary formats).
+  const show = (c, i) => (c.text ? c.text[i] : c.values[i] === null || c.values[i] === undefined ? '' : String(c.values[i]));
+  const asTable = () => table(data.columns.map(columnLabel),
+    Array.from({ length: Math.min(ROW_LIMIT, data.rowCount) }, (_, i) => data.columns.map(c => show(c, i))), data.rowCount);
+  const plot = plotView(data);
+  const views = [...(plot ? [{ name: 'Plot', render: () => plot }] : []), { name: 'Table', render: asTable }, ...more];
+  return views.length > 1 ? switcher(views) : asTable();
+}
+
+/** Text cells to columns: a column whose cells all read as numbers (or are blank) holds numbers. */
+export function columnsOf(header, rows) {
+  const columns = header.map((name, k) => {
+    const cells = rows.map(r => (r[k] ?? '').trim());
+    const numeric = cells.every(c => c === '' || Number.isFinite(Number(c)));
+    return { name, unit: '', values: numeric ? cells.map(c => (c === '' ? null : Number(c))) : cells, text: cells };
+  });
+  return { columns, rowCount: rows.length };
+}
+
 function delimitedTable(text, separator) {
   const rows = parseDelimited(text, separator);
   if (rows.length === 0) return h('p', { class: 'muted' }, 'Empty.');
-  return table(rows[0], rows.slice(1, ROW_LIMIT + 1), rows.length - 1);
+  return tabular(columnsOf(rows[0], rows.slice(1)));
 }
 
 function votableTable(text) {
   let doc;
   try { doc = parseXml(text); } catch { return pre(text); }
-  const all = name => [...doc.getElementsByTagNameNS('*', name)];
-  const fields = all('FIELD').map(f => f.getAttribute('name') + (f.getAttribute('unit') ? ` [${f.getAttribute('unit')}]` : ''));
-  const trs = all('TR');
-  if (fields.length === 0) return pre(prettyXml(text));
-  const rows = trs.slice(0, ROW_LIMIT).map(tr => [...tr.children].filter(c => c.localName === 'TD').map(td => td.textContent));
-  return table(fields, rows, trs.length);
+  let data;
+  try { data = readVotable(doc); } catch (e) { return h('div', {}, h('p', { class: 'alert' }, e.message), pre(prettyXml(text))); }
+  if (!data || data.columns.length === 0) return pre(prettyXml(text));
+  return tabular(data);
+}
+
+/** The whole FITS file, parsed in js/formats/fitsworker.js: its first image, else its first binary table; its headers. */
+async function fitsPreview(path, fileName) {
+  const buffer = await (await request('GET', path)).arrayBuffer();
+  const worker = new Worker(new URL('./formats/fitsworker.js', import.meta.url), { type: 'module' });
+  const parsed = await new Promise((resolve, reject) => {
+    worker.onmessage = event => resolve(event.data);
+    worker.onerror = event => reject(new Error(event.message || 'The FITS reader failed.'));
+    worker.postMessage(buffer, [buffer]);
+  }).finally(() => worker.terminate());
+  if (parsed.error) return h('p', { class: 'alert' }, parsed.error);
+  const headers = () => h('div', {}, parsed.headers.map((cards, i) =>
+    h('div', {}, h('h3', { class: 'hdu' }, i === 0 ? 'Primary header' : `Extension ${i}`), pre(cards))));
+  if (parsed.image) return switcher([{ name: 'Image', render: () => imageView(parsed.image, fileName) }, { name: 'Header', render: headers }]);
+  if (parsed.table) return tabular(parsed.table, [{ name: 'Header', render: headers }]);
+  return headers();
 }
 
 /** The FITS primary header: 80-character cards up to END, from the first 28,800 bytes at most. */
