@@ -159,7 +159,7 @@ public static class Program
             "each running the trivial copy job as above in turn (the first of each pair alternating), 3 warm-up pairs, then at most 40 pairs or 120 s; the cost is the median of the pairs' differences.";
         yield return $"References: wrk -t2 -c16 against a bare Kestrel hello-world (WebApplication.CreateSlimBuilder, one MapGet) and a bare Kestrel + Microsoft.Data.Sqlite " +
             "server (one pooled connection opened per POST, form read, one INSERT, WAL, synchronous=NORMAL, 303 answer), each a child process of the bench; " +
-            $"then GET /rest/copy/{{id}} and POST /rest/copy text=bench on a fresh Opus server with the admin's Bearer token; 3 s warm-up each, then {3} rounds of 5 s of the four in turn; " +
+            $"then GET /rest/copy/{{id}} and POST /rest/copy text=bench on a fresh Opus server with the admin's Bearer token; 3 s warm-up each, and Opus's until its JIT settles, then {3} rounds of 5 s of the four in turn; " +
             "the ratios are per round (Opus / its reference of the same round), their median reported.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
         yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +

@@ -41,9 +41,15 @@ public static partial class ReferenceBench
                 ("create", ["-s", post, "-H", auth, $"{server.BaseUri}rest/copy"]),
             };
 
-            Progress.Say("references: warm-up, 3 s of wrk on each");
+            Progress.Say("references: warm-up, 3 s of wrk on each, then Opus until its JIT settles (1 s of reads and 1 s of creations a slice)");
             foreach (var (_, arguments) in targets)
                 await WrkAsync(arguments, TimeSpan.FromSeconds(3), cancellationToken);
+            var warmUp = await WarmUp.UntilJitQuietAsync(server, async ct =>
+            {
+                await WrkAsync(targets[1].Arguments, TimeSpan.FromSeconds(1), ct);
+                await WrkAsync(targets[3].Arguments, TimeSpan.FromSeconds(1), ct);
+            }, cancellationToken);
+            report.Note($"Reference runs, the Opus server's warm-up: {warmUp}.");
 
             var rates = targets.ToDictionary(t => t.Name, _ => new List<double>());
             for (var round = 0; round < Rounds; round++)
