@@ -5,13 +5,15 @@ namespace Opus.Bench;
 /// <summary>
 /// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
 /// temporary data folder, measures it over loopback HTTP and prints a markdown table.
-/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|lists|prov|sandbox|wait|client]
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|run|ref|lists|prov|sandbox|wait|client]
 ///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
 /// </summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--reference"))
+            return await ReferenceServer.RunAsync(args);
         var serverAssembly = ServerAssembly(args);
         for (var i = 0; i + 1 < args.Length; i++)
         {
@@ -33,10 +35,14 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | lists | prov | sandbox | wait | client: one part, for quicker experiments.
+            // --only load | run | ref | lists | prov | sandbox | wait | client: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
+            if (only is "run")
+                await RunOnlyAsync(serverAssembly, report, stop.Token);
+            if (only is null or "ref")
+                await ReferenceBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "wait")
                 await WaitOnlyAsync(serverAssembly, report, stop.Token);
             if (only is null or "lists")
@@ -67,7 +73,7 @@ public static class Program
         var data = Directory.CreateTempSubdirectory("opus-bench-").FullName;
         try
         {
-            await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken);
+            await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken, RunBench.StageLogging);
             try
             {
                 var ids = await CreationBench.RunAsync(server, report, cancellationToken);
@@ -83,6 +89,21 @@ public static class Program
                 Console.Error.WriteLine($"server log:\n{server.Log}");
                 throw;
             }
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
+    /// <summary>The trivial job alone, on a fresh server of its own (quicker experiments on its stages).</summary>
+    private static async Task RunOnlyAsync(string serverAssembly, Report report, CancellationToken cancellationToken)
+    {
+        var data = Directory.CreateTempSubdirectory("opus-bench-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken, RunBench.StageLogging);
+            await RunBench.RunAsync(server, report, cancellationToken);
         }
         finally
         {
@@ -138,6 +159,10 @@ public static class Program
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
         yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and rlimits), " +
             "each running the trivial copy job as above in turn (the first of each pair alternating), 3 warm-up pairs, then at most 40 pairs or 120 s; the cost is the median of the pairs' differences.";
+        yield return $"References: wrk -t2 -c16 against a bare Kestrel hello-world (WebApplication.CreateSlimBuilder, one MapGet) and a bare Kestrel + Microsoft.Data.Sqlite " +
+            "server (one pooled connection opened per POST, form read, one INSERT, WAL, synchronous=NORMAL, 303 answer), each a child process of the bench; " +
+            $"then GET /rest/copy/{{id}} and POST /rest/copy text=bench on a fresh Opus server with the admin's Bearer token; 3 s warm-up each, and Opus's until its JIT settles, then {3} rounds of 5 s of the four in turn; " +
+            "the ratios are per round (Opus / its reference of the same round), their median reported.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
         yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +
             "each given the previous result's store digest as input. Then 1 client, sequential GETs of /provsap?ID=<last job>&DEPTH=ALL (BACK) and ?ID=<first job>&DEPTH=ALL&DIRECTION=FORWARD " +

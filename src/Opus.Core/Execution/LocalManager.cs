@@ -178,6 +178,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
     private async Task RunAsync(string jobId)
     {
+        var stages = new StageTimes { Dequeued = Now };
         var job = await _jobs.FindAsync(jobId);
         if (job is not { Phase: JobPhase.QUEUED })
             return;
@@ -187,13 +188,20 @@ public sealed class LocalManager : BackgroundService, IJobManager
             return;
 
         var directory = _workspace.DirectoryOf(jobId);
-        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = directory };
+        // The runner reports its phases on its standard output (read below), not by a curl to the server; bwrap's
+        // and the limits' few words arrive there and on standard error, and go to the log. Not the server's own
+        // streams, which a supervisor (or a test) reads until every holder closes them.
+        var start = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         _limits.AddCommand(start, jobId, await _limits.ForAsync(job));
         if (_options.Local.IsSandboxed)
         {
-            // bwrap keeps its standard streams for its whole life (the runner sends its own to runner.log): not the
-            // server's, which a supervisor (or a test) reads until every holder closes them; its few words go to the log.
-            start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
             JobSandbox.GiveFolder(_options.Local, directory);
             JobSandbox.AddCommand(start, _options.Local, directory, _workspace.RunnerPath(jobId), HiddenFromJobs());
         }
@@ -210,19 +218,17 @@ public sealed class LocalManager : BackgroundService, IJobManager
         start.Environment["LANG"] = "C.UTF-8";
         start.Environment["HOME"] = directory;
         start.Environment["TMPDIR"] = directory;
+        start.Environment["OPUS_REPORT_PIPE"] = "1";
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
-        if (start.RedirectStandardError)
-        {
-            process.StandardInput.Close();
-            process.OutputDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
-            process.ErrorDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
+        stages.Started = Now;
+        process.StandardInput.Close();
+        process.ErrorDataReceived += (_, e) => LogSandboxLine(jobId, e.Data);
+        process.BeginErrorReadLine();
 
         var group = process.Id;
         _running[jobId] = group;
+        var reports = Task.CompletedTask;
         try
         {
             await _jobs.TrySetManagerJobIdAsync(jobId, claim, LocalHandle.Running(group, ProcessIdentity.Current),
@@ -231,6 +237,8 @@ public sealed class LocalManager : BackgroundService, IJobManager
             // An abort may have won the race between our read and the start.
             if ((await _jobs.FindAsync(jobId))?.Phase.IsFinal() != false)
                 Stop(group);
+            // Read from here, so a report never precedes the group's record; the pipe holds the lines meanwhile.
+            reports = ApplyReportsAsync(jobId, process.StandardOutput, stages, job.CreationTime);
 
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             if (job.ExecutionDuration > 0)
@@ -246,6 +254,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
                 Stop(group);
                 await process.WaitForExitAsync(_stopping.Token);
             }
+
+            // The last report may still be applied: the events file is read after it, not beside it.
+            await reports.WaitAsync(ReportsDrain).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
@@ -254,6 +265,62 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
         await SettleAsync(jobId);
         await _limits.ReleaseAsync(jobId);
+    }
+
+    // After the runner is gone, its pipe ends at once; the bound is for a report still being applied (results being stored).
+    private static readonly TimeSpan ReportsDrain = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Applies each phase the runner reports on its standard output as it comes (the events file says the same, and
+    /// is read again when the runner ends); any other line is bwrap's or the limits' and goes to the log.
+    /// </summary>
+    private async Task ApplyReportsAsync(string jobId, StreamReader output, StageTimes stages, DateTime created)
+    {
+        try
+        {
+            while (await output.ReadLineAsync(_stopping.Token) is { } line)
+            {
+                if (RunnerEvent.Parse(line) is not { } report)
+                {
+                    LogSandboxLine(jobId, line);
+                    continue;
+                }
+
+                var read = Now;
+                await _events.ApplyAsync(jobId, report, cancellationToken: _stopping.Token);
+                if (report.Phase == JobPhase.EXECUTING)
+                    stages.Executing = report.Time;
+                else
+                    stages.LogEnd(_logger, jobId, created, report.Time, read, Now);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Job {JobId}: a report of its runner could not be applied; its events file is read when it ends", jobId);
+        }
+    }
+
+    private DateTime Now => _time.GetUtcNow().UtcDateTime;
+
+    /// <summary>Where a job's time goes, from its creation to its end written (logged at Debug; bench/ reads it).</summary>
+    private sealed class StageTimes
+    {
+        public DateTime Dequeued { get; init; }
+
+        public DateTime Started { get; set; }
+
+        public DateTime? Executing { get; set; }
+
+        public void LogEnd(ILogger logger, string jobId, DateTime created, DateTime reportedEnd, DateTime read, DateTime ended)
+        {
+            if (!logger.IsEnabled(LogLevel.Debug) || Executing is not { } executing)
+                return;
+            static string Ms(DateTime from, DateTime to) => (to - from).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+            logger.LogDebug(
+                "Job {JobId} stages (ms): queue {Queue}, process start {ProcessStart}, runner start {RunnerStart}, script {Script}, report {Report}, end written {EndWritten}; ended at {Ended}",
+                jobId, Ms(created, Dequeued), Ms(Dequeued, Started), Ms(Started, executing), Ms(executing, reportedEnd), Ms(reportedEnd, read), Ms(read, ended),
+                ended.ToString("O", CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>

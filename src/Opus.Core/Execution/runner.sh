@@ -3,21 +3,33 @@
 #   runner.sh JOB_DIR
 # JOB_DIR holds script.sh (the definition's script), job.env (NUL-separated NAME=value pairs
 # written by Opus) and, when a server listens, callback.header (the per-job token).
-# Each report is appended to JOB_DIR/events and POSTed to $OPUS_CALLBACK_URL. The EXIT trap
-# reports ERROR for any end that did not report, so a crash, signal or time limit still reports.
+# Each report is appended to JOB_DIR/events, then told to the server: started by the local manager
+# (OPUS_REPORT_PIPE=1), as a line on the standard output it reads; otherwise (SLURM) POSTed to
+# $OPUS_CALLBACK_URL. The EXIT trap reports ERROR for any end that did not report, so a crash, signal
+# or time limit still reports.
 # The script's progress (opus_progress, or a "PERCENT MESSAGE" line written to $OPUS_PROGRESS_FILE) is
 # read once a second and only the newest sent, to $OPUS_PROGRESS_URL (set by the HTTP staging batch
 # script, which reports the phases itself) or else $OPUS_CALLBACK_URL.
 set -u
 job_dir=$1
 cd "$job_dir" || exit 90
+# fd 3: the local manager's pipe, kept from the job's script (3>&- below).
+report_pipe=0
+if [ "${OPUS_REPORT_PIPE:-}" = 1 ]; then
+  report_pipe=1
+  exec 3>&1
+fi
+unset OPUS_REPORT_PIPE
 exec >>"$job_dir/runner.log" 2>&1
 
 reported_end=0
 report() { # report PHASE [EXIT_CODE]
   local line="$EPOCHREALTIME $1 ${2:-}"
   echo "$line" >>"$job_dir/events"
-  if [ -n "${OPUS_CALLBACK_URL:-}" ]; then
+  if [ "$report_pipe" = 1 ]; then
+    # A server gone since (restarted) closed the pipe: in a subshell, so only it ignores SIGPIPE (the script must not).
+    (trap '' PIPE; echo "$line" >&3) 2>/dev/null || echo "runner: callback failed for $1 (the server's pipe is closed)"
+  elif [ -n "${OPUS_CALLBACK_URL:-}" ]; then
     curl --silent --show-error --max-time 10 --retry 3 --retry-connrefused --retry-delay 1 \
       --header @"$job_dir/callback.header" \
       --data-urlencode "job=$OPUS_JOB_ID" --data-urlencode "event=$line" \
@@ -98,13 +110,14 @@ opus_progress() {
 export -f opus_progress
 
 report EXECUTING
-mkdir -p "$job_dir/work"
+# Made by the server already, except on a node that staged the job: no mkdir process when it is there.
+[ -d "$job_dir/work" ] || mkdir -p "$job_dir/work"
 cd "$job_dir/work" || exit 91
 if [ -n "$progress_url" ]; then
   watch_progress &
   watcher=$!
 fi
-bash "$job_dir/script.sh" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null &
+bash "$job_dir/script.sh" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null 3>&- &
 wait $!
 code=$?
 stop_watcher

@@ -63,7 +63,8 @@ public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contex
     {
         try
         {
-            await using var connection = new SqliteConnection(connectionString);
+            // Not from the pool: its short busy timeout must not stay on a connection the server's queries then use.
+            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
             await connection.OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
             // Its own short busy timeout: the checkpoint holds the writer lock while it waits for readers.

@@ -152,6 +152,7 @@ public static class UwsEndpoints
             JobPhase? expected = UwsRequest.Single(query, "PHASE") is { } p ? UwsRequest.ParsePhase(p, "PHASE") : null;
             using var waiting = metrics.Waiting();
             job = await route.Jobs.WaitAsync(route.Caller, route.Definition, route.Id, seconds, expected, route.Ct);
+            return Xml(RenderOnce(job, route.Url, CanDraw(route.Context)));
         }
         else
         {
@@ -286,6 +287,20 @@ public static class UwsEndpoints
         form.Where(kv => !exclude.Contains(kv.Key, StringComparer.OrdinalIgnoreCase) && !kv.Key.Equals("ACTION", StringComparison.OrdinalIgnoreCase))
             .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? "")))
             .ToList();
+
+    // Every waiter a change wakes holds the same Job (one read for them all): its document is rendered once for them all.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Job, RenderedJob> RenderedAfterWait = new();
+
+    private sealed record RenderedJob(string Url, bool CanDraw, byte[] Document);
+
+    private static byte[] RenderOnce(Job job, string url, bool canDraw)
+    {
+        if (RenderedAfterWait.TryGetValue(job, out var rendered) && rendered.Url == url && rendered.CanDraw == canDraw)
+            return rendered.Document;
+        var document = UwsXml.Render(xml => UwsXml.WriteJob(xml, job, url, canDraw));
+        RenderedAfterWait.AddOrUpdate(job, new RenderedJob(url, canDraw, document));
+        return document;
+    }
 
     private static bool CanDraw(HttpContext context) => context.RequestServices.GetRequiredService<GraphvizRenderer>().IsAvailable;
 
