@@ -23,6 +23,9 @@ public static class OnBehalfOf
     /// <summary>The principal of the user the portal acts as; 403 for a caller that is no portal, 400 for a bad name.</summary>
     public static async Task<ClaimsPrincipal> PrincipalAsync(HttpContext context, Caller portal, PortalAccounts portals, OpusAudit audit)
     {
+        // A token issued there would act as the user without the portal's name in the log: the portal keeps the credentials.
+        if (context.Request.Path.StartsWithSegments("/users"))
+            throw new OpusStateException($"{HeaderName}: a portal may not manage the tokens of the users it acts for");
         var values = context.Request.Headers[HeaderName];
         if (values.Count != 1)
             throw new OpusValidationException($"{HeaderName}: give one user name");

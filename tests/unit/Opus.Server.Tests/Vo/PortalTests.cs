@@ -199,6 +199,23 @@ public sealed class PortalTests(PortalFixture fixture) : IClassFixture<PortalFix
     }
 
     [Fact]
+    public async Task A_portal_cannot_issue_or_list_tokens_of_the_users_it_acts_for()
+    {
+        using var portal = await AccountAsync(AuthSteps.UniqueName("portal"), "portal", "copy");
+        var user = AuthSteps.UniqueName("dora");
+        await CreateJobAsync(portal, user, "copy", ("text", "x"));
+        foreach (var request in new[] { OnBehalf(HttpMethod.Post, $"/users/{user}/tokens", user, new FormUrlEncodedContent([new("name", "stolen")])), OnBehalf(HttpMethod.Get, $"/users/{user}/tokens", user) })
+        {
+            var (status, body) = await SendAsync(portal, request);
+            Assert.Equal(HttpStatusCode.Forbidden, status);
+            Assert.Contains("X-Opus-On-Behalf-Of: a portal may not manage the tokens of the users it acts for", body, StringComparison.Ordinal);
+        }
+
+        using var admin = Server.AdminClient();
+        Assert.Empty(JsonNode.Parse(await admin.GetStringAsync($"/users/{user}/tokens"))!["tokens"]!.AsArray());
+    }
+
+    [Fact]
     public async Task The_event_stream_on_behalf_of_a_user_shows_that_users_jobs_only()
     {
         using var portal = await AccountAsync(AuthSteps.UniqueName("portal"), "portal", "copy");
