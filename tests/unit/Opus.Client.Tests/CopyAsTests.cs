@@ -127,14 +127,15 @@ public sealed partial class CopyAsTests(BrowserFixture fixture)
         return path;
     }
 
-    /// <summary>Runs a copied command with OPUS_TOKEN set (and the built module on PSModulePath); answers its standard output.</summary>
+    /// <summary>Runs a copied command with OPUS_TOKEN set (and, for pwsh, the built module on PSModulePath); answers its standard output.</summary>
     private static string Run(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.Environment["OPUS_TOKEN"] = OpusServer.AdminToken;
-        start.Environment["PSModulePath"] = Path.GetDirectoryName(Path.GetDirectoryName(Module.Value));
+        if (Path.GetFileName(program) == "pwsh")
+            start.Environment["PSModulePath"] = Path.GetDirectoryName(Path.GetDirectoryName(Module.Value));
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

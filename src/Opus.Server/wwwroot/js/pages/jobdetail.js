@@ -203,7 +203,7 @@ export async function render(main, route) {
           `${what} copied. It reads your API token from the environment variable OPUS_TOKEN.`));
       } catch {
         const fieldId = uid('copy-as-field');
-        const area = h('textarea', { id: fieldId, class: 'mono', readonly: true, rows: String(Math.min(12, text.split('\n').length)), 'data-testid': 'copy-as-field' });
+        const area = h('textarea', { id: fieldId, class: 'mono', readonly: true, rows: String(Math.min(20, text.split('\n').length)), 'data-testid': 'copy-as-field' });
         area.value = text;
         replace(outcome, h('label', { for: fieldId }, `${what} (the browser did not let this page use the clipboard: copy it from here)`), area);
         area.focus();
