@@ -2,7 +2,8 @@
 // stdout and stderr (followed while the job runs), the error, the provenance graph, and the controls.
 // Updated live from /events: phase changes, and the progress its script reports (opus_progress).
 import { h, replace, phaseBadge, time, bytes, toast, confirmDialog, field, throttle, uid } from '../dom.js';
-import { getText, request, download, enc, form, ApiError, opus, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
+import { getText, request, download, enc, form, ApiError, opus, me, getJob, jobPath, setPhase, deleteJob, canStart, canAbort, isFinal, openEvents } from '../api.js';
+import { curlCommand, powershellCommand, pythonSnippet } from '../copyas.js';
 import { preview, previewKind, fitsKind } from '../preview.js';
 import * as sampHub from '../samp.js';
 import { provenancePanel } from '../prov.js';
@@ -30,11 +31,12 @@ export async function render(main, route) {
   const errorBox = h('div');
   const provBox = h('div', { class: 'panel' });
   const title = h('h1', {}, `Job `, h('span', { class: 'mono' }, id));
+  const copyAs = copyAsControl();
 
   replace(main,
     h('p', {}, h('a', { href: `#/jobs?definition=${enc(definition)}` }, `← ${definition} jobs`)),
     h('div', { class: 'row spread' }, title, controls),
-    errorBox, summary, progressBox, parameters, results, logs, provBox);
+    copyAs.box, errorBox, summary, progressBox, parameters, results, logs, provBox);
 
   let shownPhase = null;
   function paint() {
@@ -42,6 +44,7 @@ export async function render(main, route) {
       h('button', { type: 'button', class: 'primary', disabled: !canStart(job.phase), onclick: () => act('RUN') }, 'Start'),
       h('button', { type: 'button', disabled: !canAbort(job.phase), onclick: () => act('ABORT') }, 'Abort'),
       h('a', { class: 'button', href: `#/new/${enc(definition)}?from=${enc(id)}` }, 'Rerun'),
+      copyAs.button,
       h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete'));
     replace(summary,
       h('dl', { class: 'summary' },
@@ -177,6 +180,42 @@ export async function render(main, route) {
       } finally {
         button.disabled = false;
       }
+    });
+    return { button, box };
+  }
+
+  // "Copy as": the same job as a curl, PowerShell or Python command, to the clipboard; when the browser refuses
+  // the clipboard, in a field to copy from (as "Copy link").
+  function copyAsControl() {
+    const box = h('div', { class: 'panel', id: uid('copy-as'), hidden: true, 'data-testid': 'copy-as' });
+    const button = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': box.id }, 'Copy as…');
+    const forms = [
+      ['curl', 'curl command', () => curlCommand(job, definition, opus.baseUrl)],
+      ['PowerShell', 'PowerShell command', () => powershellCommand(job, definition, opus.baseUrl, me && !me.anonymous ? me.userName : null)],
+      ['Python', 'Python snippet', () => pythonSnippet(job, definition, opus.baseUrl)],
+    ];
+    const outcome = h('div');
+    const choices = h('div', { class: 'row' }, forms.map(([name, what, text]) => h('button', { type: 'button', onclick: () => copy(what, text()) }, name)));
+    async function copy(what, text) {
+      try {
+        await navigator.clipboard.writeText(text);
+        replace(outcome, h('p', { class: 'hint', role: 'status', 'data-testid': 'copy-as-copied' },
+          `${what} copied. It reads your API token from the environment variable OPUS_TOKEN.`));
+      } catch {
+        const fieldId = uid('copy-as-field');
+        const area = h('textarea', { id: fieldId, class: 'mono', readonly: true, rows: String(Math.min(20, text.split('\n').length)), 'data-testid': 'copy-as-field' });
+        area.value = text;
+        replace(outcome, h('label', { for: fieldId }, `${what} (the browser did not let this page use the clipboard: copy it from here)`), area);
+        area.focus();
+        area.select();
+      }
+    }
+    replace(box, h('p', { class: 'hint' }, 'Create this job again (same definition, parameters, inputs and run ID, started at once) from:'), choices, outcome);
+    button.addEventListener('click', () => {
+      const open = button.getAttribute('aria-expanded') !== 'true';
+      button.setAttribute('aria-expanded', String(open));
+      box.hidden = !open;
+      if (!open) replace(outcome);
     });
     return { button, box };
   }
