@@ -7,6 +7,15 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+# wrk drives the reference servers and Opus side by side (--only ref; the full run too).
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends wrk >&2
+  else
+    echo "wrk is missing (Debian package wrk)" >&2; exit 2
+  fi
+fi
+
 echo "building (Release)..." >&2
 # The bench project references the server (build order only), so this builds both.
 dotnet build "$root/bench/Opus.Bench/Opus.Bench.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2

@@ -41,6 +41,8 @@ command -v dot >/dev/null || need+=(graphviz)
 /usr/bin/python3 -c 'import astropy, numpy' 2>/dev/null || need+=(python3-astropy)
 # The job page's "Copy as" Python snippet runs with requests and pyvo's UWS parser (Debian's python3-pyvo).
 /usr/bin/python3 -c 'import pyvo, requests' 2>/dev/null || need+=(python3-pyvo python3-requests)
+# The e-mail notice tests receive mail with a real SMTP server: Debian's aiosmtpd.
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need+=(python3-aiosmtpd)
 # A font, so the browser tests' screenshots show text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # The deployment kit's tests: systemd-analyze checks deploy/systemd/opus.service; sqlite3 backs up a running server.
