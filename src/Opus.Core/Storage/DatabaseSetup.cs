@@ -28,6 +28,13 @@ public static class DatabaseSetup
             await db.Database.MigrateAsync(cancellationToken);
             if (fillKeys)
                 await FillParameterKeysAsync(db, cancellationToken);
+            if (db.Database.IsSqlite())
+            {
+                // Without statistics SQLite picks the first index that fits (the definition's, 100,000 rows)
+                // over a far more selective one (a run ID, a parameter value): the job list's filters need them.
+                // analysis_limit keeps it to a sample of each index, so start-up stays quick on a large database.
+                await db.Database.ExecuteSqlRawAsync("PRAGMA analysis_limit = 1000; ANALYZE;", cancellationToken);
+            }
         }, cancellationToken);
     }
 

@@ -61,10 +61,12 @@ public sealed class OpusDbContext(DbContextOptions<OpusDbContext> options) : DbC
         // Reconcile and the sweeper look for active and expiring jobs across definitions.
         job.HasIndex(j => j.Phase);
         job.HasIndex(j => j.Destruction);
-        // The client's filters (GET /jobs): by run ID (exact or prefix), by owner, by creation date.
+        // The client's filters (GET /jobs): by run ID (exact or prefix), by owner, by creation date. Phase
+        // comes last so that a page (newest first) and the counts per phase of one owner or one date range
+        // are read from the index alone, without a row lookup per matching job.
         job.HasIndex(j => j.RunId);
-        job.HasIndex(j => new { j.Owner, j.CreationTime });
-        job.HasIndex(j => j.CreationTime);
+        job.HasIndex(j => new { j.Owner, j.CreationTime, j.Phase });
+        job.HasIndex(j => new { j.CreationTime, j.Phase });
 
         var parameterKey = modelBuilder.Entity<JobParameterKey>();
         parameterKey.ToTable("job_parameter_keys");

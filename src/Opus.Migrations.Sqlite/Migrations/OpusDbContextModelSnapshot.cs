@@ -148,19 +148,19 @@ namespace Opus.Migrations.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreationTime");
-
                     b.HasIndex("Destruction");
 
                     b.HasIndex("Phase");
 
                     b.HasIndex("RunId");
 
+                    b.HasIndex("CreationTime", "Phase");
+
                     b.HasIndex("Definition", "CreationTime");
 
-                    b.HasIndex("Owner", "CreationTime");
-
                     b.HasIndex("Definition", "Phase", "CreationTime");
+
+                    b.HasIndex("Owner", "CreationTime", "Phase");
 
                     b.ToTable("jobs", (string)null);
                 });

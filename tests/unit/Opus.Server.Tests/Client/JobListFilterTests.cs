@@ -64,6 +64,19 @@ public sealed class JobListFilterTests(JobListFixture fixture) : IClassFixture<J
     }
 
     [Fact]
+    public async Task A_run_ID_prefix_takes_percent_and_underscore_literally()
+    {
+        var tag = Tag();
+        var percent = Id(await fixture.Alice.CreateJobAsync("copy", ("text", "x"), ("RUNID", $"{tag}-50%_a")));
+        var other = Id(await fixture.Alice.CreateJobAsync("copy", ("text", "x"), ("RUNID", $"{tag}-50xya")));
+
+        // As LIKE patterns, "%" and "_" would match the other run ID too.
+        Assert.Equal([percent], await IdsAsync(fixture.Alice, $"runIdPrefix={Uri.EscapeDataString($"{tag}-50%_")}"));
+        Assert.Empty(await IdsAsync(fixture.Alice, $"runIdPrefix={Uri.EscapeDataString($"{tag}-5_")}"));
+        Assert.Equal([other, percent], await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-50"));
+    }
+
+    [Fact]
     public async Task A_parameter_value_finds_its_jobs_and_follows_a_change_of_the_parameter()
     {
         var tag = Tag();
