@@ -178,18 +178,26 @@ public sealed class LooksTests(BrowserFixture fixture)
         await Expect(start).ToBeDisabledAsync();
         await Expect(start).ToHaveAttributeAsync("disabled", "");
         Assert.Contains("primary", await start.GetAttributeAsync("class") ?? "");
-        // The same button, enabled: a copy outside the page's flow, styled by the same rules.
-        var styles = await start.EvaluateAsync<JsonElement>("""
-            disabled => {
-              const enabled = disabled.cloneNode(true);
-              enabled.disabled = false;
-              disabled.parentNode.append(enabled);
-              const look = el => { const s = getComputedStyle(el); return { background: s.backgroundColor, color: s.color, border: s.borderTopColor, opacity: s.opacity }; };
-              const result = { disabled: look(disabled), enabled: look(enabled) };
-              enabled.remove();
-              return result;
-            }
-            """);
+        // The same button, enabled: a copy outside the page's flow, styled by the same rules. A live update may paint
+        // the controls anew between finding the button and measuring it: then it is found again.
+        JsonElement styles = default;
+        for (var attempt = 0; attempt < 20 && styles.ValueKind != JsonValueKind.Object; attempt++)
+        {
+            styles = await start.EvaluateAsync<JsonElement>("""
+                disabled => {
+                  if (!disabled.isConnected) return null;
+                  const enabled = disabled.cloneNode(true);
+                  enabled.disabled = false;
+                  disabled.parentNode.append(enabled);
+                  const look = el => { const s = getComputedStyle(el); return { background: s.backgroundColor, color: s.color, border: s.borderTopColor, opacity: s.opacity }; };
+                  const result = { disabled: look(disabled), enabled: look(enabled) };
+                  enabled.remove();
+                  return result;
+                }
+                """);
+        }
+
+        Assert.Equal(JsonValueKind.Object, styles.ValueKind);
         var disabled = styles.GetProperty("disabled");
         var enabled = styles.GetProperty("enabled");
         Assert.NotEqual(enabled.GetProperty("background").GetString(), disabled.GetProperty("background").GetString());

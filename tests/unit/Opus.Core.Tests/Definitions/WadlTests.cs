@@ -10,7 +10,7 @@ public sealed class WadlTests
 {
     private static readonly XNamespace W = "http://wadl.dev.java.net/2009/02";
 
-    internal static readonly string[] ControlParams = ["PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION"];
+    internal static readonly string[] ControlParams = ["PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "NOTIFY"];
 
     internal sealed record Param(string Name, string Type, bool Required, string? Default, List<string> Options, List<(string? Title, string Text)> Docs);
 
