@@ -38,7 +38,7 @@ report() { # report PHASE [EXIT_CODE]
 }
 send_progress() { # sends the progress file's line, when there is one
   local line=""
-  IFS= read -r line <"$OPUS_PROGRESS_FILE" 2>/dev/null
+  IFS= read -r line 2>/dev/null <"$OPUS_PROGRESS_FILE"
   line=${line%"${line##*[! ]}"}
   [ -n "$line" ] || return 0
   # The line is data: it goes to curl as one URL-encoded argument, never through a shell again.
@@ -52,7 +52,7 @@ watch_progress() { # once a second, the newest line if it changed
   exec {tick}<> <(:)
   while ! read -r -t 1 -u "$tick"; do
     line=""
-    IFS= read -r line <"$OPUS_PROGRESS_FILE" 2>/dev/null
+    IFS= read -r line 2>/dev/null <"$OPUS_PROGRESS_FILE"
     line=${line%"${line##*[! ]}"}
     if [ -n "$line" ] && [ "$line" != "$sent" ]; then
       send_progress
@@ -68,8 +68,12 @@ stop_watcher() {
   watcher=""
   send_progress # the last report, so a loop's final call is never lost
 }
+# The runner's own end only: a subshell (the progress watcher) killed before bash has reset the traps it
+# inherited would otherwise report an end, ERROR, for a job still running.
+runner_pid=$BASHPID
 on_exit() {
   local code=$?
+  [ "$BASHPID" = "$runner_pid" ] || return 0
   stop_watcher
   if [ "$reported_end" = 0 ]; then
     reported_end=1
