@@ -158,8 +158,13 @@ public sealed class SlurmManager : BackgroundService, IJobManager
             return;
         }
 
+        // Claimed only from no claim at all: a claim already there is another submission in flight (this process's
+        // reconcile or another server process on the same database), and taking it over would submit the job twice.
+        // The reconcile frees a claim whose process died.
+        if (current.ManagerJobId is not null)
+            return;
         var claim = ClaimPrefix + NowMs.ToString(CultureInfo.InvariantCulture);
-        if (!await _jobs.TrySetManagerJobIdAsync(jobId, current.ManagerJobId, claim, [JobPhase.QUEUED], cancellationToken))
+        if (!await _jobs.TrySetManagerJobIdAsync(jobId, null, claim, [JobPhase.QUEUED], cancellationToken))
             return; // another process submits it, or it was aborted meanwhile
 
         string slurmId;
