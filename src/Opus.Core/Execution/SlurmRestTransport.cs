@@ -62,7 +62,10 @@ public sealed class SlurmRestTransport : ISlurmTransport, IDisposable
             job["account"] = account;
         if (o.Qos is { } qos)
             job["qos"] = qos;
-        job["requeue"] = o.Requeue;
+        // Only when asked: slurmrestd 22.05 (v0.0.38) requeues a job that says "requeue": false as well. Without the
+        // field the site's JobRequeue decides (sbatch's --no-requeue has no counterpart that it obeys).
+        if (o.Requeue)
+            job["requeue"] = true;
 
         var answer = await SendAsync(HttpMethod.Post, "job/submit", new JsonObject { ["script"] = submission.Script, ["job"] = job }, cancellationToken);
         // A job id means SLURM took the job, even with "errors" beside it (right after a slurmctld restart:
