@@ -67,6 +67,8 @@ Describe 'Set-OpusUser -SlurmAccount on a server (SCIM)' {
 }
 
 Describe 'Set-OpusUser -NotifyOnJobEnd' {
+    # Its own local session: the Describe before it left the current session on a server it has since stopped.
+    BeforeAll { Connect-TestLocal | Out-Null; New-OpusUser carol -Role copy | Out-Null }
     It 'sets the preference, keeps it through other changes, and clears it with $false' {
         (Set-OpusUser carol -NotifyOnJobEnd $true -PassThru).NotifyOnJobEnd | Should -BeTrue
         (Set-OpusUser carol -Role copy -PassThru).NotifyOnJobEnd | Should -BeTrue
