@@ -60,7 +60,8 @@ internal static class ComposeService
                 $"ip -n {name} link set lo up",
             })
             {
-                var run = await RunAsync(command.Split(' '));
+                var words = command.Split(' ');
+                var run = await DeployKitTests.RunAsync(words[0], words[1..]);
                 Assert.True(run.Code == 0, $"{command}: {run.Error}");
             }
 
@@ -82,7 +83,7 @@ internal static class ComposeService
             await File.AppendAllTextAsync(Path.Combine(mounted, "etc", "hosts"), $"{hostAddress} postgres\n");
             var secrets = Directory.CreateDirectory(Path.Combine(mounted, "run", "secrets")).FullName;
             await File.WriteAllTextAsync(Path.Combine(secrets, secret), password);
-            Assert.Equal(0, (await RunAsync("chown", userSpec, Path.Combine(secrets, secret))).Code);
+            Assert.Equal(0, (await DeployKitTests.RunAsync("chown", userSpec, Path.Combine(secrets, secret))).Code);
             File.SetUnixFileMode(Path.Combine(secrets, secret), UnixFileMode.UserRead);
 
             var start = new ProcessStartInfo("nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -142,8 +143,8 @@ internal static class ComposeService
 
             await stop.CancelAsync();
             forwarder?.Stop();
-            await RunAsync("ip", "link", "del", hostLink);
-            await RunAsync("ip", "netns", "del", name);
+            await DeployKitTests.RunAsync("ip", "link", "del", hostLink);
+            await DeployKitTests.RunAsync("ip", "netns", "del", name);
             await TestPostgres.DropDatabaseAsync(new NpgsqlConnectionStringBuilder(TestPostgres.AdminConnection) { Database = database }.ConnectionString);
         }
     }
@@ -190,15 +191,4 @@ internal static class ComposeService
         }
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(arguments[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments.Skip(1))
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
-    }
 }

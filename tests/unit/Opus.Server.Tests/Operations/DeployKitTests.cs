@@ -170,7 +170,8 @@ public sealed class DeployKitTests
         }
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(string program, params string[] arguments)
+    /// <summary>Runs a program to its end; its exit code and output (the deploy-kit tests' one way of running tools).</summary>
+    internal static async Task<(int Code, string Output, string Error)> RunAsync(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)

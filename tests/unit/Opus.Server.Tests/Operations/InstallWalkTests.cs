@@ -35,13 +35,13 @@ public sealed class InstallWalkTests
         try
         {
             // Step 2: the release folder, root-owned, and the service user.
-            var publish = await RunAsync(Path.Combine(Root, "scripts", "publish.sh"), Path.Combine(top, "artifacts"));
+            var publish = await DeployKitTests.RunAsync(Path.Combine(Root, "scripts", "publish.sh"), Path.Combine(top, "artifacts"));
             Assert.True(publish.Code == 0, $"publish.sh: {publish.Error}");
             Directory.CreateDirectory(Path.Combine(top, "opt"));
-            Assert.Equal(0, (await RunAsync("cp", "-r", publish.Output.Trim(), Moved("/opt/opus"))).Code);
-            if ((await RunAsync("id", "-u", user)).Code != 0)
+            Assert.Equal(0, (await DeployKitTests.RunAsync("cp", "-r", publish.Output.Trim(), Moved("/opt/opus"))).Code);
+            if ((await DeployKitTests.RunAsync("id", "-u", user)).Code != 0)
             {
-                var add = await RunAsync("useradd", "--system", "--home-dir", "/var/lib/opus", "--shell", "/usr/sbin/nologin", user);
+                var add = await DeployKitTests.RunAsync("useradd", "--system", "--home-dir", "/var/lib/opus", "--shell", "/usr/sbin/nologin", user);
                 Assert.True(add.Code == 0, $"useradd: {add.Error}");
                 createdUser = true;
             }
@@ -64,14 +64,14 @@ public sealed class InstallWalkTests
             var environmentFile = Moved(unit["EnvironmentFile"].Single().TrimStart('-'));
             Directory.CreateDirectory(Path.GetDirectoryName(environmentFile)!);
             await File.WriteAllLinesAsync(environmentFile, settings);
-            Assert.Equal(0, (await RunAsync("chown", $"root:{user}", environmentFile)).Code);
+            Assert.Equal(0, (await DeployKitTests.RunAsync("chown", $"root:{user}", environmentFile)).Code);
             File.SetUnixFileMode(environmentFile, (UnixFileMode)0b110_100_000);
 
             // Step 5, as systemd would: StateDirectory made for the user with its mode, then ExecStart as the user
             // in WorkingDirectory with Environment and EnvironmentFile, under UMask.
             var data = Moved("/var/lib/opus");
             Directory.CreateDirectory(data);
-            Assert.Equal(0, (await RunAsync("chown", $"{user}:{user}", data)).Code);
+            Assert.Equal(0, (await DeployKitTests.RunAsync("chown", $"{user}:{user}", data)).Code);
             File.SetUnixFileMode(data, (UnixFileMode)Convert.ToInt32(unit["StateDirectoryMode"].Single(), 8));
             Assert.Equal(Moved(unit["WorkingDirectory"].Single()), data);
 
@@ -154,7 +154,7 @@ public sealed class InstallWalkTests
                 await TestPostgres.DropDatabaseAsync(new NpgsqlConnectionStringBuilder(TestPostgres.AdminConnection) { Database = database }.ConnectionString);
 
             if (createdUser)
-                await RunAsync("userdel", user);
+                await DeployKitTests.RunAsync("userdel", user);
             Directory.Delete(top, recursive: true);
         }
     }
@@ -191,15 +191,4 @@ public sealed class InstallWalkTests
         return settings;
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
-    }
 }
