@@ -119,6 +119,8 @@ run_suite() { # run_suite PROJECT [LABEL [dotnet test arguments...]]
     echo "no test summary from $project (build or host failure)"; failed=$((failed + 1)); return
   fi
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+  # Each failed test's name and the start of its message, repeated at the end where a short log tail shows it.
+  grep -E -A 4 '^ +Failed [A-Za-z]' "$log" | sed "s|^|[$label] |" >>"$results/failures.txt" || true
   [ "$status" = 0 ] || [ "${f:-0}" != 0 ] || failed=$((failed + 1))
 }
 
@@ -146,6 +148,7 @@ PSModulePath="$pester_modules${PSModulePath:+:$PSModulePath}" "$pwsh" -NoProfile
     \"PESTER \$(\$r.PassedCount) \$(\$r.FailedCount + \$r.FailedBlocksCount + \$r.FailedContainersCount) \$(\$r.SkippedCount + \$r.NotRunCount + \$r.InconclusiveCount)\"" \
   2>&1 | tee "$pester_out" || true
 read -r _ p f s < <(grep '^PESTER ' "$pester_out" || echo "PESTER 0 1 0")
+grep -E -A 2 '\[-\]' "$pester_out" | sed 's/\x1b\[[0-9;]*m//g; s/^/[pester] /' >>"$results/failures.txt" || true
 passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
 if [ -s "$OPUS_MEASUREMENTS" ]; then
@@ -154,6 +157,10 @@ if [ -s "$OPUS_MEASUREMENTS" ]; then
   cat "$OPUS_MEASUREMENTS"
 fi
 
+if [ -s "$results/failures.txt" ]; then
+  say "Failures (each test's name and the start of its message; the whole output is above)"
+  cat "$results/failures.txt"
+fi
 echo
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
