@@ -24,7 +24,7 @@ run() {
   local settings=(--urls="http://127.0.0.1:$port;http://10.77.0.1:$port" --Opus:PublicUrl="http://10.77.0.1:$port"
     --Opus:DataPath="$data" --Opus:Manager=slurm --Opus:Slurm:Transport="$transport" --Opus:MaxActiveJobsPerUser=0
     --Opus:Auth:AnonymousEnabled=true --Opus:Auth:AnonymousRoles:0='*' --Opus:Auth:AdminToken=$admin
-    --Opus:Slurm:ReconcileInterval=00:00:05 --Logging:LogLevel:Default=Warning)
+    --Opus:Slurm:ReconcileInterval=00:00:05 --Opus:LoadSamples=true --Logging:LogLevel:Default=Warning)
   if [ "$transport" = ssh ]; then
     settings+=(--Opus:Slurm:Ssh:Host=10.77.0.10 --Opus:Slurm:Ssh:User=root --Opus:Slurm:Ssh:KeyFile="$base/ssh/id_ed25519"
       --Opus:Slurm:Ssh:HostKeyFingerprint="$fingerprint")
