@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Remote-cluster benchmark: N trivial jobs (the "copy" sample) through Opus:Slurm:Transport=ssh, then
 # through rest, to the multi-host test cluster of scripts/start-cluster.sh (started if needed, left
-# running). For each transport: the time to create the N jobs over HTTP (PHASE=RUN), the time until
-# SLURM knows all N (SLURM submissions per second), and the time until all N are COMPLETED.
+# running). For each transport: the time to create the N jobs over HTTP (PENDING), then from sending
+# PHASE=RUN to all of them, the time until SLURM knows all N (submissions per second) and until all N
+# are COMPLETED.
 # Needs a Release build of the server (dotnet build src/Opus.Server -c Release).
 #   bash bench/cluster-jobs.sh [N] [ssh|rest|both]     (N default 200)
 set -euo pipefail
@@ -41,16 +42,33 @@ run() {
   done
   # SLURM ids grow: the jobs of this run are those above the highest id now (older ones are purged after MinJobAge).
   local before; before=$(on_ctl squeue -h -t all -o %i | sort -n | tail -1); before=${before:-0}
+  # The N jobs are created PENDING first (timed apart), then all started at once, from one curl with 8
+  # transfers in flight: the time until SLURM knows all N is the submission rate, not the HTTP client's.
+  local i
+  for i in $(seq "$n"); do
+    [ "$i" = 1 ] || echo next
+    printf 'url = "http://127.0.0.1:%s/rest/copy"\ndata = "text=job %s"\noutput = "/dev/null"\nwrite-out = "%%{redirect_url}\\n"\nfail\nsilent\n' "$port" "$i"
+  done >"$data/bench-create.curl"
   local start; start=$(now)
-  seq "$n" | xargs -P 8 -I{} curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/rest/copy" -d "text=job {}" -d PHASE=RUN
+  curl -s --no-progress-meter --parallel --parallel-max 8 -K "$data/bench-create.curl" >"$data/bench-jobs.txt"
   local created; created=$(since "$start")
+  [ "$(grep -c /rest/copy/ "$data/bench-jobs.txt")" = "$n" ] || { echo "not every job was created" >&2; exit 1; }
+  local first=1 url
+  while read -r url; do
+    [ "$first" = 1 ] || echo next
+    first=0
+    printf 'url = "%s/phase"\ndata = "PHASE=RUN"\noutput = "/dev/null"\nfail\nsilent\n' "$url"
+  done <"$data/bench-jobs.txt" >"$data/bench-run.curl"
+  start=$(now)
+  curl -s --no-progress-meter --parallel --parallel-max 8 -K "$data/bench-run.curl"
+  local started; started=$(since "$start")
   until [ "$(on_ctl squeue -h -t all -o %i | awk -v b="$before" '$1 > b' | wc -l)" -ge "$n" ]; do sleep 0.2; done
   local submitted; submitted=$(since "$start")
   until curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "
 import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPLETED'] + jobs['ERROR'] + jobs['ABORTED'] >= $n else 1)"; do sleep 0.5; done
   local completed; completed=$(since "$start")
   local errors; errors=$(curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "import json, sys; print(json.load(sys.stdin)['jobs']['ERROR'])")
-  printf '| %s | %d | %s | %s | %.0f | %s | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
+  printf '| %s | %d | %s | %s | %s | %.0f | %s | %s | %s |\n' "$transport" "$n" "$created" "$started" "$submitted" \
     "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors" "$(cut -d' ' -f1-3 /proc/loadavg)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$data"
@@ -58,7 +76,7 @@ import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPL
 
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; cluster: 2 compute hosts x 4 declared CPUs (same cores)."
 echo
-echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR | load average at the end |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| transport | jobs | created PENDING over HTTP (s) | PHASE=RUN sent to all (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR | load average at the end |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 [ "$which" = rest ] || run ssh
 [ "$which" = ssh ] || run rest

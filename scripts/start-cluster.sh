@@ -201,6 +201,13 @@ if ! daemon_alive "$base/slurmrestd.pid"; then
     </dev/null >"$base/log/slurmrestd.log" 2>&1 &
   wait_for 10 daemon_alive "$base/slurmrestd.pid" || fail "slurmrestd did not start; see $base/log/slurmrestd.log"
 fi
+# sshd runs every command through the login account's shell, which reads ~/.bashrc. This machine's root
+# .bashrc starts pyenv (about 100 ms a command, the most of a submission's cost); the login node's root
+# gets an empty one, as a site's service account for Opus would have (README: Running on a cluster).
+if [ -f /root/.bashrc ] && ! on ctl findmnt -rn /root/.bashrc >/dev/null 2>&1; then
+  : >"$base/ssh/bashrc"
+  on ctl mount --bind "$base/ssh/bashrc" /root/.bashrc
+fi
 daemon_alive "$base/sshd.pid" || on ctl /usr/sbin/sshd -f "$base/ssh/sshd_config" -E "$base/log/sshd.log"
 
 node_ready() { case "$(on ctl sinfo -h -n "$1" -o %T)" in idle|mixed|allocated) return 0;; *) return 1;; esac; }
