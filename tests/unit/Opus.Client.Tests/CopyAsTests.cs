@@ -12,13 +12,18 @@ namespace Opus.Client.Tests;
 /// requests + pyvo in /usr/bin/python3) is run for real and must create the same job, which completes.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed partial class CopyAsTests(BrowserFixture fixture)
+public sealed partial class CopyAsTests(BrowserFixture fixture) : IDisposable
 {
     // Quotes of both kinds, spaces, $, backticks, a command substitution and a backslash: each must arrive as is.
     private const string Tricky = "it's \"quoted\" $HOME `whoami` $(echo no) ; \\ end";
     private const string TrickyRunId = "run 'a' $x `b`";
     private static readonly XNamespace Uws = "http://www.ivoa.net/xml/UWS/v1.0";
     private static readonly Lazy<string> Module = new(BuildModule);
+
+    // The copied commands of one test, saved to run them; deleted after it.
+    private readonly string _folder = Directory.CreateTempSubdirectory("opus-copy-as-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
     public async Task Each_copied_command_creates_the_same_job_which_completes()
@@ -31,20 +36,19 @@ public sealed partial class CopyAsTests(BrowserFixture fixture)
         await Expect(session.Page.GetByTestId("job-phase")).ToHaveTextAsync("COMPLETED", new() { Timeout = ClientSession.EventTimeout });
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "Copy as…" }).ClickAsync();
 
-        var folder = Directory.CreateTempSubdirectory("opus-copy-as-").FullName;
         var curl = await CopyAsync(session, "curl");
         Assert.Contains("$OPUS_TOKEN", curl);
-        await AssertCreatesSameJobAsync(Run("bash", Save(folder, "job.sh", curl)), original);
+        await AssertCreatesSameJobAsync(Run("bash", Save(_folder, "job.sh", curl)), original);
 
         var powershell = await CopyAsync(session, "PowerShell");
         Assert.Contains("$env:OPUS_TOKEN", powershell);
-        var script = Save(folder, "job.ps1", powershell);
+        var script = Save(_folder, "job.ps1", powershell);
         await AssertCreatesSameJobAsync(Run(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "pwsh"),
             "-NoProfile", "-NonInteractive", "-Command", $"& '{script.Replace("'", "''")}' | ForEach-Object Id"), original);
 
         var python = await CopyAsync(session, "Python");
         Assert.Contains("parse_job", python);
-        await AssertCreatesSameJobAsync(Run("/usr/bin/python3", Save(folder, "job.py", python)), original);
+        await AssertCreatesSameJobAsync(Run("/usr/bin/python3", Save(_folder, "job.py", python)), original);
         session.AssertNoErrors();
     }
 
@@ -60,8 +64,7 @@ public sealed partial class CopyAsTests(BrowserFixture fixture)
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "curl", Exact = true }).ClickAsync();
         var field = session.Page.GetByRole(AriaRole.Textbox, new() { NameRegex = new Regex("^curl command") });
         await Expect(field).ToBeFocusedAsync();
-        var folder = Directory.CreateTempSubdirectory("opus-copy-as-").FullName;
-        await AssertCreatesSameJobAsync(Run("bash", Save(folder, "job.sh", await field.InputValueAsync())), original);
+        await AssertCreatesSameJobAsync(Run("bash", Save(_folder, "job.sh", await field.InputValueAsync())), original);
         session.AssertNoErrors();
     }
 
@@ -166,7 +169,10 @@ public sealed partial class CopyAsTests(BrowserFixture fixture)
     /// <summary>scripts/build-module.sh into a temporary folder, once: the path of its Opus.psd1.</summary>
     private static string BuildModule()
     {
-        var folder = Path.Combine(Directory.CreateTempSubdirectory("opus-module-").FullName, "Opus");
+        var root = Directory.CreateTempSubdirectory("opus-module-").FullName;
+        // Built once for the test process; gone with it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(root, recursive: true);
+        var folder = Path.Combine(root, "Opus");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(OpusServer.RepositoryRoot, "scripts", "build-module.sh"));
         start.ArgumentList.Add(new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name);
