@@ -67,15 +67,18 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
         if (changed > 0)
         {
+            // Read after every change: the audit trail, the metrics and the feed name the definition and owner. Read and
+            // published before the waiters wake: a woken client may delete the job at once, and the change must still
+            // reach the live views (of other processes too), before its deletion.
+            var job = await ChangedAsync(db, id, cancellationToken);
+            if (job is not null && feed.HasSubscribers)
+                feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
             signals.Notify(id);
-            // Read after every change: the audit trail and the metrics name the definition and owner.
-            if (await ChangedAsync(db, id, cancellationToken) is { } job)
+            if (job is not null)
             {
                 audit.PhaseChanged(id, job.Definition, job.Owner, transition.To);
                 metrics.PhaseChanged(id, job.Definition, transition.To, job.StartTime, job.EndTime);
                 mail.JobEnd(id, job.Definition, job.Owner, transition.To);
-                if (feed.HasSubscribers)
-                    feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
             }
         }
 
