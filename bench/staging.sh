@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 size_mib=${1:-256}
-server_dll="$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"
+server_dll=${OPUS_SERVER_DLL:-"$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"}
 [ -f "$server_dll" ] || { echo "build the server first: dotnet build src/Opus.Server -c Release" >&2; exit 1; }
 scontrol ping >/dev/null 2>&1 || { echo "SLURM is not running: scripts/start-slurm.sh" >&2; exit 1; }
 
