@@ -32,21 +32,31 @@ curl_options=(--silent --show-error --fail --retry 3 --retry-connrefused --retry
 
 # SHA-256 with OpenSSL where it is (several times faster than coreutils' where the CPU has SHA instructions).
 if openssl dgst -sha256 -r </dev/null >/dev/null 2>&1; then
-  export OPUS_SHA256='openssl dgst -sha256 -r'
+  OPUS_SHA256='openssl dgst -sha256 -r'
 else
-  export OPUS_SHA256=sha256sum
+  OPUS_SHA256=sha256sum
 fi
 
 # The bundle is a tar stream extracted as it arrives; its last member lists every other with its SHA-256.
-# GNU tar hands each member to this sh command, which writes it and hashes it on the way (no second read).
-member='mkdir -p -- "$(dirname -- "$TAR_FILENAME")" && tee -- "$TAR_FILENAME" | $OPUS_SHA256 | { read -r sum _; printf "%s  %s\n" "$sum" "$TAR_FILENAME"; }'
+# Each file is checked once all are written: read back from the page cache, that costs less than hashing
+# in a pipe on the way.
+bundle_intact() {
+  local line sum name actual
+  [ -s bundle.sha256 ] || return 1
+  while IFS= read -r line; do
+    case $line in
+      '\'*) sum=${line:1:64}; printf -v name '%b' "${line:67}" ;; # sha256sum's escaping of '\' and newline
+      *) sum=${line:0:64}; name=${line:66} ;;
+    esac
+    actual=$($OPUS_SHA256 <"$name") && [ "${actual%% *}" = "$sum" ] || return 1
+  done <bundle.sha256
+}
 started=$(micros)
 fetched=""
 for _ in 1 2 3; do
   if curl "${curl_options[@]}" --get --data-urlencode "root=$job_dir" "$job_url/bundle" \
-    | (cd "$job_dir" && tar -x -f - --to-command="$member") >"$job_dir/.received"; then
-    # Every line of the list must be one of the hashes seen arriving.
-    if ! grep -q -v -x -F -f "$job_dir/.received" "$job_dir/bundle.sha256" && [ -s "$job_dir/bundle.sha256" ]; then
+    | (cd "$job_dir" && tar -x --no-same-owner -f -); then
+    if (cd "$job_dir" && bundle_intact); then
       fetched=ok
       break
     fi
