@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Security.Cryptography;
@@ -251,9 +252,11 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true))
+            // Read, hashed and written 1 MiB at a time (fewer, larger writes than the network's packets).
+            var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
             {
-                var buffer = new byte[1 << 20];
+                await using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true);
                 long total = 0;
                 int read;
                 while ((read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
@@ -264,6 +267,10 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
 
             var actual = Convert.ToHexStringLower(hash.GetCurrentHash());
