@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 size_mib=${1:-256}
-server_dll="$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"
+server_dll=${OPUS_SERVER_DLL:-"$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"}
 [ -f "$server_dll" ] || { echo "build the server first: dotnet build src/Opus.Server -c Release" >&2; exit 1; }
 scontrol ping >/dev/null 2>&1 || { echo "SLURM is not running: scripts/start-slurm.sh" >&2; exit 1; }
 
@@ -95,6 +95,7 @@ phase=QUEUED
 while [ "$phase" != COMPLETED ] && [ "$phase" != ERROR ] && [ "$phase" != ABORTED ]; do
   phase=$(curl -s "$job?WAIT=30&PHASE=$phase" | sed -n 's:.*<uws\:phase>\([A-Z]*\)</uws\:phase>.*:\1:p')
 done
+collected=$(now)
 [ "$phase" = COMPLETED ] || { echo "the job ended $phase:" >&2; curl -s "$job/error" >&2; exit 1; }
 actual=$(curl -s "$job/results/copy" | sha256sum | cut -d' ' -f1)
 [ "$actual" = "$expected" ] || { echo "the result's SHA-256 is $actual, not $expected" >&2; exit 1; }
@@ -102,11 +103,15 @@ actual=$(curl -s "$job/results/copy" | sha256sum | cut -d' ' -f1)
 log="$work/data/jobs/${job##*/}/runner.log"
 staged_in=$(sed -n 's/^opus staging: bundle fetched and checked in \([0-9.]*\) s$/\1/p' "$log")
 staged_out=$(sed -n 's/^opus staging: results and logs sent in \([0-9.]*\) s$/\1/p' "$log")
+# The script's end (its time in the events file), then stage out; what follows until the bench sees COMPLETED
+# is the end reported and the results collected into the store.
+script_end=$(sed -n 's/^\([0-9.]*\) COMPLETED.*/\1/p' "$work/data/jobs/${job##*/}/events" | tail -n 1)
 
 echo "| what | $size_mib MiB | MiB/s |"
 echo "| --- | --- | --- |"
 echo "| stage in: bundle fetched, written and SHA-256 checked on the node | $staged_in s | $(rate "$bytes" "$staged_in") |"
 echo "| stage out: result hashed, sent, SHA-256 checked and stored in the job folder | $staged_out s | $(rate "$bytes" "$staged_out") |"
+echo "| end collected: from the results sent to COMPLETED (end reported, result hashed or not, moved into the store) | $(awk -v a="$script_end" -v o="$staged_out" -v b="$collected" 'BEGIN { printf "%.3f", b - a - o }') s | |"
 echo "| loopback copy, HTTP GET to disk (curl, Python server) | $(printf '%.3f' "$plain_get") s | $(rate "$bytes" "$plain_get") |"
 echo "| loopback copy, HTTP PUT to disk (curl, Python server) | $(printf '%.3f' "$plain_put") s | $(rate "$bytes" "$plain_put") |"
 echo

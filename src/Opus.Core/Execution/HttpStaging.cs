@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,6 +19,15 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
     /// <summary>The header that carries an upload's SHA-256 (64 hex digits): checked on arrival.</summary>
     public const string Sha256Header = "X-Opus-Sha256";
 
+    /// <summary>
+    /// <see cref="Sha256Header"/>'s value for a file whose SHA-256 follows (the node hashes while it sends): the
+    /// server keeps what arrives aside, with its own hash, until a POST with the upload's id brings the same.
+    /// </summary>
+    public const string Sha256Follows = "pending";
+
+    /// <summary>The header of that POST naming the upload kept aside (the PUT's answer).</summary>
+    public const string UploadHeader = "X-Opus-Upload";
+
     /// <summary>The bundle's last member: every other member with its SHA-256, in sha256sum's format.</summary>
     public const string ManifestName = "bundle.sha256";
 
@@ -31,6 +42,14 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
 
     /// <summary>The files of the job's folder a node may send, besides work/PATH.</summary>
     private static readonly string[] JobFiles = ["stdout.log", "stderr.log", "runner.log", "events"];
+
+    // An upload whose SHA-256 follows, in the job's folder: .pending-ID-SHA256 (the server's hash of what arrived).
+    private const string PendingPrefix = ".pending-";
+
+    /// <summary>Per job: the files this server stored from a node, with the SHA-256 it computed as they arrived.</summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ReceivedFile>> _received = new(StringComparer.Ordinal);
+
+    private sealed record ReceivedFile(string Sha256, long Size, DateTime WrittenAt);
 
     private static readonly Lazy<string> BatchTemplate = new(() =>
     {
@@ -142,23 +161,29 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         var manifest = new StringBuilder();
         await using var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
 
-        async Task AddAsync(string name, Stream data)
+        async Task AddAsync(string name, Stream data, string? knownSha256 = null)
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using var hashing = new HashingStream(data, hash);
-            var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = hashing, Mode = PrivateFiles.File, ModificationTime = DateTimeOffset.UtcNow };
+            // A stored input's SHA-256 is known (the store names it so): the node checks the bytes against it, and
+            // the server need not hash them again; anything else is hashed as it is sent.
+            using var hash = knownSha256 is null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+            await using var source = hash is null ? data : new HashingStream(data, hash);
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = source, Mode = PrivateFiles.File, ModificationTime = DateTimeOffset.UtcNow };
             await tar.WriteEntryAsync(entry, cancellationToken);
-            AppendManifestLine(manifest, Convert.ToHexStringLower(hash.GetCurrentHash()), name);
+            AppendManifestLine(manifest, knownSha256 ?? Convert.ToHexStringLower(hash!.GetCurrentHash()), name);
         }
 
         foreach (var name in new[] { "runner.sh", "script.sh", "parameters.json" })
-            await AddAsync(name, File.OpenRead(Path.Combine(dir, name)));
+            await AddAsync(name, OpenSequential(Path.Combine(dir, name)));
         await AddAsync("job.env", new MemoryStream(NodeEnvironment(job, dir, root)));
         var inputs = workspace.InputsPath(job.Id);
         if (Directory.Exists(inputs))
         {
+            var stored = workspace.InputFiles(job).ToDictionary(f => f.Path, f => f.Input.Sha256?.ToLowerInvariant(), StringComparer.Ordinal);
             foreach (var file in Directory.EnumerateFiles(inputs, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-                await AddAsync(Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/'), File.OpenRead(file));
+            {
+                await AddAsync(Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/'), OpenSequential(file),
+                    stored.GetValueOrDefault(file));
+            }
         }
 
         var patterns = string.Concat(definition.Generated.Select(g => g.File + "\0"));
@@ -171,6 +196,9 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         };
         await tar.WriteEntryAsync(last, cancellationToken);
     }
+
+    private static FileStream OpenSequential(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
 
     /// <summary>job.env as the node needs it: the job folder and the file inputs' paths under <paramref name="root"/>.</summary>
     private static byte[] NodeEnvironment(Job job, string serverDirectory, string root)
@@ -205,14 +233,17 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
 
     /// <summary>
     /// Receives one file from a node: streamed to a temporary file in the job's folder while hashed and counted,
-    /// then moved into place only when its SHA-256 is the one announced and the job may still change.
+    /// then moved into place only when its SHA-256 is the one announced and the job may still change. When the
+    /// SHA-256 follows (<see cref="Sha256Follows"/>) the file is kept aside instead, and the upload's id returned
+    /// for <see cref="ConfirmAsync"/>.
     /// </summary>
-    public async Task ReceiveAsync(string jobId, string name, string? announcedSha256, long? length, Stream body,
+    public async Task<string?> ReceiveAsync(string jobId, string name, string? announcedSha256, long? length, Stream body,
         Func<CancellationToken, Task<bool>> stillActive, CancellationToken cancellationToken = default)
     {
         var target = TargetOf(jobId, name);
-        if (announcedSha256 is null || announcedSha256.Length != 64 || !announcedSha256.All(char.IsAsciiHexDigit))
-            throw new OpusValidationException($"{Sha256Header}: expected the file's SHA-256 as 64 hexadecimal digits");
+        var follows = announcedSha256 == Sha256Follows;
+        if (!follows && !IsSha256(announcedSha256))
+            throw new OpusValidationException($"{Sha256Header}: expected the file's SHA-256 as 64 hexadecimal digits, or '{Sha256Follows}' when it follows");
         var limit = options.Inputs.MaxBytes;
         if (length > limit)
             throw new OpusTooLargeException($"the file is larger than the limit of {limit} bytes (Opus:Inputs:MaxBytes)");
@@ -221,12 +252,14 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            // Read, hashed and written 1 MiB at a time (fewer, larger writes than the network's packets).
+            var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
             {
-                var buffer = new byte[1 << 16];
+                await using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true);
                 long total = 0;
                 int read;
-                while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+                while ((read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
                 {
                     total += read;
                     if (total > limit)
@@ -235,31 +268,101 @@ public sealed class HttpStaging(OpusOptions options, JobWorkspace workspace, Def
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
             }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
 
             var actual = Convert.ToHexStringLower(hash.GetCurrentHash());
+            if (follows)
+            {
+                var upload = Guid.NewGuid().ToString("N");
+                File.Move(temporary, Path.Combine(workspace.DirectoryOf(jobId), $"{PendingPrefix}{upload}-{actual}"));
+                return upload;
+            }
+
             if (!actual.Equals(announcedSha256, StringComparison.OrdinalIgnoreCase))
-                throw new OpusValidationException($"the file's SHA-256 is {actual}, not the {announcedSha256.ToLowerInvariant()} of {Sha256Header}; send it again");
-            // The job may have ended while the file arrived: then its folder must not change any more.
-            if (!await stillActive(cancellationToken))
-                throw new OpusConflictException("the job has ended: its files can no longer change");
-            if (Directory.Exists(target))
-                throw new OpusConflictException($"'{Shown(name)}' is a folder of the job");
-            try
-            {
-                PrivateFiles.CreateFolder(Path.GetDirectoryName(target)!);
-                File.Move(temporary, target, overwrite: true);
-            }
-            catch (IOException e) when (!Storage.StorageErrors.IsDiskFull(e))
-            {
-                // A folder of the path is a file the job sent before.
-                throw new OpusConflictException($"'{Shown(name)}' cannot be stored: a part of its path is a file of the job");
-            }
+                throw new OpusValidationException($"the file's SHA-256 is {actual}, not the {announcedSha256!.ToLowerInvariant()} of {Sha256Header}; send it again");
+            await PlaceAsync(jobId, name, target, temporary, actual, stillActive, cancellationToken);
+            return null;
         }
         finally
         {
             File.Delete(temporary);
         }
     }
+
+    /// <summary>
+    /// The SHA-256 of an upload kept aside, from the node: the file goes into place when it is the server's hash of
+    /// what arrived; otherwise it is dropped (the node sends it again).
+    /// </summary>
+    public async Task ConfirmAsync(string jobId, string name, string? upload, string? announcedSha256,
+        Func<CancellationToken, Task<bool>> stillActive, CancellationToken cancellationToken = default)
+    {
+        var target = TargetOf(jobId, name);
+        if (upload is not { Length: 32 } || !upload.All(char.IsAsciiHexDigitLower))
+            throw new OpusValidationException($"{UploadHeader}: expected the id the PUT of the file answered");
+        if (!IsSha256(announcedSha256))
+            throw new OpusValidationException($"{Sha256Header}: expected the file's SHA-256 as 64 hexadecimal digits");
+        var held = Directory.EnumerateFiles(workspace.DirectoryOf(jobId), $"{PendingPrefix}{upload}-*").FirstOrDefault()
+            ?? throw new OpusNotFoundException($"no upload {upload} waits for its SHA-256: send the file again");
+        try
+        {
+            var actual = Path.GetFileName(held)[^64..];
+            if (!actual.Equals(announcedSha256, StringComparison.OrdinalIgnoreCase))
+                throw new OpusValidationException($"the file's SHA-256 on arrival was {actual}, not the {announcedSha256!.ToLowerInvariant()} of {Sha256Header}; send it again");
+            await PlaceAsync(jobId, name, target, held, actual, stillActive, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(held);
+        }
+    }
+
+    private static bool IsSha256(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit);
+
+    /// <summary>Moves a received file whose SHA-256 is checked to its place in the job's folder, and remembers its hash.</summary>
+    private async Task PlaceAsync(string jobId, string name, string target, string received, string sha256,
+        Func<CancellationToken, Task<bool>> stillActive, CancellationToken cancellationToken)
+    {
+        // The job may have ended while the file arrived: then its folder must not change any more.
+        if (!await stillActive(cancellationToken))
+            throw new OpusConflictException("the job has ended: its files can no longer change");
+        if (Directory.Exists(target))
+            throw new OpusConflictException($"'{Shown(name)}' is a folder of the job");
+        // Size and time of the file hashed (a move keeps both): a later file at the same path is not taken for it.
+        var info = new FileInfo(received);
+        var file = new ReceivedFile(sha256.ToLowerInvariant(), info.Length, info.LastWriteTimeUtc);
+        try
+        {
+            PrivateFiles.CreateFolder(Path.GetDirectoryName(target)!);
+            File.Move(received, target, overwrite: true);
+        }
+        catch (IOException e) when (!Storage.StorageErrors.IsDiskFull(e))
+        {
+            // A folder of the path is a file the job sent before.
+            throw new OpusConflictException($"'{Shown(name)}' cannot be stored: a part of its path is a file of the job");
+        }
+
+        _received.GetOrAdd(jobId, _ => new(StringComparer.Ordinal))[Path.GetFullPath(target)] = file;
+    }
+
+    /// <summary>
+    /// The SHA-256 this server computed when a node sent the file now at <paramref name="path"/>, so that collecting
+    /// the job's results need not read it again; null when unknown or changed since. Only for jobs staged over HTTP:
+    /// no process but this server writes into their folders.
+    /// </summary>
+    public (string Sha256, long Size)? ReceivedSha256(Job job, string path)
+    {
+        if (job.Manager != SlurmManager.ManagerName || !options.Slurm.IsHttpStaging
+            || !_received.TryGetValue(job.Id, out var files) || !files.TryGetValue(Path.GetFullPath(path), out var file))
+            return null;
+        var info = new FileInfo(path);
+        return info.Exists && info.Length == file.Size && info.LastWriteTimeUtc == file.WrittenAt ? (file.Sha256, file.Size) : null;
+    }
+
+    /// <summary>Drops what <see cref="ReceivedSha256"/> knows of the job (its results are collected).</summary>
+    public void ForgetReceived(string jobId) => _received.TryRemove(jobId, out _);
 
     /// <summary>A read-only view of a stream that hashes what is read; seekable as its source is, so tar knows the size first.</summary>
     private sealed class HashingStream(Stream source, IncrementalHash hash) : Stream

@@ -23,7 +23,7 @@ namespace Opus.Core.Execution;
 /// </remarks>
 public sealed class JobEvents(
     JobRepository jobs, JobWorkspace workspace, DefinitionCatalog catalog, EntityStore store, TimeProvider time, ILogger<JobEvents> logger,
-    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance, JobFinishQueue finishQueue, JobLimits limits)
+    IEnumerable<IRunnerReportFilter> filters, ProvenanceRecorder provenance, JobFinishQueue finishQueue, JobLimits limits, HttpStaging staging)
 {
     /// <summary>A claim another live process holds is left to it this long before the sweep takes it over.</summary>
     public static readonly TimeSpan ClaimTakeOver = TimeSpan.FromMinutes(2);
@@ -180,6 +180,7 @@ public sealed class JobEvents(
         }
         finally
         {
+            staging.ForgetReceived(jobId);
             _finishing.TryRemove(jobId, out _);
         }
     }
@@ -278,7 +279,8 @@ public sealed class JobEvents(
                 var relative = full[root.Length..];
                 try
                 {
-                    var (sha, size) = await EntityStore.HashFileAsync(full, cancellationToken);
+                    // A file a node sent was hashed as it arrived: not read again.
+                    var (sha, size) = staging.ReceivedSha256(job, full) ?? await EntityStore.HashFileAsync(full, cancellationToken);
                     var id = files.Count == 1 ? generated.Name : $"{generated.Name}_{index}";
                     results.Add(new JobResult(id, relative, sha, size, generated.ContentType ?? MediaTypes.Guess(relative)));
                 }

@@ -79,23 +79,22 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
             values[p.Name] = p.Value;
         // Inputs: stored files are copied in (unsandboxed, a script may write to its inputs; the store must not change),
         // and the variable holds the path, or the paths separated by spaces (file names are made safe for that).
+        var files = InputFiles(job).ToDictionary(f => (f.Input.Name, f.Input.Index), f => f.Path);
         foreach (var group in job.Inputs.GroupBy(i => i.Name))
         {
             var items = new List<string>();
             foreach (var input in group)
             {
-                if (input.Kind != JobInputKind.File)
+                if (!files.TryGetValue((input.Name, input.Index), out var path))
                 {
                     items.Add(input.Value);
                     continue;
                 }
 
-                var folder = Path.Combine(InputsPath(job.Id), input.Name);
-                Directory.CreateDirectory(folder);
-                var target = Path.Combine(folder, group.Count() == 1 ? input.FileName! : $"{input.Index}_{input.FileName}");
-                File.Copy(store.PathOf(input.Sha256!), target, overwrite: true);
-                File.SetAttributes(target, FileAttributes.Normal);
-                items.Add(target);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.Copy(store.PathOf(input.Sha256!), path, overwrite: true);
+                File.SetAttributes(path, FileAttributes.Normal);
+                items.Add(path);
             }
 
             values[group.Key] = string.Join(' ', items);
@@ -111,6 +110,11 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         await File.WriteAllTextAsync(Path.Combine(dir, "job.env"), env.ToString(), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "parameters.json"), JsonSerializer.Serialize(values), cancellationToken);
     }
+
+    /// <summary>The job's stored inputs and where their copies go: inputs/NAME/FILE, or inputs/NAME/INDEX_FILE when NAME has several.</summary>
+    public IEnumerable<(JobInput Input, string Path)> InputFiles(Job job) =>
+        job.Inputs.GroupBy(i => i.Name).SelectMany(group => group.Where(i => i.Kind == JobInputKind.File).Select(input => (input,
+            Path.Combine(InputsPath(job.Id), input.Name, group.Count() == 1 ? input.FileName! : $"{input.Index}_{input.FileName}"))));
 
     public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 

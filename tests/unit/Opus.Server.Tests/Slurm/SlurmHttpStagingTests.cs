@@ -81,7 +81,8 @@ public sealed class SlurmHttpStagingTests(HttpStagingFixture fixture) : IClassFi
     [Fact]
     public async Task A_job_with_an_uploaded_input_and_several_results_completes_with_the_right_bytes_and_hashes()
     {
-        var input = new byte[3_000_000];
+        // Over 16 MiB: its copy goes back as a large result does (hashed on the node while sent, confirmed after).
+        var input = new byte[17_000_000];
         Random.Shared.NextBytes(input);
         var text = $"staged 🛰 {Guid.NewGuid()}";
         var job = await Client.CreateWithUploadAsync(HttpStagingFixture.FilesDefinition, ("data", "raw frame.bin", input), ("text", text), ("PHASE", "RUN"));
@@ -110,6 +111,28 @@ public sealed class SlurmHttpStagingTests(HttpStagingFixture fixture) : IClassFi
         Assert.Contains($"to stdout: {text}", await Client.GetTextAsync($"{job}/stdout"));
         Assert.Contains($"to stderr: {text}", await Client.GetTextAsync($"{job}/stderr"));
         Assert.Contains("opus staging: bundle fetched and checked in ", await File.ReadAllTextAsync(Path.Combine(Server.JobDirectory(job), "runner.log")));
+    }
+
+    [Fact]
+    public async Task A_stored_input_damaged_on_the_server_fails_the_job_on_the_node_saying_so()
+    {
+        var input = new byte[100_000];
+        Random.Shared.NextBytes(input);
+        var job = await Client.CreateWithUploadAsync(HttpStagingFixture.FilesDefinition, ("data", "frame.bin", input), ("text", "damaged"));
+        // A byte of the stored file changes on the server's disk: the bundle still names the input by the store's
+        // SHA-256 (not a hash of what it sends), so the node finds the damage.
+        var stored = Path.Combine(Server.DataPath, "store", Sha256(input)[..2], Sha256(input));
+        File.SetAttributes(stored, FileAttributes.Normal);
+        var bytes = await File.ReadAllBytesAsync(stored);
+        bytes[^1] ^= 1;
+        await File.WriteAllBytesAsync(stored, bytes);
+        using (var run = await Client.PostFormAsync($"{job}/phase", ("PHASE", "RUN")))
+            Assert.Equal(HttpStatusCode.SeeOther, run.StatusCode);
+
+        var done = await Client.WaitForEndAsync(job, Eventually.Bound);
+        Assert.Equal("ERROR", done.Phase());
+        Assert.Equal("the job's files arrived damaged on the compute node (SHA-256 check failed three times)", done.ErrorMessage());
+        Assert.Equal("FAILED", (await SlurmCluster.WaitForStateAsync(JobSteps.JobId(job), s => s == "FAILED", Eventually.Bound))?.State);
     }
 
     [Fact]

@@ -72,6 +72,16 @@ public sealed class StagingEndpointTests
             Assert.Contains($"gate={gate.FilePath}", env);
             Assert.DoesNotContain(env, e => e.StartsWith("OPUS_CALLBACK_URL=", StringComparison.Ordinal));
             Assert.DoesNotContain(env, e => e.Contains(server.DataPath, StringComparison.Ordinal));
+            // A stored input's line is the store's SHA-256, not a hash of what is sent: a byte changed on the server's
+            // disk reaches the node under the right digest, so the node's check fails.
+            var copy = Path.Combine(directory, "inputs", "data", "sky_image.fits");
+            var damaged = input.ToArray();
+            damaged[^1] ^= 1;
+            await File.WriteAllBytesAsync(copy, damaged);
+            var again = ReadTar((await GetBundleAsync(client, id, root, token)).Body);
+            Assert.Equal(damaged, again["inputs/data/sky_image.fits"]);
+            Assert.Contains($"{Sha256(input)}  inputs/data/sky_image.fits", Encoding.UTF8.GetString(again["bundle.sha256"]).Split('\n'));
+            await File.WriteAllBytesAsync(copy, input);
 
             // Uploads: another job's token is refused and writes nothing.
             var part = RandomBytes(100_000);
@@ -87,6 +97,28 @@ public sealed class StagingEndpointTests
             Assert.DoesNotContain(server.DataPath, wrongBody);
             Assert.Equal(HttpStatusCode.BadRequest, (await PutFileAsync(client, id, "work/parts/a.bin", part, token, "not-hex")).Status);
             Assert.False(File.Exists(Path.Combine(parts, "a.bin")));
+
+            // A SHA-256 that follows: the bytes are kept aside until the POST brings the server's hash of them.
+            var large = RandomBytes(200_000);
+            var (held, upload) = await PutPendingAsync(client, id, "work/parts/c.bin", large, token);
+            Assert.Equal(HttpStatusCode.Accepted, held);
+            Assert.Matches("^[0-9a-f]{32}$", upload);
+            Assert.False(File.Exists(Path.Combine(parts, "c.bin")));
+            Assert.Equal(HttpStatusCode.Forbidden, (await ConfirmAsync(client, id, "work/parts/c.bin", upload, Sha256(large), otherToken)).Status);
+            Assert.Equal(HttpStatusCode.BadRequest, (await ConfirmAsync(client, id, "work/parts/c.bin", "../" + upload, Sha256(large), token)).Status);
+            Assert.Equal(HttpStatusCode.BadRequest, (await ConfirmAsync(client, id, "work/../c.bin", upload, Sha256(large), token)).Status);
+            // One byte changed on the way: the hashes differ, nothing lands and the upload is dropped (the node sends again).
+            var (mismatch, mismatchBody) = await ConfirmAsync(client, id, "work/parts/c.bin", upload, Sha256([.. large[..^1], (byte)(large[^1] ^ 1)]), token);
+            Assert.Equal(HttpStatusCode.BadRequest, mismatch);
+            Assert.Contains("SHA-256", mismatchBody);
+            Assert.False(File.Exists(Path.Combine(parts, "c.bin")));
+            Assert.Equal(HttpStatusCode.NotFound, (await ConfirmAsync(client, id, "work/parts/c.bin", upload, Sha256(large), token)).Status);
+            (held, upload) = await PutPendingAsync(client, id, "work/parts/c.bin", large, token);
+            Assert.Equal(HttpStatusCode.Accepted, held);
+            Assert.Equal(HttpStatusCode.NoContent, (await ConfirmAsync(client, id, "work/parts/c.bin", upload, Sha256(large), token)).Status);
+            Assert.Equal(large, await File.ReadAllBytesAsync(Path.Combine(parts, "c.bin")));
+            Assert.Empty(Directory.EnumerateFiles(directory, ".pending-*"));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await PutPendingAsync(client, id, "work/parts/big.bin", new byte[MaxBytes + 1], token)).Status);
 
             // Names that leave work/ or are not the job's files: 4xx, nothing written outside.
             foreach (var name in new[] { "work/../../escaped.txt", "work/..%2F..%2Fescaped.txt", "work%2F..%2F..%2Fescaped.txt", "work/%2E%2E/%2E%2E/escaped.txt", "work/a/..%2F..%2F..%2Fescaped.txt", "escaped.txt", "callback.header", "work//escaped.txt", "%2Fetc%2Fescaped.txt" })
@@ -118,8 +150,10 @@ public sealed class StagingEndpointTests
             gate.Open();
             var done = await client.WaitForEndAsync(job, Eventually.Bound);
             Assert.True(done.Phase() == "COMPLETED", $"{done.Phase()}: {done.ErrorMessage()}");
-            Assert.Equal(part, await client.GetResultBytesAsync(job, "parts"));
-            Assert.Equal(Sha256(part), done.Sha256Of("parts"));
+            Assert.Equal(part, await client.GetResultBytesAsync(job, "parts_1"));
+            Assert.Equal(Sha256(part), done.Sha256Of("parts_1"));
+            Assert.Equal(large, await client.GetResultBytesAsync(job, "parts_2"));
+            Assert.Equal(Sha256(large), done.Sha256Of("parts_2"));
 
             // After the end: 409 for the job's own token, still 403 for another's.
             var (late, lateBody) = await PutFileAsync(client, id, "work/parts/b.bin", part, token);
@@ -128,6 +162,8 @@ public sealed class StagingEndpointTests
             Assert.Equal(HttpStatusCode.Conflict, (await GetBundleAsync(client, id, root, token)).Status);
             Assert.Equal(HttpStatusCode.Forbidden, (await PutFileAsync(client, id, "work/parts/b.bin", part, otherToken)).Status);
             Assert.False(File.Exists(Path.Combine(parts, "b.bin")));
+
+            Assert.Equal(HttpStatusCode.Conflict, (await PutPendingAsync(client, id, "work/parts/d.bin", part, token)).Status);
 
             await client.AbortAsync(other);
             Assert.Equal(HttpStatusCode.Conflict, (await PutFileAsync(client, JobSteps.JobId(other), "stdout.log", part, otherToken)).Status);

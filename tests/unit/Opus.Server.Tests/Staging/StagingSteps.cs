@@ -83,6 +83,29 @@ public static class StagingSteps
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>PUT /jobs/{id}/files/{name} with "X-Opus-Sha256: pending", as a node sends a large file: the status and the upload's id (202).</summary>
+    public static async Task<(HttpStatusCode Status, string Body)> PutPendingAsync(HttpClient client, string jobId, string encodedName, byte[] bytes, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/jobs/{jobId}/files/{encodedName}") { Content = new ByteArrayContent(bytes) };
+        if (token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("X-Opus-Sha256", "pending");
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, (await response.Content.ReadAsStringAsync()).Trim());
+    }
+
+    /// <summary>POST /jobs/{id}/files/{name}: the SHA-256 that follows an upload kept aside (X-Opus-Upload: its id).</summary>
+    public static async Task<(HttpStatusCode Status, string Body)> ConfirmAsync(HttpClient client, string jobId, string encodedName, string upload, string sha256, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/jobs/{jobId}/files/{encodedName}");
+        if (token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("X-Opus-Upload", upload);
+        request.Headers.Add("X-Opus-Sha256", sha256);
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>GET /jobs/{id}/bundle?root=...: the status, and the body when 200.</summary>
     public static async Task<(HttpStatusCode Status, byte[] Body, string? ContentType)> GetBundleAsync(HttpClient client, string jobId, string? root, string? token)
     {
