@@ -2,7 +2,8 @@
 # Remote-cluster benchmark: N trivial jobs (the "copy" sample) through Opus:Slurm:Transport=ssh, then
 # through rest, to the multi-host test cluster of scripts/start-cluster.sh (started if needed, left
 # running). For each transport: the time to create the N jobs over HTTP (PHASE=RUN), the time until
-# SLURM knows all N (SLURM submissions per second), and the time until all N are COMPLETED.
+# SLURM knows all N (SLURM submissions per second), the time until all N are COMPLETED, and the median
+# of each job's RUN to COMPLETED (its endTime less its creationTime: each is created with PHASE=RUN).
 # Needs a Release build of the server (dotnet build src/Opus.Server -c Release).
 #   bash bench/cluster-jobs.sh [N] [ssh|rest|both]     (N default 200)
 set -euo pipefail
@@ -14,6 +15,20 @@ server="$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"
 admin=opus_bench_admin_token_0123456789abcdef
 [ -f "$server" ] || { echo "build the server first: dotnet build src/Opus.Server -c Release" >&2; exit 2; }
 bash "$root/scripts/start-cluster.sh" >/dev/null
+# The median of RUN to COMPLETED of the server's COMPLETED copy jobs, read from GET /jobs a page at a time.
+median_run_to_completed() {
+  python3 -c '
+import datetime, json, statistics, sys, urllib.request
+def at(text): return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+spans, offset = [], 0
+while True:
+    page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/jobs?definition=copy&phase=COMPLETED&limit=1000&offset={offset}"))
+    spans += [(at(j["endTime"]) - at(j["creationTime"])).total_seconds() for j in page["jobs"]]
+    offset += len(page["jobs"])
+    if not page["jobs"] or offset >= page["total"]:
+        break
+print(f"{statistics.median(spans):.1f}" if spans else "-")' "$1"
+}
 on_ctl() { nsenter -t "$(cat "$base/ctl.pid")" -n -u -m -- "$@"; }
 now() { date +%s.%N; }
 since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
@@ -22,7 +37,7 @@ fingerprint=$(ssh-keygen -l -E sha256 -f "$base/ssh/host_ed25519_key.pub" | awk 
 run() {
   local transport=$1 port=$((20000 + RANDOM % 20000)) data; data=$(mktemp -d /tmp/opus-bench-cluster-XXXX)
   local settings=(--urls="http://127.0.0.1:$port;http://10.77.0.1:$port" --Opus:PublicUrl="http://10.77.0.1:$port"
-    --Opus:DataPath="$data" --Opus:Manager=slurm --Opus:Slurm:Transport="$transport" --Opus:MaxActiveJobsPerUser=0
+    --Opus:DataPath="$data" --Opus:LoadSamples=true --Opus:Manager=slurm --Opus:Slurm:Transport="$transport" --Opus:MaxActiveJobsPerUser=0
     --Opus:Auth:AnonymousEnabled=true --Opus:Auth:AnonymousRoles:0='*' --Opus:Auth:AdminToken=$admin
     --Opus:Slurm:ReconcileInterval=00:00:05 --Logging:LogLevel:Default=Warning)
   if [ "$transport" = ssh ]; then
@@ -42,7 +57,7 @@ run() {
   # SLURM ids grow: the jobs of this run are those above the highest id now (older ones are purged after MinJobAge).
   local before; before=$(on_ctl squeue -h -t all -o %i | sort -n | tail -1); before=${before:-0}
   local start; start=$(now)
-  seq "$n" | xargs -P 8 -I{} curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/rest/copy" -d "text=job {}" -d PHASE=RUN
+  seq "$n" | xargs -P 8 -I{} curl -sS -f -o /dev/null -X POST "http://127.0.0.1:$port/rest/copy" -d "text=job {}" -d PHASE=RUN
   local created; created=$(since "$start")
   until [ "$(on_ctl squeue -h -t all -o %i | awk -v b="$before" '$1 > b' | wc -l)" -ge "$n" ]; do sleep 0.2; done
   local submitted; submitted=$(since "$start")
@@ -50,15 +65,16 @@ run() {
 import json, sys; jobs = json.load(sys.stdin)['jobs']; sys.exit(0 if jobs['COMPLETED'] + jobs['ERROR'] + jobs['ABORTED'] >= $n else 1)"; do sleep 0.5; done
   local completed; completed=$(since "$start")
   local errors; errors=$(curl -sf -u "admin:$admin" "http://127.0.0.1:$port/status" | python3 -c "import json, sys; print(json.load(sys.stdin)['jobs']['ERROR'])")
-  printf '| %s | %d | %s | %s | %.0f | %s | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
-    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$errors" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  local median; median=$(median_run_to_completed "http://127.0.0.1:$port")
+  printf '| %s | %d | %s | %s | %.0f | %s | %s | %s | %s |\n' "$transport" "$n" "$created" "$submitted" \
+    "$(awk -v n="$n" -v t="$submitted" 'BEGIN { print n / t }')" "$completed" "$median" "$errors" "$(cut -d' ' -f1-3 /proc/loadavg)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$data"
 }
 
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; cluster: 2 compute hosts x 4 declared CPUs (same cores)."
 echo
-echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | ERROR | load average at the end |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| transport | jobs | created over HTTP (s) | all known to SLURM (s) | submissions/s | all COMPLETED (s) | RUN to COMPLETED, median (s) | ERROR | load average at the end |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 [ "$which" = rest ] || run ssh
 [ "$which" = ssh ] || run rest
