@@ -4,11 +4,16 @@
 # Its batch script logs how long fetching and checking the bundle took (stage in) and how long sending
 # the results and logs took (stage out); both are compared with a plain loopback copy of the same file
 # over HTTP (curl against a minimal Python server, GET to disk and PUT to disk) measured in the same run.
-#   bash bench/staging.sh [SIZE_MIB]        (default 256; builds nothing: build the server in Release first)
+# Memory, which must stay flat whatever the size: the server's resident set at start and its peak over the
+# whole run (VmHWM, the upload included), and the peak sum of the resident sets of the job's processes on
+# the node (curl, tar, sha256sum...: every process whose environment names the SLURM job), sampled.
+#   bash bench/staging.sh [SIZE_MIB]        (default 1024, the issue's 1 GiB, which is also Opus:Inputs:MaxBytes;
+#                                            needs about 7 times SIZE_MIB free under /tmp; builds nothing:
+#                                            build the server in Release first)
 # A markdown table goes to standard output, progress to standard error.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-size_mib=${1:-256}
+size_mib=${1:-1024}
 server_dll=${OPUS_SERVER_DLL:-"$root/src/Opus.Server/bin/Release/net10.0/Opus.Server.dll"}
 [ -f "$server_dll" ] || { echo "build the server first: dotnet build src/Opus.Server -c Release" >&2; exit 1; }
 scontrol ping >/dev/null 2>&1 || { echo "SLURM is not running: scripts/start-slurm.sh" >&2; exit 1; }
@@ -24,6 +29,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
+status_mib() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 mkdir -p "$work/data" "$work/definitions" "$work/scratch" "$work/files" "$work/copy"
 echo "writing $size_mib MiB of random bytes..." >&2
@@ -51,6 +57,26 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 http.server.ThreadingHTTPServer.allow_reuse_address = True
 handler = lambda *a, **k: Handler(*a, directory=sys.argv[2], **k)
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+EOF
+# The peak sum of VmRSS (KiB) of the processes whose environment has SLURM_JOB_NAME=$1, sampled every 0.25 s
+# until the file $2 exists (a sampled peak: a process shorter than a sample can be missed).
+cat >"$work/job-peak.py" <<'EOF'
+import os, sys, time
+name, stop, peak = ("SLURM_JOB_NAME=" + sys.argv[1]).encode(), sys.argv[2], 0
+while not os.path.exists(stop):
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if name not in environ.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{pid}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except OSError:
+            pass
+    peak = max(peak, total)
+    time.sleep(0.25)
+print(peak)
 EOF
 plain_port=$(free_port)
 python3 "$work/plain.py" "$plain_port" "$work/files" "$work/copy/put.bin" &
@@ -86,16 +112,24 @@ port=$(free_port)
   --Opus:Slurm:Scratch="$work/scratch" --Opus:Slurm:ReconcileInterval=00:00:02 \
   --Opus:Auth:AnonymousEnabled=true --Opus:Auth:AnonymousRoles:0=stage-bench \
   --Opus:Auth:AdminToken=opus_bench_admin_token_0123456789abcdef >"$work/server.log" 2>&1) &
-pids+=($!)
+server_pid=$!
+pids+=("$server_pid")
 until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.2; done
+server_start_mib=$(status_mib "$server_pid" VmRSS)
 
 echo "running the staged job..." >&2
 job=$(curl -s -o /dev/null -w '%{redirect_url}' -F "data=@$work/files/input.bin" -F PHASE=RUN "http://127.0.0.1:$port/rest/stage-bench")
+[ -n "$job" ] || { echo "the job was not created:" >&2; tail -n 20 "$work/server.log" >&2; exit 1; }
+python3 "$work/job-peak.py" "opus-${job##*/}" "$work/sampled" >"$work/job-peak" &
+pids+=($!)
+sampler=$!
 phase=QUEUED
 while [ "$phase" != COMPLETED ] && [ "$phase" != ERROR ] && [ "$phase" != ABORTED ]; do
   phase=$(curl -s "$job?WAIT=30&PHASE=$phase" | sed -n 's:.*<uws\:phase>\([A-Z]*\)</uws\:phase>.*:\1:p')
 done
 collected=$(now)
+touch "$work/sampled"
+wait "$sampler"
 [ "$phase" = COMPLETED ] || { echo "the job ended $phase:" >&2; curl -s "$job/error" >&2; exit 1; }
 actual=$(curl -s "$job/results/copy" | sha256sum | cut -d' ' -f1)
 [ "$actual" = "$expected" ] || { echo "the result's SHA-256 is $actual, not $expected" >&2; exit 1; }
@@ -114,5 +148,11 @@ echo "| stage out: result hashed, sent, SHA-256 checked and stored in the job fo
 echo "| end collected: from the results sent to COMPLETED (end reported, result hashed or not, moved into the store) | $(awk -v a="$script_end" -v o="$staged_out" -v b="$collected" 'BEGIN { printf "%.3f", b - a - o }') s | |"
 echo "| loopback copy, HTTP GET to disk (curl, Python server) | $(printf '%.3f' "$plain_get") s | $(rate "$bytes" "$plain_get") |"
 echo "| loopback copy, HTTP PUT to disk (curl, Python server) | $(printf '%.3f' "$plain_put") s | $(rate "$bytes" "$plain_put") |"
+echo
+echo "| memory | MiB |"
+echo "| --- | --- |"
+echo "| server, resident at start | $server_start_mib |"
+echo "| server, peak resident over the run (VmHWM: upload, bundle sent, results received and stored) | $(status_mib "$server_pid" VmHWM) |"
+echo "| node, peak resident of the job's processes together (sampled every 0.25 s) | $(awk '{ printf "%.0f", $1 / 1024 }' "$work/job-peak") |"
 echo
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores."

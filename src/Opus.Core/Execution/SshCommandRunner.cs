@@ -28,10 +28,24 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
         CancellationToken cancellationToken = default)
     {
         var line = CommandLine(program, arguments, environment);
-        await _channels.WaitAsync(cancellationToken);
+        // One limit for the whole command: waiting for a free channel and for the connection counts against it too.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
         try
         {
-            return await RunOnChannelAsync(program, line, input, timeout, cancellationToken);
+            await _channels.WaitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The connection is fine, only busy: it is kept for the commands that hold its channels.
+            throw new SlurmUnreachableException(
+                $"{program} on the login node {Ssh.Host} found no free channel within {timeout.TotalSeconds:0} s " +
+                $"({Ssh.MaxChannels} commands were running, Opus:Slurm:Ssh:MaxChannels)");
+        }
+
+        try
+        {
+            return await RunOnChannelAsync(program, line, input, timeout, limit.Token, cancellationToken);
         }
         finally
         {
@@ -39,20 +53,19 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
         }
     }
 
-    private async Task<CommandResult> RunOnChannelAsync(string program, string line, string? input, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<CommandResult> RunOnChannelAsync(
+        string program, string line, string? input, TimeSpan timeout, CancellationToken limit, CancellationToken cancellationToken)
     {
-        var client = await ConnectedAsync(cancellationToken);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
+        var client = await ConnectedAsync(program, timeout, limit, cancellationToken);
         try
         {
             using var command = client.CreateCommand(line, Encoding.UTF8);
-            var execution = command.ExecuteAsync(limit.Token);
+            var execution = command.ExecuteAsync(limit);
             // Closing the input is the command's end of file, with or without a script.
             using (var stdin = command.CreateInputStream())
             {
                 if (input is not null)
-                    await stdin.WriteAsync(Encoding.UTF8.GetBytes(input), limit.Token);
+                    await stdin.WriteAsync(Encoding.UTF8.GetBytes(input), limit);
             }
 
             await execution;
@@ -62,7 +75,7 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
         {
             // The connection may be dead without having said so: the next command makes a new one.
             Drop(client);
-            throw new SlurmUnreachableException($"{program} on {Ssh.Host} did not finish within {timeout.TotalSeconds:0} s");
+            throw new SlurmUnreachableException($"{program} on the login node {Ssh.Host} did not finish within {timeout.TotalSeconds:0} s");
         }
         catch (Exception e) when (e is SshException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException
                                    or InvalidOperationException and not SlurmUnreachableException)
@@ -91,11 +104,20 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
         return string.Join(' ', words.Select(SlurmSubmission.ShellQuote));
     }
 
-    private async Task<SshClient> ConnectedAsync(CancellationToken cancellationToken)
+    /// <summary>The one connection, made (or made again) within what is left of the command's <paramref name="limit"/>.</summary>
+    private async Task<SshClient> ConnectedAsync(string program, TimeSpan timeout, CancellationToken limit, CancellationToken cancellationToken)
     {
         if (_client is { IsConnected: true } ready)
             return ready;
-        await _connecting.WaitAsync(cancellationToken);
+        try
+        {
+            await _connecting.WaitAsync(limit);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SlurmUnreachableException($"the login node {Ssh.Host}:{Ssh.Port} cannot be reached: not connected within {timeout.TotalSeconds:0} s (another command is connecting)");
+        }
+
         try
         {
             if (_client is { IsConnected: true } other)
@@ -103,11 +125,9 @@ public sealed class SshCommandRunner(OpusOptions options, ILogger<SshCommandRunn
             _client?.Dispose();
             _client = null;
             var client = NewClient();
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(options.Slurm.CommandTimeout);
             try
             {
-                await client.ConnectAsync(limit.Token);
+                await client.ConnectAsync(limit);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

@@ -30,6 +30,7 @@ public static class SlurmCluster
     /// <summary>
     /// A server that runs every job with SLURM. Its definitions: the samples, plus "parked" (a sleep in the
     /// partition that is down, so its jobs stay PENDING) and "local-copy" (copy that asks for the local manager).
+    /// A second server may be started on the same <paramref name="dataPath"/> (its definition files are written again).
     /// </summary>
     public static async Task<OpusServer> StartServerAsync(IDictionary<string, string>? extra = null, string? dataPath = null)
     {
@@ -37,7 +38,7 @@ public static class SlurmCluster
         dataPath ??= Directory.CreateTempSubdirectory("opus-test-").FullName;
         var definitions = Directory.CreateDirectory(Path.Combine(dataPath, "definition-files")).FullName;
         foreach (var file in Directory.GetFiles(Path.Combine(OpusServer.RepositoryRoot, "definitions"), "*.yaml"))
-            File.Copy(file, Path.Combine(definitions, Path.GetFileName(file)));
+            File.Copy(file, Path.Combine(definitions, Path.GetFileName(file)), overwrite: true);
         await File.WriteAllTextAsync(Path.Combine(definitions, "parked.yaml"), """
             name: parked
             version: "1"
