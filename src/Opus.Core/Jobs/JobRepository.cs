@@ -10,7 +10,7 @@ namespace Opus.Core.Jobs;
 /// (WHERE id = @id AND phase IN @expected); a change that loses the race changes nothing.
 /// </summary>
 public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, JobSignals signals, JobFeed feed, OpusAudit audit, OpusMetrics metrics,
-    Notifications.MailNotifications mail)
+    Notifications.MailNotifications mail) : IDisposable
 {
     private GroupCommit<Job>? _inserts;
     private RowInserter? _jobRows;
@@ -31,13 +31,15 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
     private RowReader<Job>? _jobReader;
 
+    public void Dispose() => _jobReader?.Dispose();
+
     /// <summary>The job, untracked; read without EF's query pipeline (it was most of a GET's cost).</summary>
     public async Task<Job?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
         if (_jobReader is null)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            _jobReader = new RowReader<Job>(db);
+            Interlocked.CompareExchange(ref _jobReader, new RowReader<Job>(db), null);
         }
 
         return await _jobReader.FindAsync(id, cancellationToken);

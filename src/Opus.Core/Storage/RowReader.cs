@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Linq.Expressions;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -12,9 +14,10 @@ namespace Opus.Core.Storage;
 /// Reads one row of a mapped entity type by its key as EF Core would materialize it (the model's table, columns and
 /// value converters, so a new column is read without a change here), over a plain pooled connection: for the hottest
 /// read (every GET of a job), where EF's query pipeline, its pooled context and the functions it registers on each
-/// connection open cost more than the SELECT. No tracking, as the EF reads it replaces.
+/// connection open cost more than the SELECT. No tracking, as the EF reads it replaces. Disposing closes the
+/// connections it keeps.
 /// </summary>
-public sealed class RowReader<T> where T : class
+public sealed class RowReader<T> : IDisposable where T : class
 {
     private readonly DbProviderFactory _provider;
     private readonly string _connectionString;
@@ -56,19 +59,73 @@ public sealed class RowReader<T> where T : class
             Expression.Assign(Expression.Property(entity, target), Expression.Convert(value, target.PropertyType)), entity, value).Compile();
     }
 
+    // SQLite compiles a statement anew for every command, and compiling this SELECT cost more than running it:
+    // a few connections are kept open with the statement prepared. Between reads they hold no read transaction
+    // (the statement is reset), so checkpoints are not held back. PostgreSQL's connections go back to Npgsql's pool.
+    private const int KeptPrepared = 8;
+    private readonly ConcurrentQueue<DbCommand> _prepared = new();
+
     /// <summary>The row with this key, or null.</summary>
     public async Task<T?> FindAsync(object key, CancellationToken cancellationToken = default)
     {
-        await using var connection = _provider.CreateConnection()!;
+        var command = _prepared.TryDequeue(out var ready) ? ready : await PrepareAsync(cancellationToken);
+        var keep = command.Connection is SqliteConnection;
+        try
+        {
+            command.Parameters[0].Value = key;
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
+            return await ReadAsync(reader, cancellationToken);
+        }
+        catch
+        {
+            keep = false;
+            throw;
+        }
+        finally
+        {
+            if (keep && _prepared.Count < KeptPrepared)
+                _prepared.Enqueue(command);
+            else
+                await DisposeAsync(command);
+        }
+    }
+
+    private async Task<DbCommand> PrepareAsync(CancellationToken cancellationToken)
+    {
+        var connection = _provider.CreateConnection()!;
         connection.ConnectionString = _connectionString;
         await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.CommandText = _sql;
         var parameter = command.CreateParameter();
         parameter.ParameterName = _keyParameter;
-        parameter.Value = key;
+        parameter.Value = "";
         command.Parameters.Add(parameter);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
+        if (connection is SqliteConnection)
+            await command.PrepareAsync(cancellationToken);
+        return command;
+    }
+
+    private static async Task DisposeAsync(DbCommand command)
+    {
+        var connection = command.Connection;
+        await command.DisposeAsync();
+        if (connection is not null)
+            await connection.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        while (_prepared.TryDequeue(out var command))
+        {
+            var connection = command.Connection;
+            command.Dispose();
+            connection?.Dispose();
+        }
+    }
+
+    private async Task<T?> ReadAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
             return null;
         var row = _create();
