@@ -14,22 +14,38 @@ public sealed class ProvenanceRenderException(string message, Exception? inner =
 /// <summary>Runs Graphviz <c>dot</c> (Debian package graphviz) over a DOT text: stdin in, the drawing out, bounded in time.</summary>
 public sealed class GraphvizRenderer(OpusOptions options)
 {
+    // Looked up again at most this often: every job document asks (it lists provsvg only with Graphviz), and the
+    // look-up (PATH split, a stat per folder) was a tenth of a GET's cost. Installing Graphviz shows within this.
+    private static readonly TimeSpan AvailabilityLifetime = TimeSpan.FromSeconds(10);
+    private Availability? _availability;
+
+    // A reference, swapped whole: readers on other threads never see half an update.
+    private sealed record Availability(bool Available, long CheckedAt);
+
     /// <summary>
-    /// Whether Opus:Provenance:DotPath names a program that exists (a path, or a name found on PATH).
-    /// Without it a job lists no provsvg and PROV-SVG/PNG answer 503.
+    /// Whether Opus:Provenance:DotPath names a program that exists (a path, or a name found on PATH), as found at
+    /// most 10 s ago. Without it a job lists no provsvg and PROV-SVG/PNG answer 503.
     /// </summary>
     public bool IsAvailable
     {
         get
         {
-            var dot = options.Provenance.DotPath;
-            if (string.IsNullOrWhiteSpace(dot))
-                return false;
-            if (dot.Contains(Path.DirectorySeparatorChar) || dot.Contains(Path.AltDirectorySeparatorChar))
-                return File.Exists(dot);
-            return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Any(folder => File.Exists(Path.Combine(folder, dot)));
+            if (_availability is { } known && Stopwatch.GetElapsedTime(known.CheckedAt) < AvailabilityLifetime)
+                return known.Available;
+            var available = Find(options.Provenance.DotPath);
+            _availability = new Availability(available, Stopwatch.GetTimestamp());
+            return available;
         }
+    }
+
+    private static bool Find(string? dot)
+    {
+        if (string.IsNullOrWhiteSpace(dot))
+            return false;
+        if (dot.Contains(Path.DirectorySeparatorChar) || dot.Contains(Path.AltDirectorySeparatorChar))
+            return File.Exists(dot);
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(folder => File.Exists(Path.Combine(folder, dot)));
     }
 
     /// <summary>What a PROV-SVG or PROV-PNG request is told without Graphviz; names the tool, not the server's path to it.</summary>

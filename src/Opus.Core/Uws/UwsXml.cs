@@ -30,6 +30,9 @@ public static class UwsXml
 
     public static XmlWriter Create(Stream stream) => XmlWriter.Create(stream, Settings);
 
+    // The small documents, written synchronously into memory: made once, not per request.
+    private static readonly XmlWriterSettings RenderSettings = new() { Encoding = Settings.Encoding, Indent = true };
+
     /// <summary>Streams a job list; each jobref links to <paramref name="listUrl"/>/id.</summary>
     public static async Task WriteJobListAsync(Stream stream, IAsyncEnumerable<JobSummary> jobs, string listUrl, bool showOwner, CancellationToken cancellationToken = default)
     {
@@ -143,7 +146,7 @@ public static class UwsXml
     public static byte[] Render(Action<XmlWriter> write)
     {
         using var buffer = new MemoryStream();
-        using (var xml = XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = Settings.Encoding, Indent = true }))
+        using (var xml = XmlWriter.Create(buffer, RenderSettings))
             write(xml);
         return buffer.ToArray();
     }

@@ -30,9 +30,11 @@ public static class AuthSetup
             services.AddOptions<KeyManagementOptions>().Configure<OpusOptions, ILoggerFactory>((keys, opus, loggers) =>
                 keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(opus.FullDataPath, "keys")), loggers));
         }
+        // The policies name no scheme: the caller is the one the authentication middleware found with the default
+        // scheme (Opus), not authenticated a second time and merged into a new principal on every request.
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminOnly.Policy, new AuthorizationPolicyBuilder(OpusAuthenticationHandler.SchemeName).RequireRole(Caller.AdminRole).Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminOnly.Policy, new AuthorizationPolicyBuilder().RequireRole(Caller.AdminRole).Build());
         // Refusals by the admin policy answer as their route group says (AdminOnly); the rest as ASP.NET Core does.
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminRefusals>();
         return services;

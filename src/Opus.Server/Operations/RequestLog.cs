@@ -21,15 +21,22 @@ public sealed partial class RequestLog(RequestDelegate next, ILoggerFactory logg
         }
         finally
         {
-            var user = context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : "-";
-            var path = $"{context.Request.PathBase}{context.Request.Path}";
-            var duration = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
-            // A request that failed with an exception not yet turned into an answer is still a 500 here.
-            if (context.User.FindFirst(Auth.OnBehalfOf.PortalClaim)?.Value is { } portal)
-                RequestOnBehalf(context.Request.Method, path, context.Response.StatusCode, duration, user, portal);
-            else
-                Request(context.Request.Method, path, context.Response.StatusCode, duration, user);
+            // Filtered out (Opus.Requests below Information): nothing of the entry is made.
+            if (_logger.IsEnabled(LogLevel.Information))
+                Log(context, started);
         }
+    }
+
+    private void Log(HttpContext context, long started)
+    {
+        var user = context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : "-";
+        var path = $"{context.Request.PathBase}{context.Request.Path}";
+        var duration = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
+        // A request that failed with an exception not yet turned into an answer is still a 500 here.
+        if (context.User.FindFirst(Auth.OnBehalfOf.PortalClaim)?.Value is { } portal)
+            RequestOnBehalf(context.Request.Method, path, context.Response.StatusCode, duration, user, portal);
+        else
+            Request(context.Request.Method, path, context.Response.StatusCode, duration, user);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {DurationMs} ms {User}")]
