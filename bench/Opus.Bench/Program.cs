@@ -53,7 +53,7 @@ public static class Program
                 await SandboxBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "client")
                 await ClientBench.RunAsync(serverAssembly, report, stop.Token);
-            // A million jobs on each database take minutes to fill: only when asked for.
+            // Only when asked for: the million-job fills take minutes, and both need PostgreSQL.
             if (only is "scale")
                 await ScaleBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is "pg2")
@@ -176,7 +176,7 @@ public static class Program
             "1 client, sequential: GET /rest/copy?LAST=100 (100 jobrefs checked), GET /rest/copy/{id} over 1,000 filled jobs spread over the fill (its runId checked), " +
             "POST /rest/copy (303), and GET /jobs?limit=50&phase=COMPLETED&runId=<a filled job's> (total 1 and that job checked); each at most 8 s or a bound count. " +
             "Reported: median and p95 at 1,000,000 / at 10,000 and the ratio of the medians.";
-        yield return "Two servers (`--only pg2`): a fresh PostgreSQL database and one data folder; the first server starts (migrates), one job is created, the server warms up under wrk until its JIT settles; " +
+        yield return "Two servers (`--only pg2`, not in the full run: it needs PostgreSQL): a fresh PostgreSQL database and one data folder; the first server starts (migrates), one job is created, the server warms up under wrk until its JIT settles; " +
             "then a second server process starts on the same database and folder and warms up alike. Then 3 rounds of 5 s each: wrk -t2 -c16 on the first server alone (the second idle), " +
             "and wrk -t1 -c8 on each of the two at once (rates added), for GET /rest/copy/{id} and for POST /rest/copy text=bench; the ratio two / one per round, its median reported. " +
             "Both servers, PostgreSQL and wrk share the same 2 cores.";
