@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Opus server and the benchmark in Release, then runs the benchmark (a few minutes).
 # The report (markdown) goes to standard output, progress to standard error.
-#   bash bench/run.sh [--server path/to/Opus.Server.dll] [--only load|run|ref|lists|prov|sandbox|wait|client]
+#   bash bench/run.sh [--server path/to/Opus.Server.dll] [--only load|run|ref|lists|prov|sandbox|wait|client|scale|pg2]
 #                     [--server-arg --Key=Value]... [--server-env NAME=VALUE]...   (experiments)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

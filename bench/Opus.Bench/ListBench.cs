@@ -32,11 +32,11 @@ public static class ListBench
             var insertedTotal = 0;
             foreach (var (size, fullRuns, fullTime) in new[] { (10_000, 20, 20), (100_000, 10, 60) })
             {
-                var (inserted, took) = DirectFill.TopUp(database, "copy", ServerProcess.AdminUserName, size);
+                var (inserted, took, _) = DirectFill.TopUp(database, "copy", ServerProcess.AdminUserName, size, cancellationToken);
                 insertedTotal += inserted;
                 Progress.Say($"lists: inserted {inserted:N0} rows into SQLite in {took.TotalSeconds:0.0} s (server stopped); {DirectFill.Count(database, "copy"):N0} jobs in the list");
                 report.Note($"{size:N0}-job list: {OverHttp:N0} jobs created over HTTP, then {insertedTotal:N0} COMPLETED copy jobs inserted straight into the jobs table of opus.db " +
-                    $"with Microsoft.Data.Sqlite (the last {inserted:N0} in one transaction, {took.TotalSeconds:0.0} s) while the server was stopped, then the server was restarted.");
+                    $"with Microsoft.Data.Sqlite (the last {inserted:N0} in {took.TotalSeconds:0.0} s, a commit every 50,000) while the server was stopped, then the server was restarted.");
 
                 await using var server = await ServerProcess.StartAsync(serverAssembly, data, cancellationToken);
                 try
@@ -136,7 +136,7 @@ public static class ListBench
 
     private static string UwsTimeOf(DateTime value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task<int> TotalAsync(HttpClient client, string path, CancellationToken cancellationToken)
+    internal static async Task<int> TotalAsync(HttpClient client, string path, CancellationToken cancellationToken)
     {
         using var response = await client.GetAsync(path, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -168,7 +168,7 @@ public static class ListBench
         return await response.Content.ReadAsByteArrayAsync(cancellationToken);
     }
 
-    private static int CountJobRefs(byte[] body)
+    internal static int CountJobRefs(byte[] body)
     {
         var count = 0;
         var rest = body.AsSpan();

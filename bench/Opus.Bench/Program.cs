@@ -5,7 +5,7 @@ namespace Opus.Bench;
 /// <summary>
 /// Opus benchmark: starts a Release Opus server (SQLite, local manager) on 127.0.0.1 with a
 /// temporary data folder, measures it over loopback HTTP and prints a markdown table.
-/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|run|ref|lists|prov|sandbox|wait|client]
+/// Usage: Opus.Bench [--server path/to/Opus.Server.dll] [--only load|run|ref|lists|prov|sandbox|wait|client|scale|pg2]
 ///                   [--server-arg --Key=Value]... [--server-env NAME=VALUE]... (for experiments)
 /// </summary>
 public static class Program
@@ -35,7 +35,7 @@ public static class Program
         var clock = Stopwatch.StartNew();
         try
         {
-            // --only load | run | ref | lists | prov | sandbox | wait | client: one part, for quicker experiments.
+            // --only load | run | ref | lists | prov | sandbox | wait | client | scale | pg2: one part, for quicker experiments.
             var only = Array.IndexOf(args, "--only") is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
             if (only is null or "load")
                 await LoadAsync(serverAssembly, report, stop.Token);
@@ -53,6 +53,11 @@ public static class Program
                 await SandboxBench.RunAsync(serverAssembly, report, stop.Token);
             if (only is null or "client")
                 await ClientBench.RunAsync(serverAssembly, report, stop.Token);
+            // Only when asked for: the million-job fills take minutes, and both need PostgreSQL.
+            if (only is "scale")
+                await ScaleBench.RunAsync(serverAssembly, report, stop.Token);
+            if (only is "pg2")
+                await TwoServerBench.RunAsync(serverAssembly, report, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -164,6 +169,17 @@ public static class Program
             $"then GET /rest/copy/{{id}} and POST /rest/copy text=bench on a fresh Opus server with the admin's Bearer token; 3 s warm-up each, and Opus's until its JIT settles, then {3} rounds of 5 s of the four in turn; " +
             "the ratios are per round (Opus / its reference of the same round), their median reported.";
         yield return "Memory: VmHWM (peak) and VmRSS (current) from /proc/<server pid>/status.";
+        yield return "Scale (`--only scale`, not in the full run: filling takes minutes): on SQLite, then on a fresh PostgreSQL database (" + BenchPostgres.Describe() + ", dropped afterwards; " +
+            "--Opus:Storage:Provider=Postgres), a server creates the schema (its migrations) and 1,000 copy jobs over HTTP, then stops; the jobs table is filled to 10,000, " +
+            "then to 1,000,000 COMPLETED copy jobs straight into the database with the server stopped (SQLite: prepared INSERTs, a commit every 50,000; PostgreSQL: binary COPY, then VACUUM ANALYZE; " +
+            "each job with its job_parameter_keys and prov_activities rows, run ID fill-{n/1000}-{n}). At each size a fresh server warms up (the four requests in 0.25 s slices until its JIT settles) and then measures, " +
+            "1 client, sequential: GET /rest/copy?LAST=100 (100 jobrefs checked), GET /rest/copy/{id} over 1,000 filled jobs spread over the fill (its runId checked), " +
+            "POST /rest/copy (303), and GET /jobs?limit=50&phase=COMPLETED&runId=<a filled job's> (total 1 and that job checked); each at most 8 s or a bound count. " +
+            "Reported: median and p95 at 1,000,000 / at 10,000 and the ratio of the medians.";
+        yield return "Two servers (`--only pg2`, not in the full run: it needs PostgreSQL): a fresh PostgreSQL database and one data folder; the first server starts (migrates), one job is created, the server warms up under wrk until its JIT settles; " +
+            "then a second server process starts on the same database and folder and warms up alike. Then 3 rounds of 5 s each: wrk -t2 -c16 on the first server alone (the second idle), " +
+            "and wrk -t1 -c8 on each of the two at once (rates added), for GET /rest/copy/{id} and for POST /rest/copy text=bench; the ratio two / one per round, its median reported. " +
+            "Both servers, PostgreSQL and wrk share the same 2 cores.";
         yield return $"Provenance: a server of its own with one definition, `chain` (appends its text to its optional input); a chain of {ProvenanceBench.ChainLength} jobs run over HTTP, " +
             "each given the previous result's store digest as input. Then 1 client, sequential GETs of /provsap?ID=<last job>&DEPTH=ALL (BACK) and ?ID=<first job>&DEPTH=ALL&DIRECTION=FORWARD " +
             "with RESPONSEFORMAT=PROV-JSON, the whole body read, after 2 warm-up GETs that check every job of the chain is in the document; median of at most 15 GETs or 60 s.";

@@ -29,9 +29,7 @@ public static partial class ReferenceBench
             await ReadyAsync(hello.Url, cancellationToken);
             await ReadyAsync(insert.Url, cancellationToken);
 
-            var post = Path.Combine(referenceData, "post.lua");
-            await File.WriteAllTextAsync(post,
-                "wrk.method = \"POST\"\nwrk.body = \"text=bench\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n", cancellationToken);
+            var post = await PostScriptAsync(referenceData, cancellationToken);
             var auth = $"Authorization: Bearer {ServerProcess.AdminToken}";
             var targets = new (string Name, string[] Arguments)[]
             {
@@ -117,11 +115,20 @@ public static partial class ReferenceBench
     [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
     private static partial Regex Failures();
 
-    /// <summary>Requests per second wrk measured; an answer other than 2xx/3xx fails the bench.</summary>
-    private static async Task<double> WrkAsync(string[] arguments, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>A wrk script (in <paramref name="folder"/>) that POSTs the form text=bench: a job creation.</summary>
+    internal static async Task<string> PostScriptAsync(string folder, CancellationToken cancellationToken)
+    {
+        var post = Path.Combine(folder, "post.lua");
+        await File.WriteAllTextAsync(post,
+            "wrk.method = \"POST\"\nwrk.body = \"text=bench\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n", cancellationToken);
+        return post;
+    }
+
+    /// <summary>Requests per second wrk measured (16 connections on 2 threads unless told); an answer other than 2xx/3xx fails the bench.</summary>
+    internal static async Task<double> WrkAsync(string[] arguments, TimeSpan duration, CancellationToken cancellationToken, int connections = 16, int threads = 2)
     {
         var start = new ProcessStartInfo("wrk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-t2", "-c16", $"-d{duration.TotalSeconds:0}s" }.Concat(arguments))
+        foreach (var argument in new[] { $"-t{threads}", $"-c{connections}", $"-d{duration.TotalSeconds:0}s" }.Concat(arguments))
             start.ArgumentList.Add(argument);
         using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start (apt-get install wrk)");
         var output = await wrk.StandardOutput.ReadToEndAsync(cancellationToken);

@@ -11,7 +11,7 @@ namespace Opus.Core.Storage;
 /// always reading, so the log only grows (hundreds of MB next to a 29 MB database at 100,000 jobs). Here a
 /// TRUNCATE checkpoint, which waits briefly for the readers of older snapshots to finish, runs when the
 /// log passes a quarter of the limit and whenever the log has not grown for a second (the server is idle): it is then
-/// cut to zero bytes.
+/// cut to zero bytes. A checkpoint that a reader kept from completing is tried again a second later, not at once.
 /// </summary>
 public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contexts, OpusOptions options, ILogger<SqliteWalCheckpoints> logger)
     : BackgroundService
@@ -22,8 +22,13 @@ public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contex
     // Looks without growth after which the server counts as idle (a second).
     private const int IdleLooks = 10;
 
-    // How long a checkpoint may keep new writers waiting for older readers; on failure it is retried at the next look.
+    // How long a checkpoint may keep new writers waiting for older readers.
     private const int CheckpointBusyMilliseconds = 200;
+
+    // Looks skipped after a checkpoint that could not complete (a reader of an older snapshot) before the next try. Each
+    // try holds the writer lock for up to CheckpointBusyMilliseconds: tried at every look while a long read ran (the
+    // sweep's pass over a million jobs), they kept every writer out for the whole read, a creation waited 10 s.
+    private const int LooksAfterBusy = 10;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,6 +42,7 @@ public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contex
         var limit = options.Storage.WalLimitBytes;
         long lastSize = 0;
         var unchanged = 0;
+        var pause = 0;
         using var timer = new PeriodicTimer(Interval);
         try
         {
@@ -46,10 +52,23 @@ public sealed class SqliteWalCheckpoints(IDbContextFactory<OpusDbContext> contex
                 var size = wal.Exists ? wal.Length : 0;
                 unchanged = size > 0 && size == lastSize ? unchanged + 1 : 0;
                 lastSize = size;
-                if ((size > limit / 4 || unchanged >= IdleLooks) && await CheckpointAsync(connectionString, stoppingToken))
+                if (pause > 0)
                 {
-                    lastSize = 0;
-                    unchanged = 0;
+                    pause--;
+                    continue;
+                }
+
+                if (size > limit / 4 || unchanged >= IdleLooks)
+                {
+                    if (await CheckpointAsync(connectionString, stoppingToken))
+                    {
+                        lastSize = 0;
+                        unchanged = 0;
+                    }
+                    else
+                    {
+                        pause = LooksAfterBusy;
+                    }
                 }
             }
         }
