@@ -159,7 +159,8 @@ public static class Program
         yield return "Lists: 1 client, sequential GETs of /rest/copy and /rest/copy?LAST=100, the whole body read, after 2 full and 5 LAST=100 warm-up GETs; " +
             "the job count of the full list is checked.";
         yield return "Trivial job: copy. Timed from sending the POST until the answer showing COMPLETED is read; the client waits with GET ?WAIT=30&PHASE=<last phase seen>, " +
-            "which the server answers at the phase change, so no polling interval is included. Sequential runs.";
+            "which the server answers at the phase change, so no polling interval is included. Sequential runs, after at least 100 warm-up jobs and then " +
+            "until the server's JIT has settled (as for the loads).";
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
         yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and rlimits), " +

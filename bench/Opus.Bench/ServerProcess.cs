@@ -145,6 +145,20 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
+    /// CPU time of the server's child processes that ended and were reaped (cutime + cstime of /proc/PID/stat): a local
+    /// job's whole process tree (setsid, limits, bwrap, runner, script), each level reaping the one below.
+    /// </summary>
+    public TimeSpan ChildrenCpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        // After "pid (comm) ": cutime is field 16 and cstime field 17.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[13], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[14], System.Globalization.CultureInfo.InvariantCulture);
+        // USER_HZ is 100 on Linux.
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    /// <summary>
     /// CPU time of the server's threads whose name starts with <paramref name="threadName"/> (Linux
     /// truncates names to 15 characters: ".NET Tiered Com" is the JIT's background tier-up thread).
     /// </summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Logging;
 using Opus.Core.Definitions;
 using Opus.Core.Jobs;
@@ -42,30 +43,41 @@ public sealed class JobEvents(
     /// Applies one runner report. With <paramref name="collectInBackground"/> (the callback endpoint) a final
     /// report returns once the job is claimed; its results are collected by <see cref="JobFinishQueue"/>'s worker.
     /// </summary>
-    public async Task ApplyAsync(string jobId, RunnerEvent report, bool collectInBackground = false, CancellationToken cancellationToken = default)
+    public Task ApplyAsync(string jobId, RunnerEvent report, bool collectInBackground = false, CancellationToken cancellationToken = default) =>
+        ApplyReportAsync(jobId, null, report, collectInBackground, cancellationToken);
+
+    /// <summary>
+    /// As above, by a manager that read the job when it started it (<paramref name="started"/>): its EXECUTING is
+    /// written without reading the job again; a final report still reads it (it may have ended meanwhile).
+    /// </summary>
+    public Task ApplyAsync(Job started, RunnerEvent report, CancellationToken cancellationToken = default) =>
+        ApplyReportAsync(started.Id, started, report, collectInBackground: false, cancellationToken);
+
+    private async Task ApplyReportAsync(string jobId, Job? started, RunnerEvent report, bool collectInBackground, CancellationToken cancellationToken)
     {
-        // A local job over one of its limits is an error naming it, however its script ended.
-        if (report.Phase is JobPhase.COMPLETED or JobPhase.ERROR && await limits.ExceededAsync(jobId, report.ExitCode, cancellationToken) is { } exceeded)
+        if (report.Phase == JobPhase.EXECUTING)
         {
-            await FinishAsync(jobId, JobPhase.ERROR, exceeded, report.Time, collectInBackground, cancellationToken);
+            void SetStart(UpdateSettersBuilder<Job> set) => set.SetProperty(j => j.StartTime, report.Time);
+            await (started is null
+                ? jobs.TryTransitionAsync(jobId, JobTransitions.Start, SetStart, cancellationToken)
+                : jobs.TryTransitionAsync(jobId, JobTransitions.Start, SetStart, new ChangedJob(started.Definition, started.Owner, report.Time, null), cancellationToken));
             return;
         }
 
-        switch (report.Phase)
-        {
-            case JobPhase.EXECUTING:
-                await jobs.TryTransitionAsync(jobId, JobTransitions.Start, set => set.SetProperty(j => j.StartTime, report.Time), cancellationToken);
-                break;
-            case JobPhase.COMPLETED:
-                await FinishAsync(jobId, JobPhase.COMPLETED, null, report.Time, collectInBackground, cancellationToken);
-                break;
-            case JobPhase.ERROR:
-                // A manager may know better why the runner was signalled (SLURM: cancelled or out of time).
-                if (_filters.Length > 0 && await jobs.FindAsync(jobId, cancellationToken) is { } job && _filters.Any(f => f.TakesOver(job, report)))
-                    break;
-                await FinishAsync(jobId, JobPhase.ERROR, DescribeFailure(jobId, report.ExitCode), report.Time, collectInBackground, cancellationToken);
-                break;
-        }
+        if (report.Phase is not (JobPhase.COMPLETED or JobPhase.ERROR))
+            return;
+        // One read for the limits, the managers' filters and the claim.
+        if (await jobs.FindAsync(jobId, cancellationToken) is not { } job)
+            return;
+
+        // A local job over one of its limits is an error naming it, however its script ended.
+        if (await limits.ExceededAsync(job, report.ExitCode, cancellationToken) is { } exceeded)
+            await FinishJobAsync(job, JobPhase.ERROR, exceeded, report.Time, collectInBackground, cancellationToken);
+        else if (report.Phase == JobPhase.COMPLETED)
+            await FinishJobAsync(job, JobPhase.COMPLETED, null, report.Time, collectInBackground, cancellationToken);
+        // A manager may know better why the runner was signalled (SLURM: cancelled or out of time).
+        else if (!_filters.Any(f => f.TakesOver(job, report)))
+            await FinishJobAsync(job, JobPhase.ERROR, DescribeFailure(jobId, report.ExitCode), report.Time, collectInBackground, cancellationToken);
     }
 
     /// <summary>
@@ -106,14 +118,59 @@ public sealed class JobEvents(
     public async Task FinishAsync(
         string jobId, JobPhase phase, string? errorMessage, DateTime? endTime = null, bool collectInBackground = false, CancellationToken cancellationToken = default)
     {
-        if (await ClaimFinishAsync(jobId, phase, errorMessage, endTime, cancellationToken))
+        if (await jobs.FindAsync(jobId, cancellationToken) is { } job)
+            await FinishJobAsync(job, phase, errorMessage, endTime, collectInBackground, cancellationToken);
+    }
+
+    private async Task FinishJobAsync(Job job, JobPhase phase, string? errorMessage, DateTime? endTime, bool collectInBackground, CancellationToken cancellationToken)
+    {
+        // Held already: by another finisher, or by a time limit's claim that is carried out once the job's processes are gone.
+        if (job.Finishing is not null || Claimable(job) is not { } claimable)
+            return;
+        var claim = NewClaim(phase, errorMessage, endTime);
+        if (collectInBackground)
         {
-            if (collectInBackground)
-                finishQueue.Enqueue(jobId);
-            else
-                await CompleteAsync(jobId, cancellationToken);
+            if (await jobs.TryClaimFinishAsync(job.Id, claimable, claim, cancellationToken))
+                finishQueue.Enqueue(job.Id);
+            return;
+        }
+
+        if (!_finishing.TryAdd(job.Id, 0))
+            return;
+        try
+        {
+            // Hashed before the claim, so that the claim records them with it (one write, not two), still before any file moves.
+            // Should hashing fail, the claim is made without them and the collection after it fails as it did before: logged, left for the sweep.
+            try
+            {
+                claim = claim with { Results = await HashResultsAsync(job, cancellationToken) };
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Job {JobId}: its results could not be hashed before the claim: {Reason}", job.Id, e.Message);
+            }
+
+            if (await jobs.TryClaimFinishAsync(job.Id, claimable, claim, cancellationToken))
+                await CarryOutAsync(job, claim, cancellationToken);
+        }
+        finally
+        {
+            _finishing.TryRemove(job.Id, out _);
         }
     }
+
+    /// <summary>The phases a finisher may claim the job in; null when there is nothing to claim.</summary>
+    private IReadOnlyList<JobPhase>? Claimable(Job job)
+    {
+        if (job.Phase.IsActive())
+            return JobPhases.Active;
+        if (job.Phase is JobPhase.COMPLETED or JobPhase.ERROR or JobPhase.ABORTED && job.Results.Count == 0 && Directory.Exists(workspace.WorkPath(job.Id)))
+            return [job.Phase];
+        return null;
+    }
+
+    private JobFinish NewClaim(JobPhase phase, string? errorMessage, DateTime? endTime) =>
+        new(phase, phase == JobPhase.ERROR ? errorMessage ?? "the job failed" : null, endTime ?? Now, Now, ProcessIdentity.Current);
 
     /// <summary>
     /// Claims the job's end without collecting yet (a job stopped at its time limit: its results are collected
@@ -121,19 +178,9 @@ public sealed class JobEvents(
     /// </summary>
     public async Task<bool> ClaimFinishAsync(string jobId, JobPhase phase, string? errorMessage, DateTime? endTime = null, CancellationToken cancellationToken = default)
     {
-        var job = await jobs.FindAsync(jobId, cancellationToken);
-        if (job is null)
+        if (await jobs.FindAsync(jobId, cancellationToken) is not { } job || Claimable(job) is not { } claimable)
             return false;
-        IReadOnlyList<JobPhase> claimable;
-        if (job.Phase.IsActive())
-            claimable = JobPhases.Active;
-        else if (job.Phase is JobPhase.COMPLETED or JobPhase.ERROR or JobPhase.ABORTED && job.Results.Count == 0 && Directory.Exists(workspace.WorkPath(jobId)))
-            claimable = [job.Phase];
-        else
-            return false;
-
-        var claim = new JobFinish(phase, phase == JobPhase.ERROR ? errorMessage ?? "the job failed" : null, endTime ?? Now, Now, ProcessIdentity.Current);
-        return await jobs.TryClaimFinishAsync(jobId, claimable, claim, cancellationToken);
+        return await jobs.TryClaimFinishAsync(jobId, claimable, NewClaim(phase, errorMessage, endTime), cancellationToken);
     }
 
     /// <summary>
@@ -146,33 +193,8 @@ public sealed class JobEvents(
             return;
         try
         {
-            if (await jobs.FindAsync(jobId, cancellationToken) is not { Finishing: { } claim } job)
-                return;
-            var results = claim.Results;
-            if (results is null)
-            {
-                results = await HashResultsAsync(job, cancellationToken);
-                // Recorded before any file moves: a retry after a crash finds them in the store by their digest.
-                await jobs.TryUpdateClaimAsync(jobId, claim with { Results = results }, cancellationToken);
-            }
-
-            results = await StoreResultsAsync(job, results, cancellationToken);
-            if (job.Phase.IsActive()
-                && await EndAsync(job, JobTransitions.Ending(claim.Phase), claim.EndTime, results, claim.ErrorMessage, j => j.Finishing != null, cancellationToken))
-                return;
-
-            // Ended meanwhile (aborted, out of time): the results are added to what it ended as.
-            var now = await jobs.FindAsync(jobId, cancellationToken);
-            if (now is null || !now.Phase.IsFinal())
-                return;
-            var added = now.Results.Count == 0 && results.Count > 0;
-            if (await jobs.TryUpdateAsync(jobId, [now.Phase], set =>
-                {
-                    set.SetProperty(j => j.Finishing, (JobFinish?)null);
-                    if (added)
-                        set.SetProperty(j => j.Results, results);
-                }, cancellationToken) && added)
-                await provenance.TryRecordAsync(jobId, cancellationToken);
+            if (await jobs.FindAsync(jobId, cancellationToken) is { Finishing: { } claim } job)
+                await CarryOutAsync(job, claim, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -186,16 +208,58 @@ public sealed class JobEvents(
     }
 
     /// <summary>
+    /// The claim <paramref name="claim"/> of <paramref name="job"/> (as read before or after it was made) carried out; a failure
+    /// is logged and leaves the claim for the sweep.
+    /// </summary>
+    private async Task CarryOutAsync(Job job, JobFinish claim, CancellationToken cancellationToken)
+    {
+        var jobId = job.Id;
+        try
+        {
+            var results = claim.Results;
+            if (results is null)
+            {
+                results = await HashResultsAsync(job, cancellationToken);
+                // Recorded before any file moves: a retry after a crash finds them in the store by their digest.
+                await jobs.TryUpdateClaimAsync(jobId, claim with { Results = results }, cancellationToken);
+            }
+
+            var (stored, entities) = await StoreResultsAsync(job, results, cancellationToken);
+            if (job.Phase.IsActive()
+                && await EndAsync(job, JobTransitions.Ending(claim.Phase), claim.EndTime, stored, claim.ErrorMessage, j => j.Finishing != null, entities, cancellationToken))
+                return;
+
+            // Ended meanwhile (aborted, out of time): the results are added to what it ended as.
+            var now = await jobs.FindAsync(jobId, cancellationToken);
+            if (now is null || !now.Phase.IsFinal())
+                return;
+            var added = now.Results.Count == 0 && stored.Count > 0;
+            if (await jobs.TryUpdateAsync(jobId, [now.Phase], set =>
+                {
+                    set.SetProperty(j => j.Finishing, (JobFinish?)null);
+                    if (added)
+                        set.SetProperty(j => j.Results, stored);
+                }, cancellationToken) && added)
+                await provenance.TryRecordAsync(jobId, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Job {JobId}: its end could not be written; the sweep tries again", jobId);
+        }
+    }
+
+    /// <summary>
     /// The one way into a final phase: phase, end time, results and error written with the job's provenance
     /// in one transaction (recorded after, by the repair pass, should preparing it fail). Clears any claim.
     /// </summary>
+    /// <param name="stored">The store's rows of the results, where the caller has them (no read each).</param>
     public async Task<bool> EndAsync(
         Job job, JobTransition transition, DateTime end, List<JobResult> results, string? errorMessage,
-        Expression<Func<Job, bool>>? onlyIf = null, CancellationToken cancellationToken = default)
+        Expression<Func<Job, bool>>? onlyIf = null, IReadOnlyDictionary<string, StoredEntity>? stored = null, CancellationToken cancellationToken = default)
     {
         if (!transition.To.IsFinal())
             throw new ArgumentException($"{transition} does not end a job", nameof(transition));
-        var rows = await provenance.PrepareAsync(job, transition.To, end, results, cancellationToken);
+        var rows = await provenance.PrepareAsync(job, transition.To, end, results, stored, cancellationToken);
         var ended = await jobs.TryTransitionAsync(job.Id, transition, set =>
         {
             set.SetProperty(j => j.EndTime, end);
@@ -206,7 +270,7 @@ public sealed class JobEvents(
                 set.SetProperty(j => j.ErrorMessage, errorMessage ?? "the job failed");
                 set.SetProperty(j => j.ErrorType, "fatal");
             }
-        }, rows is null ? null : provenance.InTransition(rows), onlyIf, cancellationToken);
+        }, rows is null ? null : provenance.InTransition(rows), onlyIf, cancellationToken, new ChangedJob(job.Definition, job.Owner, job.StartTime, end));
         if (ended)
         {
             logger.LogInformation("Job {JobId} {Phase}", job.Id, transition.To);
@@ -306,10 +370,15 @@ public sealed class JobEvents(
         return false;
     }
 
-    /// <summary>Moves each result into the store and registers it; a result neither in work/ nor in the store is dropped.</summary>
-    private async Task<List<JobResult>> StoreResultsAsync(Job job, List<JobResult> results, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves each result into the store and registers it; a result neither in work/ nor in the store is dropped.
+    /// Returns the results kept and the store's row of each (by digest).
+    /// </summary>
+    private async Task<(List<JobResult> Results, Dictionary<string, StoredEntity> Entities)> StoreResultsAsync(
+        Job job, List<JobResult> results, CancellationToken cancellationToken)
     {
         var stored = new List<JobResult>(results.Count);
+        var entities = new Dictionary<string, StoredEntity>(StringComparer.Ordinal);
         var work = workspace.WorkPath(job.Id);
         foreach (var result in results)
         {
@@ -323,10 +392,11 @@ public sealed class JobEvents(
             }
 
             // The first job to produce this content is its generator; a later identical result is a re-generation.
-            await store.RegisterAsync(result.Sha256, result.Size, Path.GetFileName(result.FileName), result.MimeType, job.Owner, (job.Id, job.Definition, result.Id), cancellationToken);
+            entities[result.Sha256] = await store.RegisterAsync(
+                result.Sha256, result.Size, Path.GetFileName(result.FileName), result.MimeType, job.Owner, (job.Id, job.Definition, result.Id), cancellationToken);
             stored.Add(result);
         }
 
-        return stored;
+        return (stored, entities);
     }
 }

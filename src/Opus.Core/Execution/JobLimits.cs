@@ -199,10 +199,15 @@ public sealed class JobLimits(OpusOptions options, JobWorkspace workspace, Defin
     /// The limit a local job exceeded, as its error message; null when none (or the job is not local or has ended).
     /// <paramref name="exitStatus"/> is what its runner reported, when it did.
     /// </summary>
-    public async Task<string?> ExceededAsync(string jobId, int? exitStatus, CancellationToken cancellationToken = default)
+    public async Task<string?> ExceededAsync(string jobId, int? exitStatus, CancellationToken cancellationToken = default) =>
+        await jobs.FindAsync(jobId, cancellationToken) is { } job ? await ExceededAsync(job, exitStatus, cancellationToken) : null;
+
+    /// <summary>As above, for the job as the caller just read it.</summary>
+    public async Task<string?> ExceededAsync(Job job, int? exitStatus, CancellationToken cancellationToken = default)
     {
-        if (await jobs.FindAsync(jobId, cancellationToken) is not { Manager: LocalManager.ManagerName } job || job.Phase.IsFinal())
+        if (job is not { Manager: LocalManager.ManagerName } || job.Phase.IsFinal())
             return null;
+        var jobId = job.Id;
         var limits = await ForAsync(job, cancellationToken);
         var (memory, processes) = JobCgroups.Exceeded(jobId);
         if (memory)

@@ -34,12 +34,18 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
 
     public string WorkPath(string jobId) => Path.Combine(DirectoryOf(jobId), "work");
 
+    /// <summary>The progress file the runner names in $OPUS_PROGRESS_FILE (opus_progress writes it).</summary>
+    public string ProgressPath(string jobId) => Path.Combine(DirectoryOf(jobId), "progress");
+
     public const string InputsFolder = "inputs";
 
     public string InputsPath(string jobId) => Path.Combine(DirectoryOf(jobId), InputsFolder);
 
-    /// <summary>Writes everything the runner needs; the callback token is kept only here (the database holds its hash).</summary>
-    public async Task PrepareAsync(Job job, JobDefinition definition, string callbackToken, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes everything the runner needs; the callback token is kept only here (the database holds its hash). The files
+    /// are small: written synchronously, without a thread-pool hop each.
+    /// </summary>
+    public void Prepare(Job job, JobDefinition definition, string callbackToken)
     {
         var dir = DirectoryOf(job.Id);
         PrivateFiles.CreateFolder(dir);
@@ -47,11 +53,11 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         // A rerun after a restart starts from a clean slate.
         File.Delete(EventsPath(job.Id));
 
-        await File.WriteAllTextAsync(RunnerPath(job.Id), RunnerScript.Value, cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(dir, "script.sh"), definition.Script, cancellationToken);
+        File.WriteAllText(RunnerPath(job.Id), RunnerScript.Value);
+        File.WriteAllText(Path.Combine(dir, "script.sh"), definition.Script);
 
         var header = Path.Combine(dir, "callback.header");
-        await File.WriteAllTextAsync(header, $"Authorization: Bearer {callbackToken}\n", cancellationToken);
+        File.WriteAllText(header, $"Authorization: Bearer {callbackToken}\n");
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(header, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
@@ -65,7 +71,7 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         var noNetwork = definition.Resources?.Network == JobResources.NoNetwork;
         var marker = Path.Combine(dir, JobSandbox.NoNetworkMarker);
         if (noNetwork)
-            await File.WriteAllTextAsync(marker, "", cancellationToken);
+            File.WriteAllText(marker, "");
         else
             File.Delete(marker);
         if (!string.IsNullOrEmpty(options.CallbackUrl) && !(noNetwork && options.Local.IsSandboxed))
@@ -107,8 +113,8 @@ public sealed class JobWorkspace(OpusOptions options, EntityStore store)
         var env = new StringBuilder();
         foreach (var (name, value) in environment)
             env.Append(name).Append('=').Append(value).Append('\0');
-        await File.WriteAllTextAsync(Path.Combine(dir, "job.env"), env.ToString(), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(dir, "parameters.json"), JsonSerializer.Serialize(values), cancellationToken);
+        File.WriteAllText(Path.Combine(dir, "job.env"), env.ToString());
+        File.WriteAllText(Path.Combine(dir, "parameters.json"), JsonSerializer.Serialize(values));
     }
 
     /// <summary>The job's stored inputs and where their copies go: inputs/NAME/FILE, or inputs/NAME/INDEX_FILE when NAME has several.</summary>

@@ -16,7 +16,8 @@ namespace Opus.Core.Execution;
 /// </summary>
 public sealed class LocalManager : BackgroundService, IJobManager
 {
-    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
+    // The jobs as submitted: what a start needs of them (definition, owner, duration) does not change once they are QUEUED.
+    private readonly Channel<Job> _queue = Channel.CreateUnbounded<Job>();
     private readonly ConcurrentDictionary<string, int> _running = new(StringComparer.Ordinal);
 
     // Jobs whose runner ended but whose end could not be applied (a full disk): the sweep tries again.
@@ -32,17 +33,20 @@ public sealed class LocalManager : BackgroundService, IJobManager
     private readonly JobLimits _limits;
     private readonly JobEvents _events;
     private readonly JobRepository _jobs;
+    private readonly JobProgressReports _progress;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalManager> _logger;
 
     public LocalManager(
-        OpusOptions options, JobWorkspace workspace, JobLimits limits, JobEvents events, JobRepository jobs, TimeProvider time, ILogger<LocalManager> logger)
+        OpusOptions options, JobWorkspace workspace, JobLimits limits, JobEvents events, JobRepository jobs, JobProgressReports progress, TimeProvider time,
+        ILogger<LocalManager> logger)
     {
         _options = options;
         _workspace = workspace;
         _limits = limits;
         _events = events;
         _jobs = jobs;
+        _progress = progress;
         _time = time;
         _logger = logger;
         _workers = Math.Max(1, options.MaxConcurrentJobs);
@@ -79,7 +83,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
     public Task SubmitAsync(Job job, CancellationToken cancellationToken = default)
     {
-        _queue.Writer.TryWrite(job.Id);
+        _queue.Writer.TryWrite(job);
         return Task.CompletedTask;
     }
 
@@ -152,12 +156,13 @@ public sealed class LocalManager : BackgroundService, IJobManager
     {
         try
         {
-            await foreach (var jobId in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await foreach (var submitted in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
+                var jobId = submitted.Id;
                 await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
                 try
                 {
-                    await RunAsync(jobId);
+                    await RunAsync(submitted);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -176,15 +181,14 @@ public sealed class LocalManager : BackgroundService, IJobManager
         }
     }
 
-    private async Task RunAsync(string jobId)
+    private async Task RunAsync(Job job)
     {
         var stages = new StageTimes { Dequeued = Now };
-        var job = await _jobs.FindAsync(jobId);
-        if (job is not { Phase: JobPhase.QUEUED })
-            return;
-        // The claim: when several server processes share the database, exactly one starts the job.
+        var jobId = job.Id;
+        // The claim: when several server processes share the database, exactly one starts the job, the one that takes
+        // it QUEUED and unclaimed (every submission leaves it unclaimed; a job aborted or claimed meanwhile is not started).
         var claim = LocalHandle.Starting(ProcessIdentity.Current);
-        if (!await _jobs.TrySetManagerJobIdAsync(jobId, job.ManagerJobId, claim, [JobPhase.QUEUED]))
+        if (!await _jobs.TrySetManagerJobIdAsync(jobId, null, claim, [JobPhase.QUEUED]))
             return;
 
         var directory = _workspace.DirectoryOf(jobId);
@@ -229,16 +233,19 @@ public sealed class LocalManager : BackgroundService, IJobManager
         var group = process.Id;
         _running[jobId] = group;
         var reports = Task.CompletedTask;
+        var progress = new ProgressWatch(_workspace.ProgressPath(jobId));
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var watcher = Task.CompletedTask;
+        var limitReached = false;
         try
         {
-            await _jobs.TrySetManagerJobIdAsync(jobId, claim, LocalHandle.Running(group, ProcessIdentity.Current),
-                JobPhases.Reconciled);
-
-            // An abort may have won the race between our read and the start.
-            if ((await _jobs.FindAsync(jobId))?.Phase.IsFinal() != false)
+            // Fails only when the job left its active phases: an abort won the race between our claim and the start
+            // (an abort after this finds the group in _running).
+            if (!await _jobs.TrySetManagerJobIdAsync(jobId, claim, LocalHandle.Running(group, ProcessIdentity.Current), JobPhases.Reconciled))
                 Stop(group);
             // Read from here, so a report never precedes the group's record; the pipe holds the lines meanwhile.
-            reports = ApplyReportsAsync(jobId, process.StandardOutput, stages, job.CreationTime);
+            watcher = WatchProgressAsync(jobId, progress, watching.Token);
+            reports = ApplyReportsAsync(job, process.StandardOutput, stages, () => StopWatchingAsync(jobId, progress, watching, watcher));
 
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             if (job.ExecutionDuration > 0)
@@ -250,6 +257,7 @@ public sealed class LocalManager : BackgroundService, IJobManager
             catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
             {
                 // Claimed first, so the runner's report of the signal does not say why it ended; collected once it is gone.
+                limitReached = true;
                 await _events.ClaimFinishAsync(jobId, JobPhase.ERROR, TimeLimitMessage(job));
                 Stop(group);
                 await process.WaitForExitAsync(_stopping.Token);
@@ -261,9 +269,16 @@ public sealed class LocalManager : BackgroundService, IJobManager
         finally
         {
             _running.TryRemove(jobId, out _);
+            await watching.CancelAsync();
+            await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await SettleAsync(jobId);
+        // Its end came through the pipe and was applied: the events file says nothing more. Only a claim that waited for
+        // the runner to be gone (its time limit), or whose collection failed, is left to carry out.
+        if (stages.EndApplied && !limitReached)
+            await CompleteClaimAsync(jobId);
+        else
+            await SettleAsync(jobId);
         await _limits.ReleaseAsync(jobId);
     }
 
@@ -272,10 +287,11 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
     /// <summary>
     /// Applies each phase the runner reports on its standard output as it comes (the events file says the same, and
-    /// is read again when the runner ends); any other line is bwrap's or the limits' and goes to the log.
+    /// is read again when the runner ends without a final report applied); any other line is bwrap's or the limits' and goes to the log.
     /// </summary>
-    private async Task ApplyReportsAsync(string jobId, StreamReader output, StageTimes stages, DateTime created)
+    private async Task ApplyReportsAsync(Job job, StreamReader output, StageTimes stages, Func<Task> lastProgress)
     {
+        var jobId = job.Id;
         try
         {
             while (await output.ReadLineAsync(_stopping.Token) is { } line)
@@ -287,11 +303,18 @@ public sealed class LocalManager : BackgroundService, IJobManager
                 }
 
                 var read = Now;
-                await _events.ApplyAsync(jobId, report, cancellationToken: _stopping.Token);
                 if (report.Phase == JobPhase.EXECUTING)
+                {
+                    await _events.ApplyAsync(job, report, _stopping.Token);
                     stages.Executing = report.Time;
-                else
-                    stages.LogEnd(_logger, jobId, created, report.Time, read, Now);
+                    continue;
+                }
+
+                // The script's last progress before its end, as the runner's own watcher sent it.
+                await lastProgress();
+                await _events.ApplyAsync(job, report, _stopping.Token);
+                stages.EndApplied = true;
+                stages.LogEnd(_logger, jobId, job.CreationTime, report.Time, read, Now);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -311,6 +334,9 @@ public sealed class LocalManager : BackgroundService, IJobManager
 
         public DateTime? Executing { get; set; }
 
+        /// <summary>A final report came through the pipe and was applied.</summary>
+        public bool EndApplied { get; set; }
+
         public void LogEnd(ILogger logger, string jobId, DateTime created, DateTime reportedEnd, DateTime read, DateTime ended)
         {
             if (!logger.IsEnabled(LogLevel.Debug) || Executing is not { } executing)
@@ -320,6 +346,82 @@ public sealed class LocalManager : BackgroundService, IJobManager
                 "Job {JobId} stages (ms): queue {Queue}, process start {ProcessStart}, runner start {RunnerStart}, script {Script}, report {Report}, end written {EndWritten}; ended at {Ended}",
                 jobId, Ms(created, Dequeued), Ms(Dequeued, Started), Ms(Started, executing), Ms(executing, reportedEnd), Ms(reportedEnd, read), Ms(read, ended),
                 ended.ToString("O", CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>
+    /// A local runner starts no progress watcher: the script's progress file is read here once a second while it runs, and
+    /// only a changed line reported (coalesced further by <see cref="JobProgressReports"/>).
+    /// </summary>
+    private async Task WatchProgressAsync(string jobId, ProgressWatch progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var tick = new PeriodicTimer(JobProgressReports.Interval, _time);
+            // A report under way is finished, not cancelled: its line counts as seen.
+            while (await tick.WaitForNextTickAsync(cancellationToken))
+                await ReportProgressAsync(jobId, progress, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Stops the watcher, then reports the file's last line: a loop's final call is never lost, nor overtaken.</summary>
+    private async Task StopWatchingAsync(string jobId, ProgressWatch progress, CancellationTokenSource watching, Task watcher)
+    {
+        await watching.CancelAsync();
+        await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ReportProgressAsync(jobId, progress, _stopping.Token);
+    }
+
+    private async Task ReportProgressAsync(string jobId, ProgressWatch progress, CancellationToken cancellationToken)
+    {
+        if (progress.Changed() is { } changed)
+            await _progress.ReportAsync(jobId, changed, cancellationToken);
+    }
+
+    /// <summary>
+    /// The progress file a script writes with opus_progress: one "PERCENT MESSAGE" line padded with spaces, rewritten in
+    /// place. Remembers the last line it saw, so only a change counts.
+    /// </summary>
+    private sealed class ProgressWatch(string path)
+    {
+        private string? _seen;
+
+        public JobProgress? Changed()
+        {
+            string? line;
+            try
+            {
+                if (!File.Exists(path))
+                    return null;
+                using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1024));
+                line = reader.ReadLine()?.TrimEnd(' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+
+            if (string.IsNullOrEmpty(line) || line == _seen)
+                return null;
+            _seen = line;
+            return JobProgress.ParseLine(line);
+        }
+    }
+
+    /// <summary>A claim left on the job after its end was applied (a time limit's, or one whose collection failed), carried out.</summary>
+    private async Task CompleteClaimAsync(string jobId)
+    {
+        try
+        {
+            await _events.CompleteAsync(jobId);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Job {JobId}: its end could not be applied; the sweep tries again", jobId);
+            _unsettled[jobId] = 0;
         }
     }
 
@@ -347,9 +449,10 @@ public sealed class LocalManager : BackgroundService, IJobManager
     private async Task WatchAdoptedAsync(Job job, int group, bool slot)
     {
         var deadline = job.ExecutionDuration > 0 && job.StartTime is { } started ? started.AddSeconds(job.ExecutionDuration) : DateTime.MaxValue;
+        var progress = new ProgressWatch(_workspace.ProgressPath(job.Id));
         try
         {
-            // Not our child: no exit notification, so a slow look at the process group.
+            // Not our child: no exit notification, so a slow look at the process group (and its script's progress).
             while (ProcessGroups.IsAlive(group) && !_stopping.IsCancellationRequested)
             {
                 if (_time.GetUtcNow().UtcDateTime >= deadline)
@@ -357,6 +460,8 @@ public sealed class LocalManager : BackgroundService, IJobManager
                     await _events.ClaimFinishAsync(job.Id, JobPhase.ERROR, TimeLimitMessage(job));
                     Stop(group);
                 }
+
+                await ReportProgressAsync(job.Id, progress, _stopping.Token);
 
                 await Task.Delay(500, _stopping.Token);
             }

@@ -9,7 +9,8 @@
 # or time limit still reports.
 # The script's progress (opus_progress, or a "PERCENT MESSAGE" line written to $OPUS_PROGRESS_FILE) is
 # read once a second and only the newest sent, to $OPUS_PROGRESS_URL (set by the HTTP staging batch
-# script, which reports the phases itself) or else $OPUS_CALLBACK_URL.
+# script, which reports the phases itself) or else $OPUS_CALLBACK_URL; the local manager reads the file
+# itself, so its runners start no watcher.
 set -u
 job_dir=$1
 cd "$job_dir" || exit 90
@@ -27,8 +28,11 @@ report() { # report PHASE [EXIT_CODE]
   local line="$EPOCHREALTIME $1 ${2:-}"
   echo "$line" >>"$job_dir/events"
   if [ "$report_pipe" = 1 ]; then
-    # A server gone since (restarted) closed the pipe: in a subshell, so only it ignores SIGPIPE (the script must not).
-    (trap '' PIPE; echo "$line" >&3) 2>/dev/null || echo "runner: callback failed for $1 (the server's pipe is closed)"
+    # A server gone since (restarted) closed the pipe: SIGPIPE is ignored for this write only (the script, started
+    # after the EXECUTING report, must not inherit the ignoring), in this shell: no subshell, no process.
+    trap '' PIPE
+    echo "$line" 2>/dev/null >&3 || echo "runner: callback failed for $1 (the server's pipe is closed)"
+    trap - PIPE
   elif [ -n "${OPUS_CALLBACK_URL:-}" ]; then
     curl --silent --show-error --max-time 10 --retry 3 --retry-connrefused --retry-delay 1 \
       --header @"$job_dir/callback.header" \
@@ -97,7 +101,8 @@ done <"$job_dir/job.env"
 # makes ext4 flush it to disk, 5 ms a call where this takes a fraction of one.
 progress_url=${OPUS_PROGRESS_URL:-${OPUS_CALLBACK_URL:-}}
 export OPUS_PROGRESS_FILE="$job_dir/progress"
-rm -f "$OPUS_PROGRESS_FILE"
+# No rm process when there is nothing to remove (the usual case).
+[ ! -e "$OPUS_PROGRESS_FILE" ] || rm -f "$OPUS_PROGRESS_FILE"
 opus_progress() {
   local percent=${1:-} message=${2:-} line
   if ! [[ $percent =~ ^[0-9]{1,3}$ ]]; then
@@ -117,7 +122,7 @@ report EXECUTING
 # Made by the server already, except on a node that staged the job: no mkdir process when it is there.
 [ -d "$job_dir/work" ] || mkdir -p "$job_dir/work"
 cd "$job_dir/work" || exit 91
-if [ -n "$progress_url" ]; then
+if [ -n "$progress_url" ] && [ "$report_pipe" = 0 ]; then
   watch_progress &
   watcher=$!
 fi

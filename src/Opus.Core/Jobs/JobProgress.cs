@@ -31,12 +31,20 @@ public sealed record JobProgress(int Percent, string Message)
     /// <summary>A runner's progress report, "EPOCH_SECONDS PROGRESS PERCENT [MESSAGE]"; null for any other line.</summary>
     public static JobProgress? ParseReport(string? line)
     {
-        var parts = (line ?? "").Split(' ', 4);
+        var parts = (line ?? "").Split(' ', 3);
         if (parts.Length < 3
             || !decimal.TryParse(parts[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _)
-            || parts[1] != Keyword
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var percent))
+            || parts[1] != Keyword)
             return null;
-        return Of(percent, parts.Length > 3 ? parts[3] : "");
+        return ParseLine(parts[2]);
+    }
+
+    /// <summary>A line of the progress file a script writes, "PERCENT [MESSAGE]"; null when it is not one.</summary>
+    public static JobProgress? ParseLine(string line)
+    {
+        var parts = line.Split(' ', 2);
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var percent))
+            return null;
+        return Of(percent, parts.Length > 1 ? parts[1] : "");
     }
 }

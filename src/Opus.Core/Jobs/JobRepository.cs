@@ -65,6 +65,14 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         TryTransitionAsync(id, transition, alsoSet, inSameTransaction: null, onlyIf: null, cancellationToken);
 
     /// <summary>
+    /// As above, for a caller that knows what the audit trail and the metrics need of the job after the change
+    /// (<paramref name="known"/>): the job is not read again.
+    /// </summary>
+    public Task<bool> TryTransitionAsync(
+        string id, JobTransition transition, Action<UpdateSettersBuilder<Job>>? alsoSet, ChangedJob known, CancellationToken cancellationToken = default) =>
+        TryTransitionAsync(id, transition, alsoSet, inSameTransaction: null, onlyIf: null, cancellationToken, known);
+
+    /// <summary>
     /// As above; when the change is made, <paramref name="inSameTransaction"/> writes more rows (a finished
     /// job's provenance) in the same database transaction, so no one ever sees the phase without them.
     /// <paramref name="onlyIf"/> narrows the compare-and-set further (a finisher's own claim).
@@ -72,7 +80,7 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
     public async Task<bool> TryTransitionAsync(
         string id, JobTransition transition, Action<UpdateSettersBuilder<Job>>? alsoSet,
         Func<OpusDbContext, CancellationToken, Task>? inSameTransaction, System.Linq.Expressions.Expression<Func<Job, bool>>? onlyIf,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, ChangedJob? known = null)
     {
         var from = transition.From;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -94,10 +102,10 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
         if (changed > 0)
         {
-            // Read after every change: the audit trail, the metrics and the feed name the definition and owner. Read and
-            // published before the waiters wake: a woken client may delete the job at once, and the change must still
-            // reach the live views (of other processes too), before its deletion.
-            var job = await ChangedAsync(db, id, cancellationToken);
+            // The job after the change, read unless the caller knows it: the audit trail, the metrics and the feed name
+            // the definition and owner. Published before the waiters wake: a woken client may delete the job at once,
+            // and the change must still reach the live views (of other processes too), before its deletion.
+            var job = known ?? await ChangedAsync(db, id, cancellationToken);
             if (job is not null && feed.HasSubscribers)
                 feed.Publish(new JobChange(id, job.Definition, job.Owner, transition.To, DateTime.UtcNow));
             signals.Notify(id);
@@ -176,7 +184,8 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         var changed = await db.Jobs.Where(j => j.Id == id && ProgressPhases.Contains(j.Phase)).ExecuteUpdateAsync(set => set
             .SetProperty(j => j.ProgressPercent, progress.Percent)
             .SetProperty(j => j.ProgressMessage, progress.Message), cancellationToken);
-        if (changed > 0 && feed.HasSubscribers && await ChangedAsync(db, id, cancellationToken) is { } job)
+        if (changed > 0 && feed.HasSubscribers
+            && await db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.Definition, j.Owner, j.Phase }).FirstOrDefaultAsync(cancellationToken) is { } job)
             feed.Publish(new JobChange(id, job.Definition, job.Owner, job.Phase, DateTime.UtcNow, progress));
         return changed > 0;
     }
@@ -230,10 +239,8 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
 
     private sealed record Ownership(string Definition, string? Owner);
 
-    private sealed record Changed(string Definition, string? Owner, JobPhase Phase, DateTime? StartTime, DateTime? EndTime);
-
-    private static Task<Changed?> ChangedAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
-        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new Changed(j.Definition, j.Owner, j.Phase, j.StartTime, j.EndTime)).FirstOrDefaultAsync(cancellationToken);
+    private static Task<ChangedJob?> ChangedAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
+        db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new ChangedJob(j.Definition, j.Owner, j.StartTime, j.EndTime)).FirstOrDefaultAsync(cancellationToken);
 
     // What the feed and the audit trail need to tell whose job changed: one primary-key read per change.
     private static Task<Ownership?> OwnershipAsync(OpusDbContext db, string id, CancellationToken cancellationToken) =>
@@ -293,3 +300,6 @@ public sealed class JobRepository(IDbContextFactory<OpusDbContext> contexts, Job
         return await db.Jobs.Where(j => j.Destruction != null && j.Destruction <= now && j.Phase != JobPhase.ARCHIVED).OrderBy(j => j.Destruction).Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
     }
 }
+
+/// <summary>What the audit trail, the metrics and the feed need of a job after a phase change.</summary>
+public sealed record ChangedJob(string Definition, string? Owner, DateTime? StartTime, DateTime? EndTime);

@@ -86,7 +86,8 @@ public sealed class JobService(
         {
             try
             {
-                await RunAsync(caller, job.Definition, job.Id, cancellationToken);
+                // The job just written, its quota just checked: run without reading or counting again.
+                await RunAsync(caller, job, quotaChecked: true, cancellationToken);
             }
             catch
             {
@@ -174,9 +175,12 @@ public sealed class JobService(
     }
 
     /// <summary>PHASE=RUN: PENDING (or HELD) to QUEUED and hand over to the manager. RUN on a job already on its way is a no-op.</summary>
-    public async Task RunAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default)
+    public async Task RunAsync(Caller caller, string definition, string id, CancellationToken cancellationToken = default) =>
+        await RunAsync(caller, await GetAsync(caller, definition, id, cancellationToken), quotaChecked: false, cancellationToken);
+
+    private async Task RunAsync(Caller caller, Job job, bool quotaChecked, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(caller, definition, id, cancellationToken);
+        var (definition, id) = (job.Definition, job.Id);
         if (job.Phase.IsFinal())
             throw StateError(job, "it cannot be run again");
         if (job.Phase is not (JobPhase.PENDING or JobPhase.HELD))
@@ -187,7 +191,8 @@ public sealed class JobService(
             throw StateError(job, $"version '{job.DefinitionVersion}' of job definition '{job.Definition}' was withdrawn, so it cannot be run");
 
         RequireManager(job.Definition, job.Manager);
-        await RequireQuotaAsync(caller, job.Owner, cancellationToken);
+        if (!quotaChecked)
+            await RequireQuotaAsync(caller, job.Owner, cancellationToken);
 
         if (job is { Phase: JobPhase.HELD, ManagerJobId: not null })
         {
@@ -199,7 +204,8 @@ public sealed class JobService(
 
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var tokenHash = JobWorkspace.HashToken(token);
-        if (!await jobs.TryTransitionAsync(id, JobTransitions.Queue, set => set.SetProperty(j => j.CallbackTokenHash, tokenHash), cancellationToken))
+        if (!await jobs.TryTransitionAsync(id, JobTransitions.Queue, set => set.SetProperty(j => j.CallbackTokenHash, tokenHash),
+                new ChangedJob(job.Definition, job.Owner, job.StartTime, job.EndTime), cancellationToken))
         {
             var now = await GetAsync(caller, definition, id, cancellationToken);
             if (now.Phase.IsFinal())
@@ -210,7 +216,7 @@ public sealed class JobService(
         try
         {
             var jobDefinition = await catalog.GetVersionAsync(job.Definition, job.DefinitionVersion, cancellationToken);
-            await workspace.PrepareAsync(job, jobDefinition, token, cancellationToken);
+            workspace.Prepare(job, jobDefinition, token);
             await ManagerOf(job).SubmitAsync(job, cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
