@@ -163,6 +163,9 @@ public static class Program
             "until the server's JIT has settled (as for the loads).";
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
             "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
+        yield return "WAIT for 1,000 clients: a server of its own with /metrics; 1,000 plain HTTP/1.1 sockets (kept alive) each send GET ?WAIT=60&PHASE=PENDING, on one job or one job each; " +
+            "once the opus_uws_wait_clients gauge counts them all, PHASE=ABORT is posted (for 1,000 jobs one after the other). Wake-up = from sending that POST until the answer is whole, " +
+            "timed as its last bytes are received (a receive pending on every socket; no HTTP client's parsing or connection pool before it). Rounds of 1,000 on one job until the server's JIT settles, then 3 rounds each.";
         yield return "Sandbox cost: two servers at once on data folders of their own, --Opus:Local:Sandbox=none and =bubblewrap (both with the per-job limits: cgroups and rlimits), " +
             "each running the trivial copy job as above in turn (the first of each pair alternating), 3 warm-up pairs, then at most 40 pairs or 120 s; the cost is the median of the pairs' differences.";
         yield return $"References: wrk -t2 -c16 against a bare Kestrel hello-world (WebApplication.CreateSlimBuilder, one MapGet) and a bare Kestrel + Microsoft.Data.Sqlite " +
