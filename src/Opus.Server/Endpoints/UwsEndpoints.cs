@@ -304,7 +304,7 @@ public static class UwsEndpoints
 
     private static bool CanDraw(HttpContext context) => context.RequestServices.GetRequiredService<GraphvizRenderer>().IsAvailable;
 
-    private static IResult Xml(byte[] document) => Results.Bytes(document, UwsXml.ContentType);
+    private static IResult Xml(byte[] document) => new RenderedXml(document);
 
     internal static string ListUrl(HttpContext context, string definition) =>
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/rest/{Uri.EscapeDataString(definition)}";

@@ -12,7 +12,10 @@ public sealed partial class RequestLog(RequestDelegate next, ILoggerFactory logg
 
     private readonly ILogger _logger = loggers.CreateLogger(Category);
 
-    public async Task InvokeAsync(HttpContext context)
+    // Off (Warning and above only): not a step of its own in every request.
+    public Task InvokeAsync(HttpContext context) => _logger.IsEnabled(LogLevel.Information) ? LogAsync(context) : next(context);
+
+    private async Task LogAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
         try
