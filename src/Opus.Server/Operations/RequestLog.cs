@@ -24,9 +24,7 @@ public sealed partial class RequestLog(RequestDelegate next, ILoggerFactory logg
         }
         finally
         {
-            // Filtered out (Opus.Requests below Information): nothing of the entry is made.
-            if (_logger.IsEnabled(LogLevel.Information))
-                Log(context, started);
+            Log(context, started);
         }
     }
 
