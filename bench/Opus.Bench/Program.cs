@@ -162,7 +162,7 @@ public static class Program
             "which the server answers at the phase change, so no polling interval is included. Sequential runs, after at least 100 warm-up jobs and then " +
             "until the server's JIT has settled (as for the loads).";
         yield return "WAIT wake-up: sleep job with seconds=1, a client blocked in GET ?WAIT=30&PHASE=EXECUTING; delay = arrival of the answer (client clock) - endTime in the job XML " +
-            "(same machine clock). It covers the runner's callback (curl), the phase update and the wake-up.";
+            "(same machine clock). It covers the runner's report (a line on the pipe the local manager reads), the end's writes and the wake-up.";
         yield return "WAIT for 1,000 clients: a server of its own with /metrics; 1,000 plain HTTP/1.1 sockets (kept alive) each send GET ?WAIT=60&PHASE=PENDING, on one job or one job each; " +
             "once the opus_uws_wait_clients gauge counts them all, PHASE=ABORT is posted (for 1,000 jobs one after the other). Wake-up = from sending that POST until the answer is whole, " +
             "timed as its last bytes are received (a receive pending on every socket; no HTTP client's parsing or connection pool before it). Rounds of 1,000 on one job until the server's JIT settles, then 3 rounds each.";
