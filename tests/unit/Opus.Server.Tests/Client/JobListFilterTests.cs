@@ -57,10 +57,10 @@ public sealed class JobListFilterTests(JobListFixture fixture) : IClassFixture<J
         var upper = Id(await fixture.Alice.CreateJobAsync("copy", ("text", "x"), ("RUNID", $"{tag}-A-3")));
 
         Assert.Equal([a1], await IdsAsync(fixture.Alice, $"runId={tag}-a-1"));
-        Assert.Equal([a2, a1], await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-a-"));
-        Assert.Equal([upper, b1, a2, a1], await IdsAsync(fixture.Alice, $"runIdPrefix={tag}"));
+        Assert.Equal(await NewestFirstAsync(fixture.Alice, $"runIdPrefix={tag}", a2, a1), await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-a-"));
+        Assert.Equal(await NewestFirstAsync(fixture.Alice, $"runIdPrefix={tag}", upper, b1, a2, a1), await IdsAsync(fixture.Alice, $"runIdPrefix={tag}"));
         Assert.Empty(await IdsAsync(fixture.Alice, $"runId={tag}-a-"));
-        Assert.Equal([a1, a2], await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-a-&order=asc"));
+        Assert.Equal(Enumerable.Reverse(await NewestFirstAsync(fixture.Alice, $"runIdPrefix={tag}", a2, a1)), await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-a-&order=asc"));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class JobListFilterTests(JobListFixture fixture) : IClassFixture<J
         // As LIKE patterns, "%" and "_" would match the other run ID too.
         Assert.Equal([percent], await IdsAsync(fixture.Alice, $"runIdPrefix={Uri.EscapeDataString($"{tag}-50%_")}"));
         Assert.Empty(await IdsAsync(fixture.Alice, $"runIdPrefix={Uri.EscapeDataString($"{tag}-5_")}"));
-        Assert.Equal([other, percent], await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-50"));
+        Assert.Equal(await NewestFirstAsync(fixture.Alice, $"runIdPrefix={tag}", other, percent), await IdsAsync(fixture.Alice, $"runIdPrefix={tag}-50"));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class JobListFilterTests(JobListFixture fixture) : IClassFixture<J
         Assert.Equal([bobs], await IdsAsync(fixture.Bob, $"runId={tag}&owner=bob"));
         await AssertRefusedAsync(fixture.Bob, $"runId={tag}&owner=alice", HttpStatusCode.Forbidden, "only admins");
 
-        Assert.Equal([bobs, alices], await IdsAsync(fixture.Admin, $"runId={tag}"));
+        Assert.Equal(await NewestFirstAsync(fixture.Admin, $"runId={tag}", bobs, alices), await IdsAsync(fixture.Admin, $"runId={tag}"));
         Assert.Equal([alices], await IdsAsync(fixture.Admin, $"runId={tag}&owner=alice"));
         Assert.Equal([bobs], await IdsAsync(fixture.Admin, $"param=text={tag}&owner=bob"));
         Assert.Empty(await IdsAsync(fixture.Admin, $"runId={tag}&owner=nobody"));
@@ -192,4 +192,17 @@ public sealed class JobListFilterTests(JobListFixture fixture) : IClassFixture<J
     private static List<string> IdsOf(JsonNode page) => page["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()).ToList();
 
     private static async Task<List<string>> IdsAsync(HttpClient client, string query) => IdsOf(await PageAsync(client, query));
+
+    /// <summary>
+    /// The jobs, made one after the other (the last made first), in the order the list gives them: newest first by
+    /// creation time, which is kept to the millisecond, and jobs of one millisecond by id.
+    /// </summary>
+    private static async Task<List<string>> NewestFirstAsync(HttpClient client, string query, params string[] createdLastFirst)
+    {
+        var times = (await PageAsync(client, query))["jobs"]!.AsArray()
+            .ToDictionary(j => j!["id"]!.GetValue<string>(), j => DateTime.Parse(j!["creationTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        // Made one after the other: no job's time is before an earlier one's.
+        Assert.Equal(createdLastFirst, createdLastFirst.OrderByDescending(id => times[id]).ThenBy(id => Array.IndexOf(createdLastFirst, id)));
+        return createdLastFirst.OrderByDescending(id => times[id]).ThenByDescending(id => id, StringComparer.Ordinal).ToList();
+    }
 }
